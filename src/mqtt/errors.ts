@@ -1,0 +1,55 @@
+/** Errors raised by the wire layer. Every error carries a stable string `code`. */
+
+/** Base class of every edgemq error: `code` is stable across versions, `message` is for humans. */
+export class EdgemqError extends Error {
+  /** Stable machine-readable reason. */
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Codes of ProtocolError: why bytes from the peer (or a packet to encode) break MQTT 3.1.1. */
+export type ProtocolErrorCode =
+  | "malformed-remaining-length"
+  | "packet-too-large"
+  | "invalid-packet-type"
+  | "unexpected-packet-type"
+  | "invalid-flags"
+  | "invalid-qos"
+  | "invalid-packet-id"
+  | "invalid-connack-flags"
+  | "invalid-return-code"
+  | "invalid-length"
+  | "truncated"
+  | "invalid-suback-code"
+  | "invalid-topic"
+  | "invalid-utf8"
+  | "invalid-protocol"
+  | "invalid-connect-flags"
+  | "empty-list"
+  | "invalid-field";
+
+/** A packet broke the protocol. On receipt the connection must be closed. */
+export class ProtocolError extends EdgemqError {
+  declare readonly code: ProtocolErrorCode;
+  constructor(code: ProtocolErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+/** Codes of TopicError. */
+export type TopicErrorCode = "invalid-topic" | "invalid-topic-filter";
+
+/** A topic name or filter the client refuses to send. */
+export class TopicError extends EdgemqError {
+  declare readonly code: TopicErrorCode;
+  /** The offending topic or filter. */
+  readonly topic: string;
+  constructor(code: TopicErrorCode, topic: string, reason: string) {
+    super(code, `${code === "invalid-topic" ? "invalid topic name" : "invalid topic filter"} ${JSON.stringify(topic.length > 200 ? topic.slice(0, 200) + "..." : topic)}: ${reason}`);
+    this.topic = topic;
+  }
+}

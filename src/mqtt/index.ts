@@ -1,0 +1,14 @@
+/** The wire layer: packets, codec, topics, strict UTF-8. Pure functions, no I/O. */
+export * from "./packets.js";
+export * from "./errors.js";
+export { encode, encodePublish } from "./encode.js";
+export { Decoder, DEFAULT_MAX_PACKET_SIZE, type DecoderOptions, type DecoderRole } from "./decode.js";
+export {
+  TopicTrie,
+  assertTopicFilter,
+  assertTopicName,
+  topicFilterProblem,
+  topicMatches,
+  topicNameProblem,
+} from "./topic.js";
+export { checkString, isStrictUtf8 } from "./utf8.js";
