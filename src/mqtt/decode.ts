@@ -6,6 +6,7 @@
  * to the chunks of an incomplete packet: callers must not reuse a chunk's memory after feeding it.
  */
 
+import { copyRange } from "./alloc.js";
 import { ProtocolError } from "./errors.js";
 import type { Packet, QoS, SubackCode, SubscriptionRequest } from "./packets.js";
 import { topicFilterProblem } from "./topic.js";
@@ -291,12 +292,7 @@ function decodePublish(first: number, bytes: Uint8Array, start: number, end: num
   if (len === 0) throw new ProtocolError("invalid-topic", "PUBLISH with an empty topic name");
   let at = start + 2 + len;
   if (at > end) throw new ProtocolError("truncated", `PUBLISH topic: ${len} bytes declared, ${end - start - 2} left`);
-  for (let i = start + 2; i < at; i++) {
-    const b = bytes[i];
-    if (b === 0x23 || b === 0x2b) throw new ProtocolError("invalid-topic", "PUBLISH topic name contains a wildcard");
-  }
-  const topic = readUtf8(bytes, start + 2, at);
-  if (topic === undefined) throw new ProtocolError("invalid-utf8", "PUBLISH topic is not valid MQTT UTF-8");
+  const topic = readTopicName(bytes, start + 2, at);
   let id: number | undefined;
   if (qos > 0) {
     if (at + 2 > end) throw new ProtocolError("truncated", "PUBLISH packet id past the end of the packet");
@@ -306,7 +302,7 @@ function decodePublish(first: number, bytes: Uint8Array, start: number, end: num
   return {
     type: "publish",
     topic,
-    payload: bytes.slice(at, end),
+    payload: copyRange(bytes, at, end),
     qos,
     retain: (first & 1) === 1,
     dup: (first & 8) === 8,
@@ -361,5 +357,34 @@ function readBinary(bytes: Uint8Array, at: number, end: number, what: string): [
   if (at + 2 > end) throw new ProtocolError("truncated", `${what}: length prefix past the end of the packet`);
   const len = (bytes[at]! << 8) | bytes[at + 1]!;
   if (at + 2 + len > end) throw new ProtocolError("truncated", `${what}: ${len} bytes declared, ${end - at - 2} left`);
-  return [bytes.slice(at + 2, at + 2 + len), at + 2 + len];
+  return [copyRange(bytes, at + 2, at + 2 + len), at + 2 + len];
+}
+
+// Subscribers see the same few topics over and over: a small direct-mapped cache of validated topic
+// names turns decoding a repeated topic into one byte comparison instead of validation plus a new string.
+const TOPIC_CACHE_SLOTS = 64;
+const MAX_CACHED_TOPIC = 256;
+const cachedTopicBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(TOPIC_CACHE_SLOTS);
+const cachedTopicNames: string[] = new Array<string>(TOPIC_CACHE_SLOTS).fill("");
+
+function readTopicName(bytes: Uint8Array, start: number, end: number): string {
+  const len = end - start;
+  const slot = (len * 31 + bytes[start]! * 7 + bytes[end - 1]! * 13 + bytes[start + (len >> 1)]!) & (TOPIC_CACHE_SLOTS - 1);
+  const cached = cachedTopicBytes[slot];
+  if (cached !== undefined && cached.length === len) {
+    let i = 0;
+    while (i < len && cached[i] === bytes[start + i]) i++;
+    if (i === len) return cachedTopicNames[slot]!;
+  }
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b === 0x23 || b === 0x2b) throw new ProtocolError("invalid-topic", "PUBLISH topic name contains a wildcard");
+  }
+  const topic = readUtf8(bytes, start, end);
+  if (topic === undefined) throw new ProtocolError("invalid-utf8", "PUBLISH topic is not valid MQTT UTF-8");
+  if (len <= MAX_CACHED_TOPIC) {
+    cachedTopicBytes[slot] = bytes.slice(start, end);
+    cachedTopicNames[slot] = topic;
+  }
+  return topic;
 }

@@ -1,5 +1,6 @@
 /** Packet -> bytes. Each packet is encoded into one exactly-sized Uint8Array. */
 
+import { alloc } from "./alloc.js";
 import { ProtocolError } from "./errors.js";
 import { MAX_REMAINING_LENGTH, type Packet, type PublishPacket, type QoS } from "./packets.js";
 import { topicFilterProblem, topicNameProblem } from "./topic.js";
@@ -193,7 +194,7 @@ class Writer {
 
   constructor(firstByte: number, remaining: number) {
     const varLen = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
-    this.bytes = new Uint8Array(1 + varLen + remaining);
+    this.bytes = alloc(1 + varLen + remaining);
     this.bytes[0] = firstByte;
     let pos = 1;
     let n = remaining;

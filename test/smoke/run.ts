@@ -1,0 +1,19 @@
+/**
+ * Entry of the Deno and Bun suites: `deno run -A test/smoke/run.ts` (imports src/ directly) and
+ * `bun test/smoke/run.ts` (imports the built package by name). Prints "N passed, N failed".
+ */
+import { run } from "./harness.ts";
+import { codecSmoke } from "./codec.smoke.ts";
+
+type Global = { Deno?: { exit(code: number): never }; Bun?: unknown; process?: { exit(code: number): never } };
+const g = globalThis as unknown as Global;
+const runtime = g.Deno ? "deno" : g.Bun ? "bun" : "node";
+
+// Deno runs the TypeScript sources; Bun runs the package as published (dist/, resolved through `exports`).
+const core = runtime === "deno" ? await import("../../src/index.ts") : await import("edgemq");
+
+codecSmoke(core as typeof import("../../src/index.ts"));
+
+const code = await run(runtime);
+if (g.Deno) g.Deno.exit(code);
+else g.process?.exit(code);
