@@ -1,2 +1,32 @@
 /** edgemq: the MQTT 3.1.1 client core. This file only re-exports. */
 export * from "./mqtt/index.js";
+export { Client, connect, createClient, type ClientEvents, type ClientStats, type PublishOptions } from "./client/client.js";
+export type { ClientOptions, Credentials, WillOptions } from "./client/options.js";
+export type { ReconnectOptions } from "./client/backoff.js";
+export type { OfflineQueueOptions } from "./client/outbox.js";
+export { Subscription, type Message, type SubscribeOptions } from "./client/subscription.js";
+export type { Clock, Random } from "./client/clock.js";
+export {
+  ClientClosedError,
+  ConnectError,
+  ConnectionLostError,
+  OptionsError,
+  PublishError,
+  SubscribeError,
+  SubscriptionOverflowError,
+  type ConnectErrorCode,
+  type PublishErrorCode,
+} from "./client/errors.js";
+export { MemoryStore } from "./store/memory.js";
+export { FileStore, type FileStoreOptions } from "./store/file.js";
+export { StoreError, type OutgoingRecord, type Store, type StoreSnapshot } from "./store/store.js";
+export { tcpTransport, webSocketTransport } from "./transport/index.js";
+export type {
+  Connection,
+  ConnectionHandlers,
+  TlsOptions,
+  Transport,
+  TransportOptions,
+  WebSocketConstructor,
+  WebSocketLike,
+} from "./transport/transport.js";

@@ -5,7 +5,8 @@
  */
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading EF BB BF is U+FEFF and must not be stripped by a receiver [MQTT-1.5.3-3].
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Why a string is not valid MQTT UTF-8, or undefined when it is. */
 export function checkString(value: string): string | undefined {

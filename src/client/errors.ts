@@ -1,0 +1,101 @@
+/** Typed errors of the client. Every error has a stable string `code`; credentials never appear in messages. */
+
+import { EdgemqError } from "../mqtt/errors.js";
+
+export { EdgemqError, ProtocolError, TopicError } from "../mqtt/errors.js";
+
+const CONNACK_CODES = {
+  1: "unacceptable-protocol-version",
+  2: "identifier-rejected",
+  3: "server-unavailable",
+  4: "bad-username-or-password",
+  5: "not-authorized",
+} as const;
+
+const CONNACK_TEXT = {
+  1: "the broker does not support MQTT 3.1.1",
+  2: "the broker rejected the client identifier",
+  3: "the MQTT service is unavailable",
+  4: "bad user name or password",
+  5: "not authorized to connect",
+} as const;
+
+/** Codes of ConnectError. */
+export type ConnectErrorCode = (typeof CONNACK_CODES)[keyof typeof CONNACK_CODES] | "connect-timeout" | "connection-failed";
+
+/** The connection could not be established: refused by CONNACK (returnCode 1..5), timed out, or the transport failed. */
+export class ConnectError extends EdgemqError {
+  declare readonly code: ConnectErrorCode;
+  /** The CONNACK return code when the broker refused, else undefined. */
+  readonly returnCode: number | undefined;
+  constructor(code: ConnectErrorCode, message: string, returnCode?: number, cause?: unknown) {
+    super(code, message, cause === undefined ? undefined : { cause });
+    this.returnCode = returnCode;
+  }
+
+  /** The error for a refusing CONNACK return code (1..5). */
+  static fromReturnCode(returnCode: number): ConnectError {
+    const key = returnCode as keyof typeof CONNACK_CODES;
+    return new ConnectError(CONNACK_CODES[key], `connection refused: ${CONNACK_TEXT[key]} (CONNACK ${returnCode})`, returnCode);
+  }
+}
+
+/** The broker refused one or more filters of a SUBSCRIBE (SUBACK 0x80). */
+export class SubscribeError extends EdgemqError {
+  declare readonly code: "subscribe-refused";
+  /** The filters the broker refused. */
+  readonly refused: string[];
+  /** Granted QoS (or 0x80) per requested filter, in request order. */
+  readonly granted: number[];
+  constructor(refused: string[], granted: number[]) {
+    super("subscribe-refused", `the broker refused the subscription to ${refused.map((f) => JSON.stringify(f)).join(", ")}`);
+    this.refused = refused;
+    this.granted = granted;
+  }
+}
+
+/** Codes of PublishError. */
+export type PublishErrorCode = "queue-full" | "payload-too-large" | "message-dropped" | "invalid-qos";
+
+/** A publish was refused locally or dropped by the offline queue's overflow policy; nothing was sent. */
+export class PublishError extends EdgemqError {
+  declare readonly code: PublishErrorCode;
+  constructor(code: PublishErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+/** An operation could not finish because the client was closed (end()) or the connection was lost for good. */
+export class ClientClosedError extends EdgemqError {
+  declare readonly code: "client-closed";
+  constructor(message = "the client is closed") {
+    super("client-closed", message);
+  }
+}
+
+/** The connection was lost: the transport closed, keepalive expired, or the peer broke the protocol. */
+export class ConnectionLostError extends EdgemqError {
+  declare readonly code: "connection-lost" | "keepalive-timeout";
+  constructor(code: "connection-lost" | "keepalive-timeout", message: string, cause?: unknown) {
+    super(code, message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** Options that cannot work together or values out of range. */
+export class OptionsError extends EdgemqError {
+  declare readonly code: "invalid-options";
+  constructor(message: string) {
+    super("invalid-options", message);
+  }
+}
+
+/** A subscription's buffer was full, so its oldest message was dropped (the subscription is not being iterated fast enough). */
+export class SubscriptionOverflowError extends EdgemqError {
+  declare readonly code: "subscription-overflow";
+  /** Messages this subscription has dropped so far. */
+  readonly dropped: number;
+  constructor(filters: readonly string[], dropped: number) {
+    super("subscription-overflow", `subscription ${filters.join(", ")} dropped its oldest message: its buffer is full (${dropped} dropped so far)`);
+    this.dropped = dropped;
+  }
+}

@@ -1,0 +1,43 @@
+/** A minimal typed event emitter (the core avoids node:events so it runs unchanged on every runtime). */
+
+/** Listener for event `K` of map `E`. */
+export type Listener<E, K extends keyof E> = (payload: E[K]) => void;
+
+/** Typed publish/subscribe of events; `on` returns the function that removes the listener. */
+export class Emitter<E> {
+  private readonly listeners = new Map<keyof E, Set<(payload: never) => void>>();
+
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof E>(event: K, listener: Listener<E, K>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    set.add(listener as (payload: never) => void);
+    return () => {
+      set.delete(listener as (payload: never) => void);
+    };
+  }
+
+  /** Whether anyone listens to `event`. */
+  has<K extends keyof E>(event: K): boolean {
+    return (this.listeners.get(event)?.size ?? 0) > 0;
+  }
+
+  /**
+   * Calls each listener of `event`. A listener that throws does not stop the others; its error is passed to
+   * `onListenerError` (the client routes it to the "error" event, or to a last-resort report for "error" itself).
+   */
+  emit<K extends keyof E>(event: K, payload: E[K], onListenerError: (err: unknown) => void): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as (p: E[K]) => void)(payload);
+      } catch (err) {
+        onListenerError(err);
+      }
+    }
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * One live connection: packets out through the encoder, coalesced into one write per turn of the event loop;
+ * bytes in through the incremental decoder. A protocol fault closes the link with the ProtocolError; nothing
+ * is thrown out of the read path.
+ */
+
+import { Decoder } from "../mqtt/decode.js";
+import { encode, encodePublish } from "../mqtt/encode.js";
+import type { Packet } from "../mqtt/packets.js";
+import type { Connection, ConnectionHandlers, Transport, TransportOptions } from "../transport/transport.js";
+
+/** Where a link reports. */
+export interface LinkHandlers {
+  onPacket(packet: Packet): void;
+  /** Called once when the link is gone, with the reason unless it was closed by us. */
+  onClose(error: Error | undefined): void;
+  /** The transport can take writes again. */
+  onDrain(): void;
+  /** Bytes were handed to the transport. */
+  onWrite(): void;
+}
+
+/** Packets smaller than this are copied into one combined write; larger ones are written as they are. */
+const COALESCE_LIMIT = 16 * 1024;
+
+export class Link {
+  private conn: Connection | undefined;
+  private readonly decoder: Decoder;
+  private out: Uint8Array[] = [];
+  private outBytes = 0;
+  private flushScheduled = false;
+  private backpressured = false;
+  private closed = false;
+
+  constructor(private readonly handlers: LinkHandlers, maxPacketSize: number) {
+    this.decoder = new Decoder({ maxPacketSize, role: "client" });
+  }
+
+  /** Opens the transport. Rejects with the transport's error. */
+  async open(transport: Transport, url: URL, options: TransportOptions): Promise<void> {
+    const handlers: ConnectionHandlers = {
+      onData: (chunk) => this.onData(chunk),
+      onClose: (err) => this.finish(err ?? new Error("the connection was closed by the peer")),
+      onDrain: () => {
+        this.backpressured = false;
+        this.handlers.onDrain();
+      },
+    };
+    this.conn = await transport(url, options, handlers);
+    if (this.closed) this.conn.destroy();
+  }
+
+  /** True while open and not waiting for the transport to drain. */
+  get writable(): boolean {
+    return !this.closed && this.conn !== undefined && !this.backpressured;
+  }
+
+  /** Whether the link has closed. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Encodes and queues a packet; all packets queued in one turn go out in one write. */
+  send(packet: Packet): void {
+    if (this.closed) return;
+    const bytes = packet.type === "publish" ? encodePublish(packet) : encode(packet);
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Writes everything queued now. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || !this.conn || this.out.length === 0) return;
+    const parts = this.out;
+    const total = this.outBytes;
+    this.out = [];
+    this.outBytes = 0;
+    let ok = true;
+    if (parts.length === 1) ok = this.conn.write(parts[0]!);
+    else {
+      let batch: Uint8Array | undefined;
+      let at = 0;
+      for (const p of parts) {
+        if (p.length >= COALESCE_LIMIT) {
+          if (batch && at > 0) ok = this.conn.write(batch.subarray(0, at)) && ok;
+          batch = undefined;
+          at = 0;
+          ok = this.conn.write(p) && ok;
+          continue;
+        }
+        batch ??= new Uint8Array(total);
+        batch.set(p, at);
+        at += p.length;
+      }
+      if (batch && at > 0) ok = this.conn.write(batch.subarray(0, at)) && ok;
+    }
+    if (!ok) this.backpressured = true;
+    this.handlers.onWrite();
+  }
+
+  /** Closes the link: gracefully flushes first, else drops it at once. onClose is not called for a close we asked for. */
+  close(graceful: boolean): void {
+    if (this.closed) return;
+    if (graceful) this.flush();
+    this.closed = true;
+    if (graceful) this.conn?.end();
+    else this.conn?.destroy();
+  }
+
+  /** Closes the link because of `error` (reported through onClose). */
+  fail(error: Error): void {
+    if (this.closed) return;
+    this.conn?.destroy();
+    this.finish(error);
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      this.decoder.feed(chunk, (p) => {
+        if (!this.closed) this.handlers.onPacket(p);
+      });
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private finish(error: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.out = [];
+    this.outBytes = 0;
+    this.handlers.onClose(error);
+  }
+}

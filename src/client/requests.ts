@@ -1,0 +1,88 @@
+/**
+ * SUBSCRIBE and UNSUBSCRIBE requests awaiting their SUBACK / UNSUBACK. A request sent on a connection that
+ * dropped is sent again (same packet id) on the next one, so no subscribe() promise is left hanging.
+ */
+
+import type { Packet, SubackPacket, SubscribePacket, UnsubscribePacket } from "../mqtt/packets.js";
+import { ProtocolError } from "../mqtt/errors.js";
+import type { PacketIds } from "./packet-ids.js";
+
+type Request =
+  | { packet: SubscribePacket; resolve: (ack: SubackPacket) => void; reject: (err: Error) => void }
+  | { packet: UnsubscribePacket; resolve: () => void; reject: (err: Error) => void };
+
+export class Requests {
+  private readonly pending = new Map<number, Request>();
+
+  constructor(private readonly ids: PacketIds, private readonly send: (p: Packet) => void, private readonly connected: () => boolean) {}
+
+  /** Sends SUBSCRIBE (now, or on the next connection); resolves with the SUBACK. */
+  subscribe(subscriptions: SubscribePacket["subscriptions"]): Promise<SubackPacket> {
+    return new Promise((resolve, reject) => {
+      const packet: SubscribePacket = { type: "subscribe", packetId: this.ids.take(), subscriptions };
+      this.pending.set(packet.packetId, { packet, resolve, reject });
+      if (this.connected()) this.send(packet);
+    });
+  }
+
+  /** Sends UNSUBSCRIBE (now, or on the next connection); resolves on UNSUBACK. */
+  unsubscribe(topics: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const packet: UnsubscribePacket = { type: "unsubscribe", packetId: this.ids.take(), topics };
+      this.pending.set(packet.packetId, { packet, resolve, reject });
+      if (this.connected()) this.send(packet);
+    });
+  }
+
+  /** Filters of SUBSCRIBE requests still awaiting their SUBACK. */
+  pendingFilters(): Set<string> {
+    const out = new Set<string>();
+    for (const r of this.pending.values()) {
+      if (r.packet.type === "subscribe") for (const s of r.packet.subscriptions) out.add(s.topic);
+    }
+    return out;
+  }
+
+  /** Sends every unanswered request again, in packet-id order of creation. */
+  resend(): void {
+    for (const r of this.pending.values()) this.send(r.packet);
+  }
+
+  /**
+   * Settles the request a SUBACK or UNSUBACK answers; unknown acks are ignored. Returns whether the packet was
+   * an ack. Throws ProtocolError when a SUBACK's return codes do not match the request's filters one to one.
+   */
+  handle(packet: Packet): boolean {
+    if (packet.type !== "suback" && packet.type !== "unsuback") return false;
+    const r = this.pending.get(packet.packetId);
+    if (!r) return true;
+    if (packet.type === "suback" && r.packet.type === "subscribe") {
+      if (packet.granted.length !== r.packet.subscriptions.length) {
+        throw new ProtocolError(
+          "invalid-length",
+          `SUBACK ${packet.packetId} has ${packet.granted.length} return codes for ${r.packet.subscriptions.length} filters`,
+        );
+      }
+      this.settle(packet.packetId);
+      (r.resolve as (a: SubackPacket) => void)(packet);
+    } else if (packet.type === "unsuback" && r.packet.type === "unsubscribe") {
+      this.settle(packet.packetId);
+      (r.resolve as () => void)();
+    }
+    return true;
+  }
+
+  /** Rejects every pending request. */
+  close(reason: Error): void {
+    for (const [id, r] of this.pending) {
+      this.ids.release(id);
+      r.reject(reason);
+    }
+    this.pending.clear();
+  }
+
+  private settle(id: number): void {
+    this.pending.delete(id);
+    this.ids.release(id);
+  }
+}

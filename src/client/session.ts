@@ -1,0 +1,327 @@
+/**
+ * The QoS 0/1/2 flows of one client session: outgoing publishes (window, queue, acks), incoming publishes
+ * (exactly-once for QoS 2, acks in arrival order), and replay after a reconnect: unacked PUBLISH again with
+ * DUP=1 and pending PUBREL, in their original order, before anything new.
+ */
+
+import type { Packet, PublishPacket, QoS } from "../mqtt/packets.js";
+import type { OutgoingRecord, Store, StoreSnapshot } from "../store/store.js";
+import { ClientClosedError, PublishError } from "./errors.js";
+import { Outbox, type OfflineQueueOptions } from "./outbox.js";
+import { PacketIds } from "./packet-ids.js";
+import { Queue } from "./queue.js";
+import type { Message } from "./subscription.js";
+
+/** What the session needs from the connection that carries it. */
+export interface SessionHost {
+  /** Sends a packet on the current connection (coalesced). */
+  send(packet: Packet): void;
+  /** True while connected and the transport accepts writes. */
+  writable(): boolean;
+  /** Hands an incoming message to the application. */
+  deliver(message: Message): void;
+  /** Reports a message the offline queue evicted under "drop-oldest". */
+  dropped(topic: string, qos: QoS): void;
+}
+
+/** One outgoing message: a QoS 0 packet waiting to be written, or a QoS 1/2 message until its final ack. */
+interface Outgoing {
+  seq: number;
+  qos: QoS;
+  topic: string;
+  payload: Uint8Array;
+  retain: boolean;
+  size: number;
+  record: OutgoingRecord | undefined;
+  resolve: (() => void) | undefined;
+  reject: ((err: Error) => void) | undefined;
+}
+
+/** An ack owed to the broker, sent only when it and every earlier one are ready. */
+interface PendingAck {
+  type: "puback" | "pubrec";
+  packetId: number;
+  ready: boolean;
+}
+
+/** Session settings. */
+export interface SessionOptions {
+  maxInflight: number;
+  manualAck: boolean;
+  offlineQueue: OfflineQueueOptions;
+}
+
+export class Session {
+  readonly packetIds = new PacketIds();
+  private readonly outbox: Outbox<Outgoing>;
+  private readonly inflight = new Map<number, Outgoing>();
+  private readonly incoming = new Set<number>();
+  private readonly acks = new Queue<PendingAck>();
+  private nextSeq = 1;
+  private roomWaiters: Array<() => void> = [];
+  private idleWaiters: Array<() => void> = [];
+  /** Publishes sent and received, and queue evictions. */
+  sent = 0;
+  received = 0;
+  dropped = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly host: SessionHost,
+    private readonly options: SessionOptions,
+  ) {
+    this.outbox = new Outbox(options.offlineQueue);
+  }
+
+  /** Outgoing QoS 1/2 messages sent and not finally acknowledged. */
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  /** Messages waiting to be sent. */
+  get queuedCount(): number {
+    return this.outbox.length;
+  }
+
+  /** Whether anything outgoing is unfinished (used by a graceful end()). */
+  get idle(): boolean {
+    return this.inflight.size === 0 && this.outbox.length === 0;
+  }
+
+  /** Restores what the store held: sent messages keep their packet ids; unsent ones queue in order. */
+  restore(snapshot: StoreSnapshot): void {
+    const queued: Outgoing[] = [];
+    for (const record of snapshot.outgoing) {
+      this.nextSeq = Math.max(this.nextSeq, record.seq + 1);
+      const entry = this.entryFor(record.seq, record.qos, record.topic, record.payload, record.retain, record);
+      if (record.packetId !== 0 && !this.packetIds.has(record.packetId)) {
+        this.packetIds.reserve(record.packetId);
+        this.inflight.set(record.packetId, entry);
+      } else {
+        record.packetId = 0;
+        queued.push(entry);
+      }
+    }
+    this.outbox.requeueFront(queued);
+    for (const id of snapshot.incoming) this.incoming.add(id);
+  }
+
+  /** Accepts a publish: sends it now if it can, else queues it. Resolves per QoS (written / PUBACK / PUBCOMP). */
+  publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const seq = this.nextSeq++;
+      const record: OutgoingRecord | undefined =
+        qos === 0 ? undefined : { seq, packetId: 0, state: "publish", topic, payload, qos, retain };
+      const entry = this.entryFor(seq, qos, topic, payload, retain, record);
+      entry.resolve = resolve;
+      entry.reject = reject;
+      if (this.outbox.length === 0 && this.host.writable() && (qos === 0 || this.inflight.size < this.options.maxInflight)) {
+        if (record) {
+          record.packetId = this.packetIds.take();
+          this.store.putOutgoing(record);
+        }
+        this.transmit(entry);
+        return;
+      }
+      const admitted = this.outbox.offer(entry);
+      if (!admitted.ok) {
+        reject(
+          admitted.reason === "too-large"
+            ? new PublishError("payload-too-large", `a message of ${entry.size} bytes exceeds offlineQueue.maxBytes (${this.outbox.maxBytes})`)
+            : new PublishError("queue-full", `the offline queue is full (${this.outbox.length} messages, ${this.outbox.bytes} bytes)`),
+        );
+        return;
+      }
+      if (record) this.store.putOutgoing(record);
+      for (const victim of admitted.evicted) this.evict(victim);
+    });
+  }
+
+  /** Resolves when the in-flight window and the queue have room again (backpressure for bulk publishers). */
+  waitForRoom(): Promise<void> {
+    if (this.inflight.size < this.options.maxInflight && this.outbox.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Resolves when nothing outgoing is unfinished. */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** After CONNACK: forget broker-side state if the session is new, replay in-flight messages, then send queued ones. */
+  onConnected(sessionPresent: boolean): void {
+    if (!sessionPresent) {
+      this.incoming.clear();
+      this.store.clearIncoming();
+    }
+    const replay = [...this.inflight.values()].sort((a, b) => a.seq - b.seq);
+    for (const e of replay) {
+      const r = e.record!;
+      if (r.state === "pubrel") this.host.send({ type: "pubrel", packetId: r.packetId });
+      else this.host.send(publishPacket(e, r.packetId, sessionPresent));
+    }
+    this.pump();
+  }
+
+  /**
+   * The connection is gone. Acks not yet sent are void: the broker redelivers those messages. A QoS 2
+   * message the application has not acked (manualAck) is forgotten too, so its redelivery reaches the
+   * application again (at-least-once processing) instead of being suppressed as a duplicate.
+   */
+  onDisconnected(): void {
+    for (const ack of this.acks.drain()) {
+      if (ack.type === "pubrec" && !ack.ready && this.incoming.delete(ack.packetId)) this.store.deleteIncoming(ack.packetId);
+    }
+  }
+
+  /** Sends queued messages while the window and the transport have room. */
+  pump(): void {
+    while (this.outbox.length > 0 && this.host.writable()) {
+      const next = this.outbox.peek()!;
+      if (next.qos > 0 && this.inflight.size >= this.options.maxInflight) break;
+      this.outbox.shift();
+      if (next.record) {
+        next.record.packetId = this.packetIds.take();
+        this.store.updateOutgoing(next.seq, next.record.packetId, "publish");
+      }
+      this.transmit(next);
+    }
+    if (this.roomWaiters.length > 0 && this.outbox.length === 0 && this.inflight.size < this.options.maxInflight) {
+      for (const w of this.roomWaiters.splice(0)) w();
+    }
+    if (this.idleWaiters.length > 0 && this.idle) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Handles a PUBLISH, PUBACK, PUBREC, PUBREL or PUBCOMP from the broker. Returns false for other packets. */
+  handle(packet: Packet): boolean {
+    switch (packet.type) {
+      case "publish":
+        this.receive(packet);
+        return true;
+      case "puback": {
+        const e = this.inflight.get(packet.packetId);
+        if (e && e.qos === 1) this.finish(packet.packetId, e); // an unknown PUBACK is ignored
+        return true;
+      }
+      case "pubrec": {
+        const e = this.inflight.get(packet.packetId);
+        if (e && e.qos === 2 && e.record!.state === "publish") {
+          e.record!.state = "pubrel";
+          this.store.updateOutgoing(e.seq, packet.packetId, "pubrel");
+        }
+        // Known or not, a PUBREC is answered with PUBREL so the broker can finish its side.
+        if (!e || e.qos === 2) this.host.send({ type: "pubrel", packetId: packet.packetId });
+        return true;
+      }
+      case "pubcomp": {
+        const e = this.inflight.get(packet.packetId);
+        if (e && e.qos === 2 && e.record!.state === "pubrel") this.finish(packet.packetId, e); // unknown: ignored
+        return true;
+      }
+      case "pubrel":
+        if (this.incoming.delete(packet.packetId)) this.store.deleteIncoming(packet.packetId);
+        this.host.send({ type: "pubcomp", packetId: packet.packetId });
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Rejects every pending publish (client closed). Records stay in the store for the next run. */
+  close(reason: Error = new ClientClosedError()): void {
+    for (const e of this.outbox.drain()) e.reject?.(reason);
+    for (const e of this.inflight.values()) e.reject?.(reason);
+    this.inflight.clear();
+    this.packetIds.clear();
+    for (const w of this.roomWaiters.splice(0)) w();
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private entryFor(seq: number, qos: QoS, topic: string, payload: Uint8Array, retain: boolean, record: OutgoingRecord | undefined): Outgoing {
+    return { seq, qos, topic, payload, retain, size: payload.length + topic.length, record, resolve: undefined, reject: undefined };
+  }
+
+  private transmit(e: Outgoing): void {
+    this.sent++;
+    if (e.record) {
+      this.inflight.set(e.record.packetId, e);
+      this.host.send(publishPacket(e, e.record.packetId, false));
+    } else {
+      this.host.send(publishPacket(e, undefined, false));
+      e.resolve?.();
+    }
+  }
+
+  private finish(packetId: number, e: Outgoing): void {
+    this.inflight.delete(packetId);
+    this.packetIds.release(packetId);
+    this.store.deleteOutgoing(e.seq);
+    e.resolve?.();
+    this.pump();
+  }
+
+  private evict(victim: Outgoing): void {
+    this.dropped++;
+    if (victim.record) this.store.deleteOutgoing(victim.seq);
+    victim.reject?.(new PublishError("message-dropped", `dropped from the full offline queue (overflow "drop-oldest")`));
+    this.host.dropped(victim.topic, victim.qos);
+  }
+
+  private receive(p: PublishPacket): void {
+    this.received++;
+    const id = p.packetId ?? 0;
+    if (p.qos === 2 && this.incoming.has(id)) {
+      // A repeat before PUBREL: already delivered. Answer it unless the first copy's PUBREC is still owed.
+      let owed = false;
+      for (const a of this.acks) if (a.type === "pubrec" && a.packetId === id) owed = true;
+      if (!owed) this.queueAck({ type: "pubrec", packetId: id, ready: true });
+      return;
+    }
+    if (p.qos === 2) {
+      this.incoming.add(id);
+      this.store.putIncoming(id);
+    }
+    let ack: PendingAck | undefined;
+    if (p.qos > 0) {
+      ack = { type: p.qos === 1 ? "puback" : "pubrec", packetId: id, ready: !this.options.manualAck };
+      this.queueAck(ack);
+    }
+    const pending = ack;
+    this.host.deliver({
+      topic: p.topic,
+      payload: p.payload,
+      qos: p.qos,
+      retain: p.retain,
+      dup: p.dup,
+      ack: pending && !pending.ready
+        ? () => {
+            if (pending.ready) return;
+            pending.ready = true;
+            this.flushAcks();
+          }
+        : noop,
+    });
+  }
+
+  private queueAck(ack: PendingAck): void {
+    if (ack.ready && this.acks.length === 0) {
+      this.host.send({ type: ack.type, packetId: ack.packetId });
+      return;
+    }
+    this.acks.push(ack);
+  }
+
+  private flushAcks(): void {
+    while (this.acks.length > 0 && this.acks.peek()!.ready) {
+      const a = this.acks.shift()!;
+      this.host.send({ type: a.type, packetId: a.packetId });
+    }
+  }
+}
+
+function noop(): void {}
+
+function publishPacket(e: Outgoing, packetId: number | undefined, dup: boolean): PublishPacket {
+  return { type: "publish", topic: e.topic, payload: e.payload, qos: e.qos, retain: e.retain, dup, packetId };
+}

@@ -1,0 +1,171 @@
+/**
+ * The FileStore's record format. Each record: magic byte 0xA5, u32 body length, u32 CRC-32 of the body, body.
+ * The body's first byte is the operation. A reader that meets a damaged record resynchronises on the next
+ * magic byte whose length and checksum hold, so one bad record never hides the intact ones after it.
+ */
+
+import type { OutgoingRecord } from "./store.js";
+import { crc32 } from "./crc32.js";
+
+export const MAGIC = 0xa5;
+export const FRAME_HEADER = 9;
+/** A body longer than this cannot be ours (MQTT's own packet limit plus headroom). */
+export const MAX_BODY = 268_435_455 + 64;
+
+/** Operation codes: the first byte of a record body. */
+export const Op = {
+  PutOutgoing: 1,
+  UpdateOutgoing: 2,
+  DeleteOutgoing: 3,
+  PutIncoming: 4,
+  DeleteIncoming: 5,
+  ClearIncoming: 6,
+} as const;
+
+type OpCode<K extends keyof typeof Op> = (typeof Op)[K];
+
+/** One decoded log operation. */
+export type LogEntry =
+  | { op: OpCode<"PutOutgoing">; record: OutgoingRecord }
+  | { op: OpCode<"UpdateOutgoing">; seq: number; packetId: number; state: OutgoingRecord["state"] }
+  | { op: OpCode<"DeleteOutgoing">; seq: number }
+  | { op: OpCode<"PutIncoming"> | OpCode<"DeleteIncoming">; packetId: number }
+  | { op: OpCode<"ClearIncoming"> };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function frame(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(FRAME_HEADER + body.length);
+  const view = new DataView(out.buffer);
+  out[0] = MAGIC;
+  view.setUint32(1, body.length);
+  view.setUint32(5, crc32(body));
+  out.set(body, FRAME_HEADER);
+  return out;
+}
+
+/** Encodes one operation as a framed record. */
+export function encodeEntry(entry: LogEntry): Uint8Array {
+  switch (entry.op) {
+    case Op.PutOutgoing: {
+      const r = entry.record;
+      const topic = encoder.encode(r.topic);
+      const body = new Uint8Array(1 + 8 + 2 + 1 + 1 + 1 + 2 + topic.length + r.payload.length);
+      const v = new DataView(body.buffer);
+      body[0] = Op.PutOutgoing;
+      v.setFloat64(1, r.seq);
+      v.setUint16(9, r.packetId);
+      body[11] = r.state === "pubrel" ? 1 : 0;
+      body[12] = r.qos;
+      body[13] = r.retain ? 1 : 0;
+      v.setUint16(14, topic.length);
+      body.set(topic, 16);
+      body.set(r.payload, 16 + topic.length);
+      return frame(body);
+    }
+    case Op.UpdateOutgoing: {
+      const body = new Uint8Array(12);
+      const v = new DataView(body.buffer);
+      body[0] = Op.UpdateOutgoing;
+      v.setFloat64(1, entry.seq);
+      v.setUint16(9, entry.packetId);
+      body[11] = entry.state === "pubrel" ? 1 : 0;
+      return frame(body);
+    }
+    case Op.DeleteOutgoing: {
+      const body = new Uint8Array(9);
+      body[0] = Op.DeleteOutgoing;
+      new DataView(body.buffer).setFloat64(1, entry.seq);
+      return frame(body);
+    }
+    case Op.PutIncoming:
+    case Op.DeleteIncoming:
+      return frame(Uint8Array.of(entry.op, entry.packetId >> 8, entry.packetId & 0xff));
+    case Op.ClearIncoming:
+      return frame(Uint8Array.of(Op.ClearIncoming));
+  }
+}
+
+/** Decodes a checksum-verified body, or returns undefined when its content makes no sense. */
+export function decodeBody(body: Uint8Array): LogEntry | undefined {
+  const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  switch (body[0]) {
+    case Op.PutOutgoing: {
+      if (body.length < 16) return undefined;
+      const topicLen = v.getUint16(14);
+      if (16 + topicLen > body.length) return undefined;
+      const qos = body[12];
+      const state = body[11];
+      const seq = v.getFloat64(1);
+      if ((qos !== 1 && qos !== 2) || (state !== 0 && state !== 1) || !Number.isSafeInteger(seq)) return undefined;
+      return {
+        op: Op.PutOutgoing,
+        record: {
+          seq,
+          packetId: v.getUint16(9),
+          state: state === 1 ? "pubrel" : "publish",
+          qos,
+          retain: body[13] === 1,
+          topic: decoder.decode(body.subarray(16, 16 + topicLen)),
+          payload: body.slice(16 + topicLen),
+        },
+      };
+    }
+    case Op.UpdateOutgoing:
+      if (body.length !== 12 || (body[11] !== 0 && body[11] !== 1)) return undefined;
+      return { op: Op.UpdateOutgoing, seq: v.getFloat64(1), packetId: v.getUint16(9), state: body[11] === 1 ? "pubrel" : "publish" };
+    case Op.DeleteOutgoing:
+      return body.length === 9 ? { op: Op.DeleteOutgoing, seq: v.getFloat64(1) } : undefined;
+    case Op.PutIncoming:
+    case Op.DeleteIncoming:
+      return body.length === 3 ? { op: body[0], packetId: v.getUint16(1) } : undefined;
+    case Op.ClearIncoming:
+      return body.length === 1 ? { op: Op.ClearIncoming } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The result of reading a whole log. */
+export interface ScanResult {
+  entries: LogEntry[];
+  /** Damaged regions that were skipped: [offset, length]. */
+  skipped: Array<[number, number]>;
+}
+
+/** Reads every intact record of `data`, skipping (and reporting) damaged regions. */
+export function scanLog(data: Uint8Array): ScanResult {
+  const entries: LogEntry[] = [];
+  const skipped: Array<[number, number]> = [];
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let pos = 0;
+  let badStart = -1;
+  while (pos < data.length) {
+    const entry = readAt(data, view, pos);
+    if (entry) {
+      if (badStart >= 0) {
+        skipped.push([badStart, pos - badStart]);
+        badStart = -1;
+      }
+      entries.push(entry.entry);
+      pos = entry.next;
+    } else {
+      if (badStart < 0) badStart = pos;
+      const next = data.indexOf(MAGIC, pos + 1);
+      pos = next === -1 ? data.length : next;
+    }
+  }
+  if (badStart >= 0) skipped.push([badStart, data.length - badStart]);
+  return { entries, skipped };
+}
+
+function readAt(data: Uint8Array, view: DataView, pos: number): { entry: LogEntry; next: number } | undefined {
+  if (data[pos] !== MAGIC || pos + FRAME_HEADER > data.length) return undefined;
+  const len = view.getUint32(pos + 1);
+  if (len === 0 || len > MAX_BODY || pos + FRAME_HEADER + len > data.length) return undefined;
+  const start = pos + FRAME_HEADER;
+  if (crc32(data, start, start + len) !== view.getUint32(pos + 5)) return undefined;
+  const entry = decodeBody(data.subarray(start, start + len));
+  return entry ? { entry, next: start + len } : undefined;
+}

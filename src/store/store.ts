@@ -1,0 +1,58 @@
+/** Where in-flight QoS 1/2 state lives, so a restarted client (or process) can finish what it started. */
+
+import { EdgemqError } from "../mqtt/errors.js";
+
+/** An outgoing QoS 1/2 message the broker has not finished acknowledging. */
+export interface OutgoingRecord {
+  /** Acceptance order; replay follows it. */
+  seq: number;
+  /** 0 until the PUBLISH is first sent. */
+  packetId: number;
+  /** "publish": awaiting PUBACK/PUBREC; "pubrel": PUBREC seen, awaiting PUBCOMP. */
+  state: "publish" | "pubrel";
+  topic: string;
+  payload: Uint8Array;
+  qos: 1 | 2;
+  retain: boolean;
+}
+
+/** What a store held for a client id when it was opened. */
+export interface StoreSnapshot {
+  /** Unfinished outgoing messages, in acceptance order. */
+  outgoing: OutgoingRecord[];
+  /** Packet ids of incoming QoS 2 messages delivered but not yet released (PUBREL). */
+  incoming: number[];
+  /** What was skipped while loading (corrupt or torn records), for the "warning" event. */
+  warnings: string[];
+}
+
+/**
+ * A client's durable in-flight state. Mutations are synchronous so that, when publish() returns, the
+ * message is already in the store (the file store has handed it to the operating system).
+ */
+export interface Store {
+  /** Loads (or creates) the state for `clientId`. Called once, before the first connection. */
+  open(clientId: string): Promise<StoreSnapshot>;
+  /** Inserts or replaces an outgoing message (keyed by seq). */
+  putOutgoing(record: OutgoingRecord): void;
+  /** Records a packet id or state change of an outgoing message. */
+  updateOutgoing(seq: number, packetId: number, state: OutgoingRecord["state"]): void;
+  /** Forgets an outgoing message (final ack, or dropped). */
+  deleteOutgoing(seq: number): void;
+  /** Remembers an incoming QoS 2 packet id until its PUBREL. */
+  putIncoming(packetId: number): void;
+  /** Forgets an incoming QoS 2 packet id. */
+  deleteIncoming(packetId: number): void;
+  /** Forgets every incoming QoS 2 packet id (the broker started a new session). */
+  clearIncoming(): void;
+  /** Flushes and releases resources. */
+  close(): Promise<void>;
+}
+
+/** A store could not be used (e.g. opened twice, or used before open). Damaged records are warnings, not errors. */
+export class StoreError extends EdgemqError {
+  declare readonly code: "store-error";
+  constructor(message: string, cause?: unknown) {
+    super("store-error", message, cause === undefined ? undefined : { cause });
+  }
+}

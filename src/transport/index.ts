@@ -1,0 +1,28 @@
+/** Picks the transport for a URL scheme. */
+
+import { tcpTransport } from "./tcp.js";
+import type { Transport } from "./transport.js";
+import { webSocketTransport } from "./websocket.js";
+
+/** URL schemes the built-in transports handle. */
+export const SUPPORTED_SCHEMES = ["mqtt:", "mqtts:", "tcp:", "ssl:", "tls:", "ws:", "wss:"] as const;
+
+/** The built-in transport for `url`'s scheme, or undefined when none handles it. */
+export function transportFor(url: URL): Transport | undefined {
+  switch (url.protocol) {
+    case "mqtt:":
+    case "tcp:":
+    case "mqtts:":
+    case "ssl:":
+    case "tls:":
+      return tcpTransport;
+    case "ws:":
+    case "wss:":
+      return webSocketTransport;
+    default:
+      return undefined;
+  }
+}
+
+export { tcpTransport, webSocketTransport };
+export type * from "./transport.js";

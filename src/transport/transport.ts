@@ -1,0 +1,63 @@
+/** Bytes in, bytes out. A Transport opens one Connection to one URL; nothing here knows MQTT. */
+
+/** TLS settings for mqtts:// and wss://. Verification is on unless rejectUnauthorized is false. */
+export interface TlsOptions {
+  /** Trusted CA certificate(s), PEM. Default: the runtime's trust store. */
+  ca?: string | Uint8Array | Array<string | Uint8Array>;
+  /** Client certificate chain, PEM (mutual TLS). */
+  cert?: string | Uint8Array;
+  /** Client private key, PEM (mutual TLS). */
+  key?: string | Uint8Array;
+  /** Passphrase of an encrypted key. */
+  passphrase?: string;
+  /** Name to verify the server certificate against (SNI). Default: the URL's host name. */
+  servername?: string;
+  /** Verify the server's certificate. Default true. */
+  rejectUnauthorized?: boolean;
+}
+
+/** A WHATWG-compatible WebSocket constructor (the global one, or e.g. the `ws` package on Node 20). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: unknown) => WebSocketLike;
+
+/** The part of the WHATWG WebSocket the transport uses. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly bufferedAmount: number;
+  readonly readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code?: number; reason?: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: Uint8Array | ArrayBuffer): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** What a transport needs besides the URL. */
+export interface TransportOptions {
+  tls?: TlsOptions;
+  /** WebSocket implementation for ws:// and wss:// where the runtime has no global one. */
+  webSocket?: WebSocketConstructor;
+}
+
+/** Callbacks from an open connection. */
+export interface ConnectionHandlers {
+  /** Bytes arrived. The chunk is the caller's to keep. */
+  onData(chunk: Uint8Array): void;
+  /** The connection closed; `error` says why when it was not a clean close. Called once. */
+  onClose(error?: Error): void;
+  /** Writes may resume after write() returned false. */
+  onDrain(): void;
+}
+
+/** One open byte stream. */
+export interface Connection {
+  /** Queues bytes; returns false when the caller should wait for onDrain before writing more. */
+  write(bytes: Uint8Array): boolean;
+  /** Closes after queued bytes are flushed. */
+  end(): void;
+  /** Closes at once. */
+  destroy(): void;
+}
+
+/** Opens a connection; rejects when it cannot be established. */
+export type Transport = (url: URL, options: TransportOptions, handlers: ConnectionHandlers) => Promise<Connection>;
