@@ -340,8 +340,8 @@ export class Client {
       (silent) => link.fail(new ConnectionLostError("keepalive-timeout", `no answer from the broker for ${Math.round(silent)} ms (keepalive ${this.o.keepalive} s)`)),
     );
     this.keepalive.start();
+    this.requests.resend(); // first: requests the previous connection left unanswered
     if (!sessionPresent) this.resubscribe();
-    this.requests.resend();
     this.session.onConnected(sessionPresent);
     if (this.backoff) {
       const backoff = this.backoff;

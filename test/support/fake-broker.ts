@@ -1,0 +1,131 @@
+/**
+ * A scripted broker behind the client's Transport seam: the test reads exactly what the client wrote (decoded
+ * with a server-role Decoder, raw bytes kept too) and answers with packets or raw bytes of its choosing.
+ */
+import { Decoder, encode, type Connection, type ConnectionHandlers, type Packet, type Transport } from "../../src/index.ts";
+
+/** One client connection as the scripted broker sees it. */
+export class FakeConnection {
+  /** Every packet the client sent, in order. */
+  readonly packets: Packet[] = [];
+  /** Raw bytes of every write. */
+  readonly writes: Uint8Array[] = [];
+  closed = false;
+  /** Whether the client closed it (end/destroy) rather than the broker. */
+  closedByClient = false;
+  private readonly decoder = new Decoder({ role: "server", maxPacketSize: 1 << 28 });
+  private waiters: Array<() => void> = [];
+  private read = 0;
+
+  constructor(readonly url: URL, private readonly handlers: ConnectionHandlers) {}
+
+  /** The connection object given to the client. */
+  readonly connection: Connection = {
+    write: (bytes) => {
+      if (this.closed) return false;
+      this.writes.push(bytes.slice());
+      for (const p of this.decoder.push(bytes.slice())) this.packets.push(p);
+      for (const w of this.waiters.splice(0)) w();
+      return true;
+    },
+    end: () => this.clientClose(),
+    destroy: () => this.clientClose(),
+  };
+
+  /** The next packet the client sends (waits for it); `type` asserts its type. */
+  async next<T extends Packet["type"]>(type?: T, timeoutMs = 2000): Promise<Extract<Packet, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.read >= this.packets.length) {
+      if (Date.now() > deadline) throw new Error(`no packet from the client within ${timeoutMs} ms (expected ${type ?? "any"})`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 20);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    const p = this.packets[this.read++]!;
+    if (type && p.type !== type) throw new Error(`expected ${type} from the client, got ${JSON.stringify(p)}`);
+    return p as Extract<Packet, { type: T }>;
+  }
+
+  /** Packets not yet taken with next(). */
+  unread(): Packet[] {
+    return this.packets.slice(this.read);
+  }
+
+  /** Sends packets (or raw bytes) to the client, all in one chunk. */
+  send(...items: Array<Packet | Uint8Array>): void {
+    const parts = items.map((x) => (x instanceof Uint8Array ? x : encode(x)));
+    const total = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      total.set(p, at);
+      at += p.length;
+    }
+    if (!this.closed) this.handlers.onData(total);
+  }
+
+  /** Reads CONNECT and answers CONNACK. */
+  async accept(sessionPresent = false, returnCode = 0): Promise<Extract<Packet, { type: "connect" }>> {
+    const connect = await this.next("connect");
+    this.send({ type: "connack", sessionPresent, returnCode });
+    return connect;
+  }
+
+  /** The broker drops the connection. */
+  drop(error: Error = new Error("dropped by the fake broker")): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers.onClose(error);
+  }
+
+  private clientClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closedByClient = true;
+    queueMicrotask(() => this.handlers.onClose(undefined));
+  }
+}
+
+/** Hands out FakeConnections; `refuse` makes the next attempts fail at the transport. */
+export class FakeBroker {
+  readonly connections: FakeConnection[] = [];
+  private waiters: Array<(c: FakeConnection) => void> = [];
+  /** Number of upcoming attempts to fail with ECONNREFUSED. */
+  refuse = 0;
+  attempts = 0;
+
+  readonly transport: Transport = async (url, _options, handlers) => {
+    this.attempts++;
+    if (this.refuse > 0) {
+      this.refuse--;
+      throw Object.assign(new Error("connect ECONNREFUSED (fake)"), { code: "ECONNREFUSED" });
+    }
+    const c = new FakeConnection(url, handlers);
+    this.connections.push(c);
+    const w = this.waiters.shift();
+    if (w) w(c);
+    return c.connection;
+  };
+
+  /** The next connection the client opens (or the latest one not yet taken). */
+  async nextConnection(timeoutMs = 2000): Promise<FakeConnection> {
+    const taken = this.taken;
+    if (this.connections.length > taken) {
+      this.taken++;
+      return this.connections[taken]!;
+    }
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push((c) => {
+        clearTimeout(t);
+        this.taken++;
+        resolve(c);
+      });
+    });
+  }
+
+  private taken = 0;
+}
