@@ -86,7 +86,8 @@ export class Client {
   private state: State = "idle";
   private link: Link | undefined;
   private keepalive: Keepalive | undefined;
-  private awaitingConnack: { resolve: (p: ConnackPacket) => void; reject: (e: Error) => void } | undefined;
+  /** Set between CONNECT and CONNACK. The CONNACK is handled synchronously: packets behind it in the same read must see the connected state. */
+  private awaitingConnack: { url: URL; resolve: (p: ConnackPacket) => void; reject: (e: Error) => void } | undefined;
   private serverIndex = 0;
   private storeOpened: Promise<void> | undefined;
   private connecting: Promise<void> | undefined;
@@ -302,7 +303,7 @@ export class Client {
         timeout,
       ]);
       const connack = new Promise<ConnackPacket>((resolve, reject) => {
-        this.awaitingConnack = { resolve, reject };
+        this.awaitingConnack = { url, resolve, reject };
       });
       const password = creds.password !== undefined ? toBytes(creds.password) : this.o.password;
       link.send({
@@ -319,7 +320,6 @@ export class Client {
         link.close(false);
         throw ConnectError.fromReturnCode(ack.returnCode);
       }
-      this.onAccepted(link, url, ack.sessionPresent);
     } catch (err) {
       if (this.link === link) this.link = undefined;
       link.close(false);
@@ -369,9 +369,15 @@ export class Client {
   private onPacket(link: Link, p: Packet): void {
     if (link !== this.link) return;
     this.keepalive?.received();
-    if (this.awaitingConnack) {
-      if (p.type === "connack") this.awaitingConnack.resolve(p);
-      else link.fail(new ProtocolError("unexpected-packet-type", `the broker sent ${p.type.toUpperCase()} before CONNACK`));
+    const waiting = this.awaitingConnack;
+    if (waiting) {
+      if (p.type !== "connack") {
+        link.fail(new ProtocolError("unexpected-packet-type", `the broker sent ${p.type.toUpperCase()} before CONNACK`));
+        return;
+      }
+      this.awaitingConnack = undefined;
+      if (p.returnCode === 0) this.onAccepted(link, waiting.url, p.sessionPresent);
+      waiting.resolve(p);
       return;
     }
     if (p.type === "connack") {

@@ -6,6 +6,7 @@
  * so a message accepted by publish() survives the process being killed; `fsync: true` also survives power loss.
  */
 
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { encodeEntry, Op, scanLog, type LogEntry } from "./log-format.js";
@@ -36,21 +37,32 @@ export class FileStore implements Store {
 
   async open(clientId: string): Promise<StoreSnapshot> {
     if (this.fd !== undefined) throw new StoreError("FileStore is already open: use one FileStore per client");
-    fs.mkdirSync(this.dir, { recursive: true });
-    this.file = path.join(this.dir, `${fileNameFor(clientId)}.log`);
+    const file = path.resolve(this.dir, `${fileNameFor(clientId)}.log`);
+    if (openLogs.has(file)) throw new StoreError(`${file} is already open by another FileStore in this process`);
     const warnings: string[] = [];
     let data: Uint8Array = new Uint8Array(0);
     try {
-      data = fs.readFileSync(this.file);
+      fs.mkdirSync(this.dir, { recursive: true });
+      const buf = fs.readFileSync(file);
+      // A plain Uint8Array view: payloads sliced from it are copies, not Buffers pinning the whole file.
+      data = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (err) {
-      if ((err as { code?: string }).code !== "ENOENT") throw err;
+      if ((err as { code?: string }).code !== "ENOENT") throw new StoreError(`cannot read ${file}: ${(err as Error).message}`, err);
     }
+    this.file = file;
+    this.outgoing.clear();
+    this.incoming.clear();
     const { entries, skipped } = scanLog(data);
     for (const [offset, length] of skipped) {
       warnings.push(`${this.file}: skipped ${length} damaged byte(s) at offset ${offset}`);
     }
     for (const e of entries) this.apply(e);
-    this.compact();
+    try {
+      this.compact();
+    } catch (err) {
+      throw new StoreError(`cannot write ${file}: ${(err as Error).message}`, err);
+    }
+    openLogs.add(file);
     return {
       outgoing: [...this.outgoing.values()].sort((a, b) => a.seq - b.seq).map((r) => ({ ...r })),
       incoming: [...this.incoming],
@@ -60,8 +72,8 @@ export class FileStore implements Store {
 
   putOutgoing(record: OutgoingRecord): void {
     const copy = { ...record };
-    this.outgoing.set(record.seq, copy);
     this.append({ op: Op.PutOutgoing, record: copy });
+    this.outgoing.set(record.seq, copy);
   }
 
   updateOutgoing(seq: number, packetId: number, state: OutgoingRecord["state"]): void {
@@ -96,10 +108,15 @@ export class FileStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.fd === undefined) return;
-    fs.fsyncSync(this.fd);
-    fs.closeSync(this.fd);
+    const fd = this.fd;
+    if (fd === undefined) return;
     this.fd = undefined;
+    openLogs.delete(this.file);
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   private apply(e: LogEntry): void {
@@ -146,21 +163,35 @@ export class FileStore implements Store {
     if (live * 2 < this.logBytes) this.compact();
   }
 
-  /** Atomically replaces the log with the live state: write a temporary file, fsync, rename, fsync the directory. */
+  /**
+   * Atomically replaces the log with the live state: write a temporary file (overwriting any left by an
+   * interrupted compaction), fsync, rename, fsync the directory. If writing the temporary file fails, the old
+   * log stays in use and the error is thrown.
+   */
   private compact(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
     const tmp = `${this.file}.tmp`;
     const parts: Uint8Array[] = [];
     for (const r of [...this.outgoing.values()].sort((a, b) => a.seq - b.seq)) parts.push(encodeEntry({ op: Op.PutOutgoing, record: r }));
     for (const id of this.incoming) parts.push(encodeEntry({ op: Op.PutIncoming, packetId: id }));
-    const tmpFd = fs.openSync(tmp, "w");
     let size = 0;
-    for (const p of parts) {
-      fs.writeSync(tmpFd, p);
-      size += p.length;
+    try {
+      const tmpFd = fs.openSync(tmp, "w");
+      try {
+        for (const p of parts) {
+          fs.writeSync(tmpFd, p);
+          size += p.length;
+        }
+        fs.fsyncSync(tmpFd);
+      } finally {
+        fs.closeSync(tmpFd);
+      }
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
     }
-    fs.fsyncSync(tmpFd);
-    fs.closeSync(tmpFd);
+    const old = this.fd;
+    this.fd = undefined;
+    if (old !== undefined) fs.closeSync(old);
     fs.renameSync(tmp, this.file);
     syncDirectory(this.dir);
     this.fd = fs.openSync(this.file, "a");
@@ -182,8 +213,20 @@ function syncDirectory(dir: string): void {
   }
 }
 
-/** A file name that cannot escape `dir` and differs for different client ids. */
+/** Logs open in this process (resolved paths): two FileStores appending to one log would corrupt it. */
+const openLogs = new Set<string>();
+
+/** Longest encoded client id used as a file name as it is; longer ones are shortened with a hash. */
+const MAX_NAME = 180;
+
+/**
+ * A file name that cannot escape `dir` and differs for different client ids. Ids whose encoding is too long
+ * for a file name keep a prefix and gain a SHA-256 of the whole id.
+ */
 function fileNameFor(clientId: string): string {
   const safe = encodeURIComponent(clientId).replace(/[.*!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return safe === "" ? "%" : safe;
+  if (safe === "") return "%";
+  if (safe.length <= MAX_NAME) return safe;
+  const hash = createHash("sha256").update(clientId).digest("hex");
+  return `${safe.slice(0, 96).replace(/%[0-9A-F]?$/, "")}%~${hash}`;
 }

@@ -268,6 +268,32 @@ describe("incoming messages", () => {
   });
 });
 
+describe("session present with queued messages", () => {
+  it("messages that arrive in the same read as the CONNACK are delivered, not taken for packets before CONNACK", async () => {
+    const { FakeBroker } = await import("../support/fake-broker.ts");
+    const { createClient } = await import("../../src/index.ts");
+    const broker = new FakeBroker();
+    const client = createClient({ url: "mqtt://fake", transport: broker.transport, clientId: "p", clean: false, reconnect: false });
+    const got: string[] = [];
+    client.on("message", (m) => got.push(text(m.payload)));
+    const p = client.connect();
+    const conn = await broker.nextConnection();
+    await conn.next("connect");
+    conn.send(
+      { type: "connack", sessionPresent: true, returnCode: 0 },
+      { type: "publish", topic: "q", payload: bytes("queued-1"), qos: 1, retain: false, dup: false, packetId: 1 },
+      { type: "publish", topic: "q", payload: bytes("queued-2"), qos: 2, retain: false, dup: false, packetId: 2 },
+    );
+    await p;
+    expect(got).toEqual(["queued-1", "queued-2"]);
+    expect([await conn.next(), await conn.next()]).toEqual([
+      { type: "puback", packetId: 1 },
+      { type: "pubrec", packetId: 2 },
+    ]);
+    expect(client.connected).toBe(true);
+  });
+});
+
 describe("hostile broker input", () => {
   it("a malformed packet closes the connection with a typed ProtocolError and nothing escapes", async () => {
     const { client, conn } = await connected({ reconnect: false });
