@@ -4,6 +4,7 @@
  */
 import { run } from "./harness.ts";
 import { codecSmoke } from "./codec.smoke.ts";
+import { clientSmoke } from "./client.smoke.ts";
 
 type Global = { Deno?: { exit(code: number): never }; Bun?: unknown; process?: { exit(code: number): never } };
 const g = globalThis as unknown as Global;
@@ -12,7 +13,9 @@ const runtime = g.Deno ? "deno" : g.Bun ? "bun" : "node";
 // Deno runs the TypeScript sources; Bun runs the package as published (dist/, resolved through `exports`).
 const core = runtime === "deno" ? await import("../../src/index.ts") : await import("edgemq");
 
-codecSmoke(core as typeof import("../../src/index.ts"));
+const api = core as typeof import("../../src/index.ts");
+codecSmoke(api);
+clientSmoke(api);
 
 const code = await run(runtime);
 if (g.Deno) g.Deno.exit(code);

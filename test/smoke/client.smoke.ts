@@ -1,0 +1,97 @@
+/** Client integration subset for Deno and Bun: a real mosquitto, QoS 0/1/2, reconnect after a restart, FileStore resume. */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startMosquitto } from "../support/mosquitto.ts";
+import { assert, assertEqual, test } from "./harness.ts";
+import type * as Edgemq from "../../src/index.ts";
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+async function until(fn: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Registers the client smoke tests against one build of the package. */
+export function clientSmoke(m: typeof Edgemq): void {
+  test("connects to mosquitto and publishes/receives at QoS 0, 1 and 2", async () => {
+    const broker = await startMosquitto();
+    try {
+      const sub = await m.connect({ url: broker.url, reconnect: false });
+      const pub = await m.connect({ url: broker.url, reconnect: false });
+      const s = await sub.subscribe("smoke/#", { qos: 2 });
+      assertEqual(s.granted, [2], "granted QoS");
+      await pub.publish("smoke/0", "zero");
+      await pub.publish("smoke/1", "one", { qos: 1 });
+      await pub.publish("smoke/2", "two", { qos: 2 });
+      const got: string[] = [];
+      for await (const msg of s) {
+        got.push(`${msg.topic}=${text(msg.payload)}@${msg.qos}`);
+        if (got.length === 3) break;
+      }
+      assertEqual(got, ["smoke/0=zero@0", "smoke/1=one@1", "smoke/2=two@2"]);
+      await pub.end();
+      await sub.end();
+    } finally {
+      await broker.dispose();
+    }
+  });
+
+  test("reconnects after a broker restart and loses no QoS 1 message", async () => {
+    const broker = await startMosquitto({ persistence: true });
+    try {
+      const received = new Set<string>();
+      const fast = { initialDelay: 50, maxDelay: 300 };
+      const sub = m.createClient({ url: broker.url, clientId: "smoke-sub", clean: false, reconnect: fast });
+      sub.on("message", (msg) => received.add(text(msg.payload)));
+      await sub.connect();
+      await sub.subscribe("restart/#", { qos: 1 });
+      const pub = await m.connect({ url: broker.url, clientId: "smoke-pub", clean: false, reconnect: fast });
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < 100; i++) {
+        pending.push(pub.publish("restart/x", String(i), { qos: 1 }));
+        if (i === 50) {
+          await broker.stop();
+          await broker.start();
+        }
+      }
+      await Promise.all(pending);
+      await until(() => received.size === 100, 15_000, "100 messages");
+      assert(pub.stats().reconnects > 0, "the publisher reconnected");
+      await pub.end();
+      await sub.end();
+    } finally {
+      await broker.dispose();
+    }
+  });
+
+  test("FileStore keeps unacked messages for the next client with the same id", async () => {
+    const broker = await startMosquitto();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edgemq-smoke-store-"));
+    try {
+      const received: string[] = [];
+      const sub = await m.connect({ url: broker.url, reconnect: false });
+      sub.on("message", (msg) => received.push(text(msg.payload)));
+      await sub.subscribe("store/#", { qos: 1 });
+      // Offline publisher: messages go to the FileStore only.
+      const offline = m.createClient({ url: "mqtt://127.0.0.1:1", clientId: "smoke-store", clean: false, store: new m.FileStore(dir), reconnect: false, connectTimeout: 2000 });
+      const connecting = offline.connect().catch((e: unknown) => e);
+      const accepted = [offline.publish("store/a", "1", { qos: 1 }), offline.publish("store/a", "2", { qos: 2 })];
+      for (const p of accepted) p.catch(() => undefined);
+      assert((await connecting) instanceof m.ConnectError, "the unreachable broker is refused");
+      await offline.end({ force: true });
+      const online = await m.connect({ url: broker.url, clientId: "smoke-store", clean: false, store: new m.FileStore(dir), reconnect: false });
+      await until(() => received.length === 2, 5000, "stored messages");
+      assertEqual(received, ["1", "2"]);
+      await online.end();
+      await sub.end();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await broker.dispose();
+    }
+  });
+}
