@@ -1,0 +1,22 @@
+/** `npm run demo` is an end-to-end test: it must exit 0 with an OK summary and no lost message. */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { expect, it } from "vitest";
+
+it("the gateway demo runs against its embedded broker, survives the outage and loses nothing", () => {
+  const root = path.resolve(import.meta.dirname, "../..");
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.EDGEMQ_URL;
+  const run = spawnSync(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "examples/demo.ts"], {
+    cwd: root,
+    env,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(run.stderr).toBe("");
+  expect(run.status).toBe(0);
+  expect(run.stdout).toMatch(/broker outage/);
+  expect(run.stdout).toMatch(/connected \(session present: true\)/);
+  const summary = run.stdout.trim().split("\n").at(-1)!;
+  expect(summary).toMatch(/^summary: OK - published (\d+), cloud received \1 distinct/);
+}, 90_000);
