@@ -94,6 +94,7 @@ export class Client {
   private reconnectTimer: unknown;
   private stableTimer: unknown;
   private reconnects = 0;
+  private connectWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private present = false;
 
   constructor(options: ClientOptions) {
@@ -139,6 +140,10 @@ export class Client {
   connect(): Promise<void> {
     if (this.state === "closed") return Promise.reject(new ClientClosedError());
     if (this.state === "connected") return Promise.resolve();
+    if (!this.connecting && (this.state === "waiting" || this.state === "connecting")) {
+      // A reconnect cycle is already running: wait for it rather than racing it with a second connection.
+      return new Promise((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
+    }
     this.connecting ??= this.firstConnect().finally(() => {
       this.connecting = undefined;
     });
@@ -236,6 +241,7 @@ export class Client {
     }
     this.awaitingConnack?.reject(new ClientClosedError());
     const closed = new ClientClosedError();
+    for (const w of this.connectWaiters.splice(0)) w.reject(closed);
     this.session.close(closed);
     this.requests.close(closed);
     this.subs.closeAll();
@@ -347,6 +353,7 @@ export class Client {
       const backoff = this.backoff;
       this.stableTimer = this.o.clock.setTimeout(() => backoff.reset(), backoff.stableAfter);
     }
+    for (const w of this.connectWaiters.splice(0)) w.resolve();
     this.emit("connect", { sessionPresent, server: url.href });
   }
 

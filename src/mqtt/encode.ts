@@ -35,8 +35,11 @@ export function encode(packet: Packet): Uint8Array {
     case "disconnect":
       return DISCONNECT.slice();
     case "connack": {
-      if (!Number.isInteger(packet.returnCode) || packet.returnCode < 0 || packet.returnCode > 255) {
-        throw new ProtocolError("invalid-return-code", `CONNACK return code ${packet.returnCode} is not a byte`);
+      if (!Number.isInteger(packet.returnCode) || packet.returnCode < 0 || packet.returnCode > 5) {
+        throw new ProtocolError("invalid-return-code", `CONNACK return code ${packet.returnCode} is not 0..5`);
+      }
+      if (packet.returnCode !== 0 && packet.sessionPresent) {
+        throw new ProtocolError("invalid-connack-flags", "a CONNACK refusing the connection must not set session present");
       }
       return Uint8Array.of(0x20, 0x02, packet.sessionPresent ? 1 : 0, packet.returnCode);
     }
@@ -77,6 +80,7 @@ export function encodePublish(packet: PublishPacket): Uint8Array {
   checkQos(qos);
   const topicLen = topicLength(topic);
   const hasId = qos > 0;
+  if (packet.dup && !hasId) throw new ProtocolError("invalid-flags", "DUP must be 0 on a QoS 0 PUBLISH [MQTT-3.3.1-2]");
   if (hasId) checkPacketId(packet.packetId);
   const remaining = 2 + topicLen + (hasId ? 2 : 0) + payload.length;
   if (remaining > MAX_REMAINING_LENGTH) {
@@ -193,6 +197,9 @@ class Writer {
   private pos: number;
 
   constructor(firstByte: number, remaining: number) {
+    if (remaining > MAX_REMAINING_LENGTH) {
+      throw new ProtocolError("packet-too-large", `a packet of ${remaining} bytes exceeds MQTT's limit of ${MAX_REMAINING_LENGTH}`);
+    }
     const varLen = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
     this.bytes = alloc(1 + varLen + remaining);
     this.bytes[0] = firstByte;

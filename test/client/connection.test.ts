@@ -309,3 +309,21 @@ describe("end()", () => {
     expect(conn.closedByClient).toBe(true);
   });
 });
+
+describe("connect() during a reconnect cycle", () => {
+  it("waits for the running cycle instead of opening a second connection", async () => {
+    const rig = await connected();
+    rig.conn.drop();
+    await settle();
+    let resolved = false;
+    const again = rig.client.connect().then(() => (resolved = true));
+    await settle();
+    expect(resolved).toBe(false);
+    expect(rig.broker.attempts).toBe(1);
+    await rig.clock.advance(1000);
+    const conn = await rig.broker.nextConnection();
+    await conn.accept();
+    await again;
+    expect(rig.broker.attempts).toBe(2);
+  });
+});
