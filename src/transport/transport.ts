@@ -16,18 +16,26 @@ export interface TlsOptions {
   rejectUnauthorized?: boolean;
 }
 
-/** A WHATWG-compatible WebSocket constructor (the global one, or e.g. the `ws` package on Node 20). */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: unknown) => WebSocketLike;
+/**
+ * A WHATWG-compatible WebSocket constructor: the global one (Deno, Bun, Node >= 22) or e.g. the `ws` package's
+ * class on Node 20. For wss://, the TLS settings go to a third constructor argument, which `ws` reads and a
+ * WHATWG WebSocket ignores.
+ */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
-/** The part of the WHATWG WebSocket the transport uses. */
+/**
+ * The part of the WHATWG WebSocket the transport uses. The handler parameters are `never` so that any
+ * implementation's event types fit; the transport reads only `data` (message), `code` (close) and
+ * `message` / `error` (error).
+ */
 export interface WebSocketLike {
   binaryType: string;
   readonly bufferedAmount: number;
   readonly readyState: number;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code?: number; reason?: string }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
+  onopen: ((ev: never) => void) | null;
+  onmessage: ((ev: never) => void) | null;
+  onclose: ((ev: never) => void) | null;
+  onerror: ((ev: never) => void) | null;
   send(data: Uint8Array | ArrayBuffer): void;
   close(code?: number, reason?: string): void;
 }

@@ -3,7 +3,10 @@
  * not aligned to frames: each frame's bytes go straight to the incremental decoder.
  */
 
-import type { Connection, ConnectionHandlers, Transport, TransportOptions, WebSocketConstructor } from "./transport.js";
+import type { Connection, ConnectionHandlers, TlsOptions, Transport, TransportOptions, WebSocketConstructor, WebSocketLike } from "./transport.js";
+
+/** The third constructor argument: TLS settings in the shape node:tls (and so `ws`) reads them. */
+type WebSocketTlsArgument = Omit<TlsOptions, "rejectUnauthorized"> & { rejectUnauthorized: boolean };
 
 /** Above this many buffered bytes, write() asks the caller to wait; drain is polled (WebSocket has no drain event). */
 const HIGH_WATER = 1 << 20;
@@ -19,8 +22,9 @@ export const webSocketTransport: Transport = (url: URL, options: TransportOption
     }
     // TLS settings reach implementations that accept a third argument (the `ws` package); the WHATWG one ignores it.
     const t = options.tls;
+    const WithOptions = Ctor as unknown as new (url: string, protocols: string[], options: WebSocketTlsArgument) => WebSocketLike;
     const ws = t
-      ? new Ctor(url.href, ["mqtt"], { ca: t.ca, cert: t.cert, key: t.key, passphrase: t.passphrase, servername: t.servername, rejectUnauthorized: t.rejectUnauthorized ?? true })
+      ? new WithOptions(url.href, ["mqtt"], { ca: t.ca, cert: t.cert, key: t.key, passphrase: t.passphrase, servername: t.servername, rejectUnauthorized: t.rejectUnauthorized ?? true })
       : new Ctor(url.href, ["mqtt"]);
     ws.binaryType = "arraybuffer";
     let open = false;
@@ -38,7 +42,7 @@ export const webSocketTransport: Transport = (url: URL, options: TransportOption
       }, DRAIN_POLL_MS);
     };
 
-    ws.onopen = () => {
+    ws.onopen = (_ev: unknown) => {
       open = true;
       resolve({
         write: (bytes) => {
@@ -54,7 +58,7 @@ export const webSocketTransport: Transport = (url: URL, options: TransportOption
         destroy: () => ws.close(1000),
       });
     };
-    ws.onmessage = (ev) => {
+    ws.onmessage = (ev: { data: unknown }) => {
       const data = ev.data;
       if (data instanceof ArrayBuffer) handlers.onData(new Uint8Array(data));
       else if (ArrayBuffer.isView(data)) handlers.onData(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -63,11 +67,15 @@ export const webSocketTransport: Transport = (url: URL, options: TransportOption
         ws.close(1003);
       }
     };
-    ws.onerror = (ev) => {
-      const message = (ev as { message?: string; error?: { message?: string } }).message ?? (ev as { error?: { message?: string } }).error?.message;
-      failure ??= new Error(`WebSocket error${message ? `: ${message}` : ""}`);
+    ws.onerror = (ev: unknown) => {
+      // The WHATWG ErrorEvent says little; implementations such as `ws` attach the underlying error (e.g. the
+      // TLS verification failure), which is kept as the cause.
+      const e = ev as { message?: string; error?: unknown };
+      const inner = e.error instanceof Error ? e.error : undefined;
+      const message = e.message || inner?.message;
+      failure ??= new Error(`WebSocket error${message ? `: ${message}` : ""}`, inner ? { cause: inner } : undefined);
     };
-    ws.onclose = (ev) => {
+    ws.onclose = (ev: { code?: number }) => {
       if (closed) return;
       closed = true;
       if (drainTimer !== undefined) clearTimeout(drainTimer);
