@@ -2,7 +2,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { startMosquitto } from "../support/mosquitto.ts";
+import { makeTestCerts } from "../support/certs.ts";
+import { freePort, startMosquitto } from "../support/mosquitto.ts";
 import { assert, assertEqual, test } from "./harness.ts";
 import type * as Edgemq from "../../src/index.ts";
 
@@ -92,6 +93,43 @@ export function clientSmoke(m: typeof Edgemq): void {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
       await broker.dispose();
+    }
+  });
+
+  test("mutual TLS with a certificate the test made, and a wrong CA refused", async () => {
+    const certs = makeTestCerts();
+    const port = await freePort();
+    const broker = await startMosquitto({
+      listenerConfig: [
+        `listener ${port} 127.0.0.1`,
+        `cafile ${certs.ca.certFile}`,
+        `certfile ${certs.server.certFile}`,
+        `keyfile ${certs.server.keyFile}`,
+        "require_certificate true",
+        "use_identity_as_username true",
+      ],
+    });
+    try {
+      const url = `mqtts://127.0.0.1:${port}`;
+      const c = await m.connect({ url, reconnect: false, tls: { ca: certs.ca.cert, cert: certs.client.cert, key: certs.client.key } });
+      const s = await c.subscribe("tls/#", { qos: 1 });
+      await c.publish("tls/x", "secure", { qos: 1 });
+      for await (const msg of s) {
+        assertEqual(text(msg.payload), "secure");
+        break;
+      }
+      await c.end();
+      let refused: unknown;
+      try {
+        await m.connect({ url, reconnect: false, tls: { ca: certs.otherCa.cert, cert: certs.client.cert, key: certs.client.key } });
+      } catch (err) {
+        refused = err;
+      }
+      assert(refused instanceof m.ConnectError, "a server certificate from an unknown CA is refused");
+      assertEqual((refused as Edgemq.ConnectError).code, "connection-failed");
+    } finally {
+      await broker.dispose();
+      certs.dispose();
     }
   });
 }
