@@ -58,6 +58,9 @@ export class Session {
   private readonly incoming = new Set<number>();
   private readonly acks = new Queue<PendingAck>();
   private nextSeq = 1;
+  /** False until restore(): the store is not open, so publishes wait here without touching it. */
+  private opened = false;
+  private unpersisted: Outgoing[] = [];
   private roomWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
   /** Publishes sent and received, and queue evictions. */
@@ -104,12 +107,22 @@ export class Session {
     }
     this.outbox.requeueFront(queued);
     for (const id of snapshot.incoming) this.incoming.add(id);
+    // Publishes made before the store was open come after everything restored, in their order.
+    for (const e of this.unpersisted) {
+      e.seq = this.nextSeq++;
+      if (e.record) {
+        e.record.seq = e.seq;
+        this.store.putOutgoing(e.record);
+      }
+    }
+    this.unpersisted = [];
+    this.opened = true;
   }
 
   /** Accepts a publish: sends it now if it can, else queues it. Resolves per QoS (written / PUBACK / PUBCOMP). */
   publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const seq = this.nextSeq++;
+      const seq = this.opened ? this.nextSeq++ : 0;
       const record: OutgoingRecord | undefined =
         qos === 0 ? undefined : { seq, packetId: 0, state: "publish", topic, payload, qos, retain };
       const entry = this.entryFor(seq, qos, topic, payload, retain, record);
@@ -132,7 +145,8 @@ export class Session {
         );
         return;
       }
-      if (record) this.store.putOutgoing(record);
+      if (!this.opened) this.unpersisted.push(entry);
+      else if (record) this.store.putOutgoing(record);
       for (const victim of admitted.evicted) this.evict(victim);
     });
   }
@@ -263,7 +277,9 @@ export class Session {
 
   private evict(victim: Outgoing): void {
     this.dropped++;
-    if (victim.record) this.store.deleteOutgoing(victim.seq);
+    const early = this.unpersisted.indexOf(victim);
+    if (early >= 0) this.unpersisted.splice(early, 1);
+    else if (victim.record) this.store.deleteOutgoing(victim.seq);
     victim.reject?.(new PublishError("message-dropped", `dropped from the full offline queue (overflow "drop-oldest")`));
     this.host.dropped(victim.topic, victim.qos);
   }

@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import process from "node:process";
 import { encodeEntry, Op, scanLog, type LogEntry } from "./log-format.js";
 import { StoreError, type OutgoingRecord, type Store, type StoreSnapshot } from "./store.js";
 
@@ -28,6 +29,8 @@ export class FileStore implements Store {
   private readonly outgoing = new Map<number, OutgoingRecord>();
   private readonly incoming = new Set<number>();
   private logBytes = 0;
+  /** After a failed compaction: the log size at which to try again. */
+  private retryCompactionAt = 0;
 
   /** A store keeping its files in `dir` (created if missing). */
   constructor(readonly dir: string, options: FileStoreOptions = {}) {
@@ -155,18 +158,29 @@ export class FileStore implements Store {
     this.logBytes += bytes.length;
   }
 
-  /** Rewrites the log when it is large and mostly dead (deleted or superseded records). */
+  /**
+   * Rewrites the log when it is large and mostly dead (deleted or superseded records). The mutation that got
+   * here is already in the log, so a failed compaction only costs space: the old log stays in use, the failure
+   * is reported as a process warning, and the next attempt waits until the log has doubled.
+   */
   private maybeCompact(): void {
-    if (this.logBytes < this.compactAfterBytes) return;
+    if (this.logBytes < Math.max(this.compactAfterBytes, this.retryCompactionAt)) return;
     let live = 0;
     for (const r of this.outgoing.values()) live += r.payload.length + r.topic.length + 32;
-    if (live * 2 < this.logBytes) this.compact();
+    if (live * 2 >= this.logBytes) return;
+    try {
+      this.compact();
+      this.retryCompactionAt = 0;
+    } catch (err) {
+      this.retryCompactionAt = this.logBytes * 2;
+      process.emitWarning(`edgemq FileStore: compacting ${this.file} failed, the log keeps growing: ${(err as Error).message}`, "StoreWarning");
+    }
   }
 
   /**
    * Atomically replaces the log with the live state: write a temporary file (overwriting any left by an
-   * interrupted compaction), fsync, rename, fsync the directory. If writing the temporary file fails, the old
-   * log stays in use and the error is thrown.
+   * interrupted compaction), fsync, rename, fsync the directory. If any step fails, the old log stays in use
+   * and the error is thrown.
    */
   private compact(): void {
     const tmp = `${this.file}.tmp`;
@@ -186,16 +200,32 @@ export class FileStore implements Store {
         fs.closeSync(tmpFd);
       }
     } catch (err) {
-      fs.rmSync(tmp, { force: true });
+      removeQuietly(tmp);
       throw err;
     }
+    // Closed before the rename: not every platform renames over a file that is open.
     const old = this.fd;
     this.fd = undefined;
     if (old !== undefined) fs.closeSync(old);
-    fs.renameSync(tmp, this.file);
+    try {
+      fs.renameSync(tmp, this.file);
+    } catch (err) {
+      removeQuietly(tmp);
+      if (old !== undefined) this.fd = fs.openSync(this.file, "a");
+      throw err;
+    }
     syncDirectory(this.dir);
     this.fd = fs.openSync(this.file, "a");
     this.logBytes = size;
+  }
+}
+
+/** Removes a temporary file after a failure that is being reported already. */
+function removeQuietly(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    /* the original error is the one thrown; a leftover .tmp is overwritten by the next compaction */
   }
 }
 

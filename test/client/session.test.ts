@@ -327,3 +327,29 @@ describe("hostile broker input", () => {
     await expect(p).rejects.toMatchObject({ code: "connection-failed", cause: { code: "unexpected-packet-type" } });
   });
 });
+
+describe("publishing before the first connect()", () => {
+  it("queues without touching the store until it is open, sends each message once, after what the store held", async () => {
+    const { FakeBroker } = await import("../support/fake-broker.ts");
+    const { createClient, MemoryStore } = await import("../../src/index.ts");
+    const store = new MemoryStore();
+    await store.open("early");
+    store.putOutgoing({ seq: 7, packetId: 0, state: "publish", topic: "old", payload: bytes("from before"), qos: 1, retain: false });
+    const broker = new FakeBroker();
+    const client = createClient({ url: "mqtt://fake", transport: broker.transport, clientId: "early", clean: false, store, reconnect: false });
+    const early = client.publish("new", "early", { qos: 2 });
+    const connecting = client.connect();
+    const conn = await broker.nextConnection();
+    await conn.accept(false);
+    await connecting;
+    const [first, second] = [await conn.next("publish"), await conn.next("publish")];
+    expect([first.topic, second.topic]).toEqual(["old", "new"]);
+    conn.send({ type: "puback", packetId: first.packetId! }, { type: "pubrec", packetId: second.packetId! });
+    await conn.next("pubrel");
+    conn.send({ type: "pubcomp", packetId: second.packetId! });
+    await early;
+    await settle();
+    expect(conn.unread()).toEqual([]);
+    expect((await store.open("early")).outgoing).toEqual([]);
+  });
+});
