@@ -16,6 +16,7 @@ import {
   ClientClosedError,
   ConnectError,
   ConnectionLostError,
+  OptionsError,
   PublishError,
   SubscribeError,
   SubscriptionOverflowError,
@@ -282,6 +283,7 @@ export class Client {
     this.state = "connecting";
     const creds = (this.o.beforeConnect ? await this.o.beforeConnect(attempt) : undefined) ?? {};
     if (this.state !== "connecting") throw new ClientClosedError();
+    if (creds.clean === false && this.o.clientId === "") throw new OptionsError('clientId "" requires clean: true (MQTT 3.1.1 section 3.1.3.1)');
     const link = new Link(
       {
         onPacket: (p) => this.onPacket(link, p),
@@ -315,7 +317,7 @@ export class Client {
       link.send({
         type: "connect",
         clientId: this.o.clientId,
-        clean: this.o.clean,
+        clean: creds.clean ?? this.o.clean,
         keepalive: this.o.keepalive,
         username: creds.username ?? this.o.username,
         password,

@@ -11,11 +11,18 @@ import { systemClock, type Clock, type Random } from "./clock.js";
 import { OptionsError } from "./errors.js";
 import type { OfflineQueueOptions } from "./outbox.js";
 
-/** Credentials a beforeConnect hook may refresh for an attempt. */
-export interface Credentials {
+/** What a beforeConnect hook may change for one connection attempt. */
+export interface AttemptSettings {
+  /** Fresh user name (e.g. a rotated identity). */
   username?: string;
+  /** Fresh password or token. */
   password?: string | Uint8Array;
+  /** Clean session flag for this attempt (e.g. clean only until a first handshake completed). */
+  clean?: boolean;
 }
+
+/** The credentials part of AttemptSettings (kept as its own name for readability). */
+export type Credentials = AttemptSettings;
 
 /** The will message: published by the broker if the client disappears without DISCONNECT. */
 export interface WillOptions {
@@ -61,8 +68,8 @@ export interface ClientOptions {
   maxOutgoingPacketSize?: number;
   /** true: incoming QoS 1/2 messages are acknowledged only when msg.ack() is called. Default false. */
   manualAck?: boolean;
-  /** Called before every connection attempt (attempt 0 first); may return fresh credentials. */
-  beforeConnect?: (attempt: number) => Credentials | void | Promise<Credentials | void>;
+  /** Called before every connection attempt (attempt 0 first); may return fresh credentials or a clean flag. */
+  beforeConnect?: (attempt: number) => AttemptSettings | void | Promise<AttemptSettings | void>;
   /** Milliseconds end() waits for in-flight acks before disconnecting. Default 10,000. */
   endTimeout?: number;
   /** WebSocket constructor for ws:// and wss:// on runtimes without a global WebSocket (Node 20). */

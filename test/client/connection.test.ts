@@ -327,3 +327,16 @@ describe("connect() during a reconnect cycle", () => {
     expect(rig.broker.attempts).toBe(2);
   });
 });
+
+describe("per-attempt settings", () => {
+  it("beforeConnect can switch the clean flag for later attempts", async () => {
+    let clean = true;
+    const rig = await connected({ clientId: "dev", beforeConnect: () => ({ clean }) });
+    expect(rig.conn.packets[0]).toMatchObject({ type: "connect", clean: true });
+    clean = false;
+    rig.conn.drop();
+    await rig.clock.advance(1000);
+    const conn = await rig.broker.nextConnection();
+    expect(await conn.accept(true)).toMatchObject({ clean: false });
+  });
+});
