@@ -6,6 +6,7 @@ export type { ReconnectOptions } from "./client/backoff.js";
 export type { OfflineQueueOptions } from "./client/outbox.js";
 export { Subscription, type Message, type SubscribeOptions } from "./client/subscription.js";
 export type { Clock, Random } from "./client/clock.js";
+export { Emitter } from "./client/events.js";
 export {
   ClientClosedError,
   ConnectError,

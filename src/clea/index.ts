@@ -1,2 +1,32 @@
-/** edgemq/clea: the Clea (Astarte MQTT v1) device layer. It grows in a later issue; for now it exposes the core it builds on. */
+/** edgemq/clea: the Clea (Astarte MQTT v1) device layer. This file only re-exports. */
+export { connectDevice, Device, type DeviceEvents, type DeviceOptions, type DeviceStats, type SendOptions } from "./device.js";
+export type { DeviceEvent } from "./receive.js";
+export {
+  encodePayload,
+  decodePayload,
+  deflateFrame,
+  inflateFrame,
+  looksLikeBson,
+  DEFAULT_MAX_INFLATED_SIZE,
+  type DecodedPayload,
+  type DecodeOptions,
+  type EncodeOptions,
+  type PayloadType,
+} from "./payload.js";
+export {
+  parseInterface,
+  resolveMapping,
+  resolveObject,
+  type Interface,
+  type Mapping,
+  type Reliability,
+  type ResolvedMapping,
+  type Retention,
+} from "./interface.js";
+export { loadInterfaces, type InterfaceSource } from "./interface-loader.js";
+export { introspection } from "./handshake.js";
+export { parsePurgeList } from "./receive.js";
+export { deviceIdFromUuid, isValidDeviceId, randomDeviceId } from "./device-id.js";
+export { MAPPING_TYPES, type CleaValue, type MappingType, type ScalarType, type ScalarValue } from "./values.js";
+export { InterfaceError, PayloadError, type InterfaceErrorCode, type PayloadErrorCode } from "./errors.js";
 export { EdgemqError } from "../index.js";

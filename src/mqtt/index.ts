@@ -11,4 +11,4 @@ export {
   topicMatches,
   topicNameProblem,
 } from "./topic.js";
-export { checkString, isStrictUtf8 } from "./utf8.js";
+export { checkString, isStrictUtf8, isWellFormed } from "./utf8.js";

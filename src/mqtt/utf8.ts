@@ -19,7 +19,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF]
 
 type WellFormedString = string & { isWellFormed?: () => boolean };
 
-function isWellFormed(value: string): boolean {
+/** Whether `value` is well-formed UTF-16 (no lone surrogate), i.e. encodable as UTF-8 without replacement. */
+export function isWellFormed(value: string): boolean {
   const s = value as WellFormedString;
   return typeof s.isWellFormed === "function" ? s.isWellFormed() : !LONE_SURROGATE.test(value);
 }

@@ -1,0 +1,38 @@
+/** Typed errors of the Clea layer. Each has a stable `code`; names mirror what the Astarte server reports. */
+
+import { EdgemqError } from "../index.js";
+
+/** Codes of PayloadError. */
+export type PayloadErrorCode =
+  | "unexpected-value-type"
+  | "non-finite-double"
+  | "integer-out-of-range"
+  | "value-size-exceeded"
+  | "invalid-timestamp"
+  | "invalid-bson"
+  | "invalid-deflate"
+  | "inflate-limit-exceeded"
+  | "unexpected-object-key"
+  | "missing-object-key";
+
+/** A value does not fit its mapping type, or bytes from the wire are not a valid payload. Nothing was published. */
+export class PayloadError extends EdgemqError {
+  declare readonly code: PayloadErrorCode;
+  constructor(code: PayloadErrorCode, message: string, cause?: unknown) {
+    super(code, message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** Codes of InterfaceError. */
+export type InterfaceErrorCode = "invalid-interface" | "interface-not-found" | "mapping-not-found" | "invalid-path" | "write-on-server-owned" | "unset-not-allowed" | "invalid-timestamp";
+
+/** An interface definition breaks a rule, or a (interface, path) does not resolve to a mapping. */
+export class InterfaceError extends EdgemqError {
+  declare readonly code: InterfaceErrorCode;
+  /** The interface concerned, when known. */
+  readonly interfaceName: string | undefined;
+  constructor(code: InterfaceErrorCode, message: string, interfaceName?: string) {
+    super(code, message);
+    this.interfaceName = interfaceName;
+  }
+}

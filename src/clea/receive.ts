@@ -1,0 +1,66 @@
+/** Decodes what the server sends a device: data on server-owned interfaces, and the consumer properties purge frame. */
+
+import { InterfaceError } from "./errors.js";
+import { resolveMapping, resolveObject, type Interface } from "./interface.js";
+import { decodePayload, inflateFrame } from "./payload.js";
+import type { CleaValue } from "./values.js";
+
+/** A value received from the server (value undefined = a property was unset). */
+export interface DeviceEvent {
+  interface: string;
+  path: string;
+  value: CleaValue | Record<string, CleaValue> | undefined;
+  timestamp?: Date;
+}
+
+/** What one incoming message means. */
+export type Incoming =
+  | { kind: "purge"; keep: Set<string> }
+  | { kind: "data"; event: DeviceEvent; iface: Interface };
+
+/** Splits a purge list ("iface/path;iface/path") into its entries. */
+export function parsePurgeList(text: string): Set<string> {
+  return new Set(text.split(";").filter((e) => e.length > 0));
+}
+
+/**
+ * Decodes the message on `topic` (under `prefix`). Throws InterfaceError for unknown interfaces, paths or
+ * ownership, and PayloadError for undecodable or mistyped payloads.
+ */
+export function decodeIncoming(
+  prefix: string,
+  interfaces: ReadonlyMap<string, Interface>,
+  topic: string,
+  payload: Uint8Array,
+  maxInflatedSize: number,
+): Incoming {
+  if (!topic.startsWith(`${prefix}/`)) throw new InterfaceError("invalid-path", `message on ${topic} is outside the device's prefix`);
+  const rest = topic.slice(prefix.length + 1);
+  if (rest === "control/consumer/properties") {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(inflateFrame(payload, { maxSize: maxInflatedSize }));
+    return { kind: "purge", keep: parsePurgeList(text) };
+  }
+  const slash = rest.indexOf("/");
+  const name = slash < 0 ? rest : rest.slice(0, slash);
+  const path = slash < 0 ? "" : rest.slice(slash);
+  const iface = interfaces.get(name);
+  if (!iface) throw new InterfaceError("interface-not-found", `message for unknown interface ${name}`, name);
+  if (iface.ownership !== "server") throw new InterfaceError("write-on-server-owned", `the server wrote to device-owned interface ${name}`, name);
+  if (iface.aggregation === "object") {
+    const { mappings } = resolveObject(iface, path);
+    const types = Object.fromEntries(Object.entries(mappings).map(([k, m]) => [k, m.type]));
+    const decoded = decodePayload(payload, { type: types, maxInflatedSize });
+    return { kind: "data", iface, event: withTimestamp({ interface: name, path, value: decoded?.value as Record<string, CleaValue> | undefined }, decoded?.timestamp) };
+  }
+  const { mapping } = resolveMapping(iface, path);
+  const decoded = decodePayload(payload, { type: mapping.type, maxInflatedSize });
+  if (decoded === undefined && iface.type === "datastream") {
+    throw new InterfaceError("invalid-path", `an empty payload (unset) on datastream ${name}${path}`, name);
+  }
+  return { kind: "data", iface, event: withTimestamp({ interface: name, path, value: decoded?.value as CleaValue | undefined }, decoded?.timestamp) };
+}
+
+function withTimestamp(event: DeviceEvent, timestamp: Date | undefined): DeviceEvent {
+  if (timestamp) event.timestamp = timestamp;
+  return event;
+}
