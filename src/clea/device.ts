@@ -128,6 +128,9 @@ export class Device {
       this.emitter.emit("disconnect", { reason }, noop);
     });
     this.client.on("warning", (w) => this.emit("warning", w));
+    this.client.on("message", (msg) => {
+      if (msg.topic.startsWith(`${this.prefix}/`)) this.receive(msg.topic, msg.payload);
+    });
     this.client.on("error", (e) => this.emit("error", e));
     for (const w of warnings) queueMicrotask(() => this.emit("warning", w));
   }
@@ -282,10 +285,10 @@ export class Device {
     for (const filter of wanted) {
       if (this.subscribed.has(filter)) continue;
       this.subscribed.add(filter);
-      const p = this.client.subscribe(filter, { qos: 2 }).then(
+      // Messages are read from the client's "message" event, in arrival order across interfaces.
+      const p = this.client.subscribe(filter, { qos: 2, maxBuffered: 0 }).then(
         (sub) => {
           this.subscriptions.set(filter, sub);
-          void this.consume(sub);
         },
         (err: Error) => {
           this.subscribed.delete(filter);
@@ -295,10 +298,6 @@ export class Device {
       pending.push(p);
     }
     return Promise.all(pending);
-  }
-
-  private async consume(sub: Subscription): Promise<void> {
-    for await (const msg of sub) this.receive(msg.topic, msg.payload);
   }
 
   /** Republishes the introspection (and subscribes to new server interfaces) after a run-time change. */

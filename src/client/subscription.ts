@@ -23,7 +23,10 @@ export interface Message {
 export interface SubscribeOptions {
   /** Requested maximum QoS. Default 0. */
   qos?: QoS;
-  /** Messages buffered for a slow iterator before the oldest is dropped (reported as an "error" event). Default 10,000. */
+  /**
+   * Messages buffered for a slow iterator before the oldest is dropped (reported as an "error" event). Default 10,000.
+   * 0: keep nothing for iteration (for callers that read client.on("message") instead).
+   */
   maxBuffered?: number;
 }
 
@@ -72,6 +75,7 @@ export class Subscription implements AsyncIterable<Message> {
       waiter({ value: msg, done: false });
       return;
     }
+    if (this.maxBuffered === 0) return;
     if (this.buffer.length >= this.maxBuffered) {
       this.buffer.shift();
       this.dropped++;
