@@ -96,6 +96,7 @@ export class Device {
   /** True once this connection's handshake (or the decision to skip it) has been issued: sends go straight out. */
   private online = false;
   private counters = { sent: 0, received: 0, discarded: 0, expired: 0, errors: 0 };
+  private handshakeWaiters: Array<() => void> = [];
 
   /** Use connectDevice(). */
   constructor(options: DeviceOptions, interfaces: Interface[]) {
@@ -143,6 +144,12 @@ export class Device {
   /** Values the server sends, as `{ interface, path, value, timestamp? }` (value undefined = unset). */
   events(): AsyncIterable<DeviceEvent> {
     return this.stream.iterate();
+  }
+
+  /** Resolves once the broker acknowledged a complete handshake for the current interfaces (at once if it already has). */
+  handshakeComplete(): Promise<void> {
+    if (this.handshakeState.done && this.handshakeState.introspection === this.introspection) return Promise.resolve();
+    return new Promise((resolve) => this.handshakeWaiters.push(resolve));
   }
 
   /** The current introspection string. */
@@ -269,6 +276,7 @@ export class Device {
       () => {
         if (this.introspection !== current) return; // interfaces changed meanwhile: the next announcement finishes it
         this.handshakeState.save({ done: true, introspection: current });
+        for (const w of this.handshakeWaiters.splice(0)) w();
         this.emitter.emit("handshake", { introspection: current }, noop);
       },
       (err: Error) => {
