@@ -5,6 +5,7 @@
 import { run } from "./harness.ts";
 import { codecSmoke } from "./codec.smoke.ts";
 import { clientSmoke } from "./client.smoke.ts";
+import { cleaSmoke } from "./clea.smoke.ts";
 
 type Global = { Deno?: { exit(code: number): never }; Bun?: unknown; process?: { exit(code: number): never } };
 const g = globalThis as unknown as Global;
@@ -13,11 +14,15 @@ const runtime = g.Deno ? "deno" : g.Bun ? "bun" : "node";
 // Deno runs the TypeScript sources; Bun runs the package as published (dist/, resolved through `exports`).
 // The package is imported by name through a variable, so typechecking does not depend on dist/ being built.
 const packageName = "edgemq";
+const cleaName = "edgemq/clea";
 const core: unknown = runtime === "deno" ? await import("../../src/index.ts") : await import(packageName);
+const cleaModule: unknown = runtime === "deno" ? await import("../../src/clea/index.ts") : await import(cleaName);
+const root = new URL("../..", import.meta.url).pathname;
 
 const api = core as typeof import("../../src/index.ts");
 codecSmoke(api);
 clientSmoke(api);
+cleaSmoke(api, cleaModule as typeof import("../../src/clea/index.ts"), root);
 
 const code = await run(runtime);
 if (g.Deno) g.Deno.exit(code);
