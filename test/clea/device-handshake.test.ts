@@ -223,3 +223,32 @@ describe("receiving", () => {
     expect(rig.device.stats().errors).toBe(4);
   });
 });
+
+describe("interfaces at run time", () => {
+  it("adding and removing interfaces republishes the introspection and (un)subscribes server-owned ones", async () => {
+    const rig = await start(storeDir());
+    await answerAll(rig.conn, 9);
+    const adding = rig.device.addInterface({
+      interface_name: "com.acme.Firmware",
+      version_major: 1,
+      version_minor: 0,
+      type: "datastream",
+      ownership: "server",
+      mappings: [{ endpoint: "/update", type: "string", reliability: "unique" }],
+    });
+    const [sub, intro] = await answerAll(rig.conn, 3);
+    await adding;
+    expect(sub).toMatchObject({ type: "subscribe", subscriptions: [{ topic: `${PREFIX}/com.acme.Firmware/#`, qos: 2 }] });
+    expect(intro).toMatchObject({ type: "publish", topic: PREFIX });
+    expect(text((intro as { payload: Uint8Array }).payload)).toContain("com.acme.Firmware:1:0");
+    const removing = rig.device.removeInterface("com.acme.Firmware");
+    const unsub = await rig.conn.next("unsubscribe");
+    expect(unsub.topics).toEqual([`${PREFIX}/com.acme.Firmware/#`]);
+    rig.conn.send({ type: "unsuback", packetId: unsub.packetId });
+    const [intro2] = await answerAll(rig.conn, 2);
+    await removing;
+    expect(text((intro2 as { payload: Uint8Array }).payload)).not.toContain("com.acme.Firmware");
+    expect(rig.device.introspection).not.toContain("com.acme.Firmware");
+    await expect(rig.device.removeInterface("com.acme.Firmware")).rejects.toMatchObject({ code: "interface-not-found" });
+  });
+});
