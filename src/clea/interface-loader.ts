@@ -24,10 +24,15 @@ export async function loadInterfaces(sources: readonly InterfaceSource[]): Promi
 }
 
 async function loadPath(p: string): Promise<Interface[]> {
-  const stat = await fs.stat(p);
-  if (!stat.isDirectory()) return [await loadFile(p)];
-  const names = (await fs.readdir(p)).filter((n) => n.endsWith(".json")).sort();
-  return Promise.all(names.map((n) => loadFile(path.join(p, n))));
+  try {
+    const stat = await fs.stat(p);
+    if (!stat.isDirectory()) return [await loadFile(p)];
+    const names = (await fs.readdir(p)).filter((n) => n.endsWith(".json")).sort();
+    return await Promise.all(names.map((n) => loadFile(path.join(p, n))));
+  } catch (err) {
+    if (err instanceof InterfaceError) throw err;
+    throw new InterfaceError("invalid-interface", `cannot read interfaces from ${p}: ${(err as Error).message}`);
+  }
 }
 
 async function loadFile(file: string): Promise<Interface> {

@@ -228,6 +228,7 @@ export function resolveMapping(iface: Interface, path: string): ResolvedMapping 
 
 /** Resolves the path of an object interface (the common prefix); returns the mappings by key. */
 export function resolveObject(iface: Interface, path: string): { mappings: Record<string, Mapping>; params: Record<string, string> } {
+  if (iface.aggregation !== "object") throw new InterfaceError("invalid-interface", `${iface.name} is not object aggregated`, iface.name);
   const levels = pathLevels(iface, path);
   const first = iface.mappings[0]!;
   const params = matchLevels(first.levels.slice(0, -1), levels);

@@ -64,7 +64,9 @@ export function encodePayload(value: unknown, options: EncodeOptions = {}): Uint
     }
     doc.t = options.timestamp;
   }
-  const bytes = BSON.serialize(doc);
+  const serialized = BSON.serialize(doc);
+  // A plain Uint8Array view (on Node, bson returns a Buffer subclass).
+  const bytes = new Uint8Array(serialized.buffer, serialized.byteOffset, serialized.byteLength);
   return options.deflate ? deflateFrame(bytes) : bytes;
 }
 
@@ -145,7 +147,8 @@ export function inflateFrame(frame: Uint8Array, options: { maxSize?: number } = 
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const z = new Inflate({ chunkSize: 16 * 1024 });
+  // windowBits 15: zlib (RFC 1950) only, as the protocol says; no gzip or raw deflate auto-detection.
+  const z = new Inflate({ chunkSize: 16 * 1024, windowBits: 15 });
   z.onData = (chunk: Uint8Array) => {
     total += chunk.length;
     if (total > max) throw new PayloadError("inflate-limit-exceeded", `inflating past the ${max}-byte cap`);
@@ -158,6 +161,8 @@ export function inflateFrame(frame: Uint8Array, options: { maxSize?: number } = 
     throw new PayloadError("invalid-deflate", `corrupt zlib stream: ${(err as Error).message}`, err);
   }
   if (z.err || !z.ended) throw new PayloadError("invalid-deflate", `corrupt or truncated zlib stream${z.msg ? `: ${z.msg}` : ""}`);
+  const leftover = (z as unknown as { strm?: { avail_in?: number } }).strm?.avail_in ?? 0;
+  if (leftover > 0) throw new PayloadError("invalid-deflate", `${leftover} unexpected byte(s) after the zlib stream`);
   const out = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) {

@@ -91,6 +91,8 @@ function scalarToBson(value: unknown, type: ScalarType, where: string): unknown 
       if (!(value instanceof Date)) throw mismatch(where, type, value);
       if (Number.isNaN(value.getTime())) throw new PayloadError("unexpected-value-type", `${where}: invalid Date`);
       return value;
+    default:
+      throw new PayloadError("unexpected-value-type", `${where}: ${String(type)} is not a mapping type`);
   }
 }
 
@@ -143,6 +145,8 @@ function scalarFromBson(value: unknown, type: ScalarType, where: string): Scalar
     case "datetime":
       if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw mismatch(where, type, value);
       return value;
+    default:
+      throw new PayloadError("unexpected-value-type", `${where}: ${String(type)} is not a mapping type`);
   }
 }
 
