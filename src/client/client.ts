@@ -305,7 +305,7 @@ export class Client {
     try {
       const transport = this.o.transport ?? transportFor(url)!;
       await Promise.race([
-        link.open(transport, url, { tls: this.o.tls, webSocket: this.o.webSocket }).catch((err: unknown) => {
+        link.open(transport, url, { tls: creds.tls ?? this.o.tls, webSocket: this.o.webSocket }).catch((err: unknown) => {
           throw new ConnectError("connection-failed", `cannot connect to ${url.host}: ${(err as Error).message}`, undefined, err);
         }),
         timeout,

@@ -19,6 +19,8 @@ export interface AttemptSettings {
   password?: string | Uint8Array;
   /** Clean session flag for this attempt (e.g. clean only until a first handshake completed). */
   clean?: boolean;
+  /** TLS settings for this attempt (e.g. a renewed client certificate). */
+  tls?: TlsOptions;
 }
 
 /** The credentials part of AttemptSettings (kept as its own name for readability). */

@@ -339,4 +339,14 @@ describe("per-attempt settings", () => {
     const conn = await rig.broker.nextConnection();
     expect(await conn.accept(true)).toMatchObject({ clean: false });
   });
+
+  it("beforeConnect can hand in fresh TLS credentials for an attempt", async () => {
+    let cert = "cert-1";
+    const rig = await connected({ tls: { ca: "ca" }, beforeConnect: () => ({ tls: { ca: "ca", cert, key: "k" } }) });
+    cert = "cert-2";
+    rig.conn.drop();
+    await rig.clock.advance(1000);
+    await rig.broker.nextConnection();
+    expect(rig.broker.options.map((o) => o.tls?.cert)).toEqual(["cert-1", "cert-2"]);
+  });
 });

@@ -2,7 +2,7 @@
  * A scripted broker behind the client's Transport seam: the test reads exactly what the client wrote (decoded
  * with a server-role Decoder, raw bytes kept too) and answers with packets or raw bytes of its choosing.
  */
-import { Decoder, encode, type Connection, type ConnectionHandlers, type Packet, type Transport } from "../../src/index.ts";
+import { Decoder, encode, type Connection, type ConnectionHandlers, type Packet, type Transport, type TransportOptions } from "../../src/index.ts";
 
 /** One client connection as the scripted broker sees it. */
 export class FakeConnection {
@@ -97,8 +97,12 @@ export class FakeBroker {
   refuse = 0;
   attempts = 0;
 
-  readonly transport: Transport = async (url, _options, handlers) => {
+  /** Transport options of each attempt, in order. */
+  readonly options: TransportOptions[] = [];
+
+  readonly transport: Transport = async (url, options, handlers) => {
     this.attempts++;
+    this.options.push(options);
     if (this.refuse > 0) {
       this.refuse--;
       throw Object.assign(new Error("connect ECONNREFUSED (fake)"), { code: "ECONNREFUSED" });
