@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createClient, Emitter, FileStore, MemoryStore, OptionsError, type Client, type ClientOptions, type QoS, type Subscription } from "../index.js";
 import { isValidDeviceId } from "./device-id.js";
+import { deviceInfoProperties, EDGEHOG, edgehogInterfaces, hostInfo, type DeviceInfo } from "./edgehog.js";
 import { InterfaceError } from "./errors.js";
 import { EventStream } from "./event-stream.js";
 import { HandshakeState, introspection } from "./handshake.js";
@@ -17,6 +18,7 @@ import { loadInterfaces, type InterfaceSource } from "./interface-loader.js";
 import { DEFAULT_MAX_INFLATED_SIZE, decodePayload, deflateFrame, encodePayload } from "./payload.js";
 import { PropertyCache } from "./properties.js";
 import { decodeIncoming, type DeviceEvent } from "./receive.js";
+import { OtaManager, type OtaEventFields, type OtaHandler } from "./ota.js";
 import { StoredQueue, VolatileQueue, type RetainedMessage } from "./retention.js";
 import type { CleaValue, MappingType } from "./values.js";
 
@@ -36,12 +38,19 @@ export interface DeviceOptions extends Omit<ClientOptions, "clientId" | "clean" 
   maxInflatedSize?: number;
   /** Wall clock for timestamps and retention expiry (ms since the epoch). Default Date.now. */
   now?: () => number;
+  /**
+   * Edgehog device management: adds the bundled Edgehog interfaces (OTA, Commands, SystemInfo, OSInfo, BaseImage,
+   * RuntimeInfo) and publishes the device info properties after connecting.
+   */
+  edgehog?: boolean | { info?: DeviceInfo };
 }
 
 /** Options of send() and sendObject(). */
 export interface SendOptions {
   /** Required for mappings with explicit_timestamp, refused for the others. */
   timestamp?: Date;
+  /** While offline, queue in the client's offline queue (kept by its store) instead of applying the mapping's retention. */
+  queueOffline?: boolean;
 }
 
 /** Device events besides data (data comes from events()). */
@@ -53,6 +62,8 @@ export interface DeviceEvents {
   handshake: { introspection: string };
   /** A message from the server could not be decoded or validated; the device keeps running. */
   error: Error;
+  /** An Edgehog command (io.edgehog.devicemanager.Commands), e.g. "Reboot". */
+  command: { command: string };
   /** Non-fatal notices (damaged files skipped, events dropped). */
   warning: string;
 }
@@ -97,6 +108,7 @@ export class Device {
   private online = false;
   private counters = { sent: 0, received: 0, discarded: 0, expired: 0, errors: 0 };
   private handshakeWaiters: Array<() => void> = [];
+  private readonly ota: OtaManager;
 
   /** Use connectDevice(). */
   constructor(options: DeviceOptions, interfaces: Interface[]) {
@@ -111,6 +123,10 @@ export class Device {
     this.volatile = new VolatileQueue(options.retention?.volatileMaxMessages ?? 1000);
     this.stored = dir ? new StoredQueue(path.join(dir, "retention.log"), options.retention?.storedMaxMessages ?? 1_000_000) : undefined;
     this.stream = new EventStream(10_000, () => this.emitter.emit("warning", "event buffer full: dropped the oldest event", noop));
+    this.ota = new OtaManager(
+      { publish: (event) => this.publishOtaEvent(event), warn: (w) => this.emit("warning", w) },
+      dir ? path.join(dir, "ota.json") : undefined,
+    );
     const warnings = [...this.properties.load(), ...this.handshakeState.load(), ...(this.stored?.open() ?? [])];
     const dropped = this.properties.retain(new Map([...this.interfaces.values()].map((i) => [i.name, i.major])));
     if (dropped.length > 0) warnings.push(`dropped ${dropped.length} cached propert(ies) of removed or changed interfaces`);
@@ -163,7 +179,7 @@ export class Device {
     const { mapping } = resolveMapping(iface, path);
     this.checkTimestamp(iface, mapping, options.timestamp);
     const payload = encodePayload(value, { type: mapping.type, timestamp: options.timestamp });
-    await this.dispatch(`${this.prefix}/${iface.name}${path}`, payload, mapping);
+    await this.dispatch(`${this.prefix}/${iface.name}${path}`, payload, mapping, options.queueOffline);
   }
 
   /** Sends an object on an object-aggregated device-owned datastream; `path` is the common prefix. */
@@ -176,7 +192,7 @@ export class Device {
     for (const [k, m] of Object.entries(mappings)) types[k] = m.type;
     if (Object.keys(object).length === 0) throw new InterfaceError("mapping-not-found", `${iface.name}${path}: an object needs at least one field`, iface.name);
     const payload = encodePayload(object, { type: types, timestamp: options.timestamp });
-    await this.dispatch(`${this.prefix}/${iface.name}${path}`, payload, first);
+    await this.dispatch(`${this.prefix}/${iface.name}${path}`, payload, first, options.queueOffline);
   }
 
   /** Sets a device-owned property. An unchanged value is not republished. Resolves once acknowledged (QoS 2) or queued while offline. */
@@ -207,6 +223,32 @@ export class Device {
     const { mapping } = resolveMapping(iface, path);
     const cached = this.properties.get(iface.name, path);
     return cached ? (decodePayload(cached.payload, { type: mapping.type })?.value as CleaValue | undefined) : undefined;
+  }
+
+  /**
+   * Handles Edgehog OTA requests: the handler gets `{ uuid, url, operation, signal }` and a reporter,
+   * `report(status, { progress, code, message })`. Adds the OTA interfaces if they were not declared.
+   * Returns a function that removes the handler.
+   */
+  onOta(handler: OtaHandler): () => void {
+    for (const iface of edgehogInterfaces()) {
+      if ((iface.name === EDGEHOG.OTARequest || iface.name === EDGEHOG.OTAEvent) && !this.interfaces.has(iface.name)) {
+        this.addInterface(iface).catch((err: Error) => this.emit("error", err));
+      }
+    }
+    return this.ota.setHandler(handler);
+  }
+
+  /** Publishes the Edgehog device info properties (SystemInfo, OSInfo, BaseImage, RuntimeInfo), filled from the runtime where omitted. */
+  async publishDeviceInfo(info: DeviceInfo = {}): Promise<void> {
+    const host = await hostInfo();
+    const sets = deviceInfoProperties(info, host).filter(([iface]) => this.interfaces.has(iface));
+    await Promise.all(sets.map(([iface, path, value]) => this.setProperty(iface, path, value)));
+  }
+
+  /** Reports the outcome of an OTA update a restart interrupted. */
+  resumeOta(): Promise<void> {
+    return this.ota.resume();
   }
 
   /** Adds an interface at run time (republishing the introspection, subscribing for server-owned ones). */
@@ -321,9 +363,9 @@ export class Device {
 
   // --- sending ---
 
-  private async dispatch(topic: string, payload: Uint8Array, mapping: Mapping): Promise<void> {
+  private async dispatch(topic: string, payload: Uint8Array, mapping: Mapping, queueOffline = false): Promise<void> {
     const qos = RELIABILITY_QOS[mapping.reliability];
-    if (this.online && this.client.connected) {
+    if ((this.online && this.client.connected) || queueOffline) {
       this.counters.sent++;
       await this.client.publish(topic, payload, { qos });
       return;
@@ -366,6 +408,12 @@ export class Device {
         return;
       }
       const { event, iface } = incoming;
+      if (iface.name === EDGEHOG.OTARequest && event.value && typeof event.value === "object") {
+        this.counters.received++;
+        this.ota.onRequest(event.value as Record<string, unknown>);
+        return;
+      }
+      if (iface.name === EDGEHOG.Commands && typeof event.value === "string") this.emit("command", { command: event.value });
       if (iface.type === "properties") {
         if (event.value === undefined) this.properties.unset(iface.name, event.path);
         else this.properties.set("server", iface.name, iface.major, event.path, payload);
@@ -375,6 +423,10 @@ export class Device {
       this.counters.errors++;
       this.emit("error", err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  private publishOtaEvent(event: OtaEventFields): Promise<void> {
+    return this.sendObject(EDGEHOG.OTAEvent, "/event", { ...event }, { timestamp: new Date(this.now()), queueOffline: true });
   }
 
   private deliver(event: DeviceEvent): void {
@@ -429,7 +481,16 @@ export async function connectDevice(options: DeviceOptions): Promise<Device> {
     throw new OptionsError(`device id ${JSON.stringify(options.deviceId)} is not 22 characters of URL-safe base64 encoding 128 bits`);
   }
   const interfaces = await loadInterfaces(options.interfaces ?? []);
+  if (options.edgehog) {
+    const declared = new Set(interfaces.map((i) => i.name));
+    for (const iface of edgehogInterfaces()) if (!declared.has(iface.name)) interfaces.push(iface);
+  }
   const device = new Device(options, interfaces);
   await device.connect();
+  if (options.edgehog) {
+    const info = typeof options.edgehog === "object" ? options.edgehog.info : undefined;
+    await device.publishDeviceInfo(info);
+  }
+  await device.resumeOta();
   return device;
 }

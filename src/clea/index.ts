@@ -29,4 +29,7 @@ export { parsePurgeList } from "./receive.js";
 export { deviceIdFromUuid, isValidDeviceId, randomDeviceId } from "./device-id.js";
 export { MAPPING_TYPES, type CleaValue, type MappingType, type ScalarType, type ScalarValue } from "./values.js";
 export { InterfaceError, PayloadError, type InterfaceErrorCode, type PayloadErrorCode } from "./errors.js";
+export { OtaError, type OtaEventFields, type OtaHandler, type OtaReport, type OtaReportDetails, type OtaRequest, type OtaStatus, type OtaStatusCode } from "./ota.js";
+export { EDGEHOG, edgehogInterfaces, type DeviceInfo } from "./edgehog.js";
+export { VERSION } from "./version.js";
 export { EdgemqError } from "../index.js";

@@ -1,0 +1,67 @@
+/** The Edgehog device-manager interfaces this SDK implements, bundled as JSON, and the device info they carry. */
+
+import baseImage from "./interfaces/io.edgehog.devicemanager.BaseImage.json" with { type: "json" };
+import commands from "./interfaces/io.edgehog.devicemanager.Commands.json" with { type: "json" };
+import osInfo from "./interfaces/io.edgehog.devicemanager.OSInfo.json" with { type: "json" };
+import otaEvent from "./interfaces/io.edgehog.devicemanager.OTAEvent.json" with { type: "json" };
+import otaRequest from "./interfaces/io.edgehog.devicemanager.OTARequest.json" with { type: "json" };
+import runtimeInfo from "./interfaces/io.edgehog.devicemanager.RuntimeInfo.json" with { type: "json" };
+import systemInfo from "./interfaces/io.edgehog.devicemanager.SystemInfo.json" with { type: "json" };
+import { parseInterface, type Interface } from "./interface.js";
+import { VERSION } from "./version.js";
+
+/** Interface names used by the OTA flow and device info. */
+export const EDGEHOG = {
+  OTARequest: "io.edgehog.devicemanager.OTARequest",
+  OTAEvent: "io.edgehog.devicemanager.OTAEvent",
+  SystemInfo: "io.edgehog.devicemanager.SystemInfo",
+  OSInfo: "io.edgehog.devicemanager.OSInfo",
+  BaseImage: "io.edgehog.devicemanager.BaseImage",
+  RuntimeInfo: "io.edgehog.devicemanager.RuntimeInfo",
+  Commands: "io.edgehog.devicemanager.Commands",
+} as const;
+
+/** The bundled Edgehog interfaces, validated. Pass them in `interfaces` (connectDevice does when `edgehog` is set). */
+export function edgehogInterfaces(): Interface[] {
+  return [otaRequest, otaEvent, systemInfo, osInfo, baseImage, runtimeInfo, commands].map((json) => parseInterface(json));
+}
+
+/** What the device tells Edgehog about itself. Fields left out are filled from the runtime where it knows them. */
+export interface DeviceInfo {
+  serialNumber?: string;
+  partNumber?: string;
+  osName?: string;
+  osVersion?: string;
+  baseImage?: { name?: string; version?: string; buildId?: string; fingerprint?: string };
+  /** RuntimeInfo; defaults to this SDK and the JavaScript runtime. */
+  runtime?: { name?: string; url?: string; version?: string; environment?: string };
+}
+
+/** The (interface, path, value) properties for `info`, with runtime defaults. */
+export function deviceInfoProperties(info: DeviceInfo, host: { osName: string; osVersion: string; environment: string }): Array<[string, string, string]> {
+  const out: Array<[string, string, string]> = [];
+  const put = (iface: string, path: string, value: string | undefined) => {
+    if (value !== undefined && value !== "") out.push([iface, path, value]);
+  };
+  put(EDGEHOG.SystemInfo, "/serialNumber", info.serialNumber);
+  put(EDGEHOG.SystemInfo, "/partNumber", info.partNumber);
+  put(EDGEHOG.OSInfo, "/osName", info.osName ?? host.osName);
+  put(EDGEHOG.OSInfo, "/osVersion", info.osVersion ?? host.osVersion);
+  put(EDGEHOG.BaseImage, "/name", info.baseImage?.name);
+  put(EDGEHOG.BaseImage, "/version", info.baseImage?.version);
+  put(EDGEHOG.BaseImage, "/buildId", info.baseImage?.buildId);
+  put(EDGEHOG.BaseImage, "/fingerprint", info.baseImage?.fingerprint);
+  put(EDGEHOG.RuntimeInfo, "/name", info.runtime?.name ?? "edgemq");
+  put(EDGEHOG.RuntimeInfo, "/url", info.runtime?.url ?? "https://www.npmjs.com/package/edgemq");
+  put(EDGEHOG.RuntimeInfo, "/version", info.runtime?.version ?? VERSION);
+  put(EDGEHOG.RuntimeInfo, "/environment", info.runtime?.environment ?? host.environment);
+  return out;
+}
+
+/** What the JavaScript runtime says about the host: OS name and version, and the runtime itself. */
+export async function hostInfo(): Promise<{ osName: string; osVersion: string; environment: string }> {
+  const os = await import("node:os");
+  const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string }; process?: { version: string } };
+  const environment = g.Deno ? `Deno ${g.Deno.version.deno}` : g.Bun ? `Bun ${g.Bun.version}` : `Node.js ${g.process?.version ?? "unknown"}`;
+  return { osName: os.type(), osVersion: os.release(), environment };
+}
