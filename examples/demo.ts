@@ -1,29 +1,34 @@
 /**
- * `npm run demo`: a simulated gateway against an embedded broker (aedes in-process), no setup needed.
+ * `npm run demo`: a simulated Clea gateway against an embedded broker (aedes in-process), no setup needed.
  * Set EDGEMQ_URL=mqtt://host:port to use a real broker instead.
  *
- * The gateway publishes sensor telemetry at QoS 1, receives a command from a simulated cloud side, survives a
- * broker outage midway (publishing into its offline queue meanwhile) and loses nothing. Exits 0 on success.
+ * The gateway connects as a Clea device, publishes sensor telemetry (three sensors with explicit timestamps and
+ * one object interface), sets device properties, receives a command and an OTA request from a simulated cloud
+ * side, reports the OTA through to Success, and rides out a broker restart midway without losing a guaranteed
+ * message. It prints what happened and a summary line, and exits 0 when everything arrived.
  */
-import * as net from "node:net";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Aedes } from "aedes";
-import { connect, createClient, FileStore } from "../src/index.ts";
+import { connect } from "../src/index.ts";
+import { connectDevice, decodePayload, encodePayload, randomDeviceId } from "../src/clea/index.ts";
+import { imageDownloadHandler } from "./ota-handler.ts";
 
 const started = performance.now();
 function log(who: string, what: string): void {
   console.log(`[${((performance.now() - started) / 1000).toFixed(3).padStart(7)}s] ${who.padEnd(8)} ${what}`);
 }
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** An in-process broker whose listener can be stopped and restarted on the same port. */
-async function embeddedBroker(): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void>; close(): Promise<void> }> {
+/** An in-process broker whose listener can be stopped and restarted on the same port (sessions survive in aedes). */
+async function embeddedBroker() {
   const aedes = await Aedes.createBroker();
-  let server: net.Server | undefined;
   const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
   let port = 0;
   const start = () =>
     new Promise<void>((resolve) => {
@@ -43,10 +48,26 @@ async function embeddedBroker(): Promise<{ url: string; stop(): Promise<void>; s
       server ? server.close(() => resolve()) : resolve();
     });
   await start();
-  return { url: `mqtt://127.0.0.1:${port}`, start, stop, close: async () => {
-    await stop();
-    await new Promise<void>((r) => aedes.close(() => r()));
-  } };
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    start,
+    stop,
+    close: async () => {
+      await stop();
+      await new Promise<void>((r) => aedes.close(() => r()));
+    },
+  };
+}
+
+/** Serves one firmware image over HTTP with a Content-Length, like an update server would. */
+async function firmwareServer(image: Uint8Array) {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": image.length });
+    res.end(image);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const { port } = server.address() as net.AddressInfo;
+  return { url: `http://127.0.0.1:${port}/gw-os-2.0.0.bin`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 async function main(): Promise<void> {
@@ -54,90 +75,111 @@ async function main(): Promise<void> {
   const broker = external ? undefined : await embeddedBroker();
   const url = external ?? broker!.url;
   log("demo", external ? `using broker ${url}` : `embedded broker listening on ${url}`);
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "edgemq-demo-"));
+  const image = crypto.randomBytes(512 * 1024);
+  const firmware = await firmwareServer(image);
+  const sha = crypto.createHash("sha256").update(image).digest("hex");
 
-  const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "edgemq-demo-"));
-  const gatewayId = `gw-demo-${process.pid}`;
+  const realm = "acme";
+  const deviceId = randomDeviceId();
+  const prefix = `${realm}/${deviceId}`;
 
-  // The cloud side: collects telemetry and sends a command.
-  const cloud = await connect({ url, clientId: `cloud-${process.pid}`, clean: false, reconnect: { initialDelay: 100, maxDelay: 1000 } });
-  const telemetry = await cloud.subscribe(`plant/${gatewayId}/+/temperature`, { qos: 1 });
-  const seen = new Set<string>();
+  // --- the simulated cloud side (what Clea's broker forwards to Astarte and Edgehog) ---
+  const cloud = await connect({ url, clientId: `clea-cloud-${process.pid}`, clean: false, reconnect: { initialDelay: 100, maxDelay: 500 } });
+  const telemetry = new Set<string>();
   let duplicates = 0;
-  const collecting = (async () => {
-    for await (const msg of telemetry) {
-      const key = `${msg.topic}#${JSON.parse(text(msg.payload)).seq}`;
-      if (seen.has(key)) duplicates++;
-      seen.add(key);
+  const otaStatuses: string[] = [];
+  const properties = new Map<string, unknown>();
+  cloud.on("message", (msg) => {
+    const topic = msg.topic.slice(prefix.length);
+    if (topic === "") return log("cloud", `introspection: ${new TextDecoder().decode(msg.payload).split(";").length} interfaces`);
+    if (topic.startsWith("/com.acme.Sensors/") || topic.startsWith("/com.acme.Environment/")) {
+      const key = `${topic}@${decodePayload(msg.payload)?.timestamp?.getTime()}`;
+      if (telemetry.has(key)) duplicates++;
+      telemetry.add(key);
+    } else if (topic === "/io.edgehog.devicemanager.OTAEvent/event") {
+      const ev = decodePayload(msg.payload)?.value as { status: string; statusProgress: number; statusCode: string };
+      otaStatuses.push(ev.status);
+      log("cloud", `OTA event: ${ev.status}${ev.statusProgress ? ` ${ev.statusProgress}%` : ""}${ev.statusCode ? ` (${ev.statusCode})` : ""}`);
+    } else if (!topic.startsWith("/control/") && msg.payload.length > 0) {
+      properties.set(topic, decodePayload(msg.payload)?.value);
     }
-  })();
-
-  // The gateway: durable store, persistent session, fast reconnect for the demo.
-  const gateway = createClient({
-    url,
-    clientId: gatewayId,
-    clean: false,
-    keepalive: 5,
-    store: new FileStore(storeDir),
-    reconnect: { initialDelay: 200, maxDelay: 2000 },
-    will: { topic: `plant/${gatewayId}/status`, payload: "offline", qos: 1, retain: true },
   });
-  gateway.on("connect", (e) => log("gateway", `connected (session present: ${e.sessionPresent})`));
-  gateway.on("disconnect", (e) => log("gateway", `disconnected: ${e.reason?.message ?? "by request"}`));
-  gateway.on("reconnecting", (e) => log("gateway", `reconnecting in ${e.delay} ms (attempt ${e.attempt})`));
-  await gateway.connect();
-  await gateway.publish(`plant/${gatewayId}/status`, "online", { qos: 1, retain: true });
+  await cloud.subscribe([`${prefix}/#`, prefix], { qos: 2 });
 
-  let intervalMs = 100;
-  const commands = await gateway.subscribe(`plant/${gatewayId}/cmd/#`, { qos: 1 });
-  const handlingCommands = (async () => {
-    for await (const cmd of commands) {
-      const body = JSON.parse(text(cmd.payload)) as { intervalMs: number };
-      intervalMs = body.intervalMs;
-      log("gateway", `command ${cmd.topic.split("/").pop()}: sampling every ${intervalMs} ms`);
-    }
-  })();
+  // --- the gateway ---
+  const device = await connectDevice({
+    realm,
+    deviceId,
+    url,
+    interfaces: [new URL("./interfaces", import.meta.url).pathname],
+    store: path.join(workDir, "device"),
+    edgehog: { info: { serialNumber: "GW-0042", partNumber: "SECO-GW-1", baseImage: { name: "gw-os", version: "1.9.0" } } },
+    keepalive: 5,
+    reconnect: { initialDelay: 200, maxDelay: 2000 },
+  });
+  device.on("disconnect", ({ reason }) => log("gateway", `disconnected: ${reason?.message ?? "by request"}`));
+  device.on("connect", ({ sessionPresent, handshake }) => log("gateway", `reconnected (session present: ${sessionPresent}, handshake: ${handshake})`));
+  device.on("command", ({ command }) => log("gateway", `command received: ${command} (simulated: a real gateway would reboot)`));
+  device.on("error", (err) => log("gateway", `refused a server message: ${err.message}`));
+  device.onOta(imageDownloadHandler({ workDir: path.join(workDir, "ota"), log: (line) => log("gateway", `OTA ${line}`) }));
+  await device.handshakeComplete();
+  log("gateway", `connected as ${prefix}; handshake complete (${device.introspection.split(";").length} interfaces)`);
 
-  const sensors = ["press-7", "oven-2", "line-4"];
-  const rounds = 30;
-  let published = 0;
-  const acks: Promise<void>[] = [];
-  for (let seq = 0; seq < rounds; seq++) {
+  await device.setProperty("com.acme.Config", "/display/name", "Press line 7");
+  await device.setProperty("com.acme.Config", "/sampling/intervalMs", 50);
+  log("gateway", "device properties set: display name, sampling interval");
+
+  const sensors = ["press7", "oven2", "line4"];
+  const rounds = 40;
+  let sent = 0;
+  const base = Date.now();
+  for (let round = 0; round < rounds; round++) {
+    const at = new Date(base + round * 1000);
     for (const [i, sensor] of sensors.entries()) {
-      const value = 20 + i * 5 + Math.sin(seq / 3) * 2;
-      const payload = JSON.stringify({ seq, value: Number(value.toFixed(2)), at: new Date().toISOString() });
-      acks.push(gateway.publish(`plant/${gatewayId}/${sensor}/temperature`, payload, { qos: 1 }));
-      published++;
+      await device.send("com.acme.Sensors", `/${sensor}/temperature`, 20 + i * 5 + Math.sin(round / 4), { timestamp: at });
+      sent++;
     }
-    if (seq === 5) {
-      log("cloud", "sending command set-interval (50 ms)");
-      await cloud.publish(`plant/${gatewayId}/cmd/set-interval`, JSON.stringify({ intervalMs: 50 }), { qos: 1 });
+    await device.sendObject("com.acme.Environment", "/hall", { temp: 21 + Math.cos(round / 5), hum: 40 + (round % 7) }, { timestamp: at });
+    sent++;
+    if (round === 8) {
+      log("cloud", "sending Edgehog command Reboot");
+      await cloud.publish(`${prefix}/io.edgehog.devicemanager.Commands/request`, encodePayload("Reboot", { type: "string" }), { qos: 2 });
     }
-    if (seq === 12 && broker) {
-      log("demo", "broker outage: stopping the listener and dropping every connection");
+    if (round === 15 && broker) {
+      log("demo", "broker restart: stopping the listener and dropping every connection");
       await broker.stop();
     }
-    if (seq === 18 && broker) {
-      log("demo", `broker back (gateway queued ${gateway.stats().queued} messages meanwhile)`);
+    if (round === 22 && broker) {
+      log("demo", `broker back (the gateway retained ${device.stats().retained} messages meanwhile)`);
       await broker.start();
+      await device.client.connect();
     }
-    await sleep(intervalMs);
+    if (round === 28) {
+      log("cloud", "sending OTA request: update to gw-os 2.0.0");
+      const request = { operation: "Update", uuid: crypto.randomUUID(), url: `${firmware.url}#sha256=${sha}` };
+      await cloud.publish(`${prefix}/io.edgehog.devicemanager.OTARequest/request`, encodePayload(request, { type: { operation: "string", uuid: "string", url: "string" } }));
+    }
+    await sleep(50);
   }
-  await Promise.all(acks);
-  log("gateway", `all ${published} telemetry messages acknowledged by the broker`);
+  log("gateway", `${sent} telemetry messages sent`);
 
-  const deadline = Date.now() + 10_000;
-  while (seen.size < published && Date.now() < deadline) await sleep(50);
-  const stats = gateway.stats();
-  await gateway.end();
+  const deadline = Date.now() + 15_000;
+  while ((telemetry.size < sent || !otaStatuses.includes("Success")) && Date.now() < deadline) await sleep(50);
+  const stats = device.stats();
+  const reconnects = device.client.stats().reconnects;
+  await device.end();
   await cloud.end();
-  await Promise.all([collecting, handlingCommands]);
+  await firmware.close();
   await broker?.close();
-  fs.rmSync(storeDir, { recursive: true, force: true });
+  fs.rmSync(workDir, { recursive: true, force: true });
 
-  const ok = seen.size === published;
+  const lost = sent - telemetry.size;
+  const otaOk = otaStatuses.join(" -> ").includes("Acknowledged -> Downloading") && otaStatuses.at(-1) === "Success";
+  const ok = lost === 0 && otaOk && properties.get("/com.acme.Config/display/name") === "Press line 7";
   console.log(
-    `summary: ${ok ? "OK" : "FAILED"} - published ${published}, cloud received ${seen.size} distinct (${duplicates} duplicates), ` +
-      `reconnects ${stats.reconnects}, dropped ${stats.dropped}`,
+    `summary: ${ok ? "OK" : "FAILED"} - telemetry sent ${sent}, received ${telemetry.size} distinct (${duplicates} duplicates, ${lost} lost); ` +
+      `OTA ${[...new Set(otaStatuses)].join(" -> ")}; ${properties.size} properties; reconnects ${reconnects}; retained ${stats.retained}`,
   );
   process.exit(ok ? 0 : 1);
 }

@@ -48,3 +48,12 @@ describe("resolveObject", () => {
     expect(() => resolveObject(iface, "/a")).toThrow(expect.objectContaining({ code: "invalid-interface" }));
   });
 });
+
+describe("VERSION", () => {
+  it("matches package.json", async () => {
+    const { VERSION } = await import("../../src/clea/index.ts");
+    const fs = await import("node:fs");
+    const pkg = JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+  });
+});

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { expect, it } from "vitest";
 
-it("the gateway demo runs against its embedded broker, survives the outage and loses nothing", () => {
+it("the Clea gateway demo runs against its embedded broker, survives a broker restart, completes an OTA and loses nothing", () => {
   const root = path.resolve(import.meta.dirname, "../..");
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.EDGEMQ_URL;
@@ -15,8 +15,10 @@ it("the gateway demo runs against its embedded broker, survives the outage and l
   });
   expect(run.stderr).toBe("");
   expect(run.status).toBe(0);
-  expect(run.stdout).toMatch(/broker outage/);
-  expect(run.stdout).toMatch(/connected \(session present: true\)/);
+  expect(run.stdout).toMatch(/broker restart/);
+  expect(run.stdout).toMatch(/reconnected \(session present: (true|false), handshake: (true|false)\)/);
+  expect(run.stdout).toMatch(/command received: Reboot/);
   const summary = run.stdout.trim().split("\n").at(-1)!;
-  expect(summary).toMatch(/^summary: OK - published (\d+), cloud received \1 distinct/);
+  expect(summary).toMatch(/^summary: OK - telemetry sent (\d+), received \1 distinct \(\d+ duplicates, 0 lost\)/);
+  expect(summary).toContain("OTA Acknowledged -> Downloading -> Deploying -> Deployed -> Rebooting -> Success");
 }, 90_000);
