@@ -19,7 +19,8 @@ export default defineConfig({
   sourcemap: true,
   target: "es2022",
   platform: "neutral",
-  external: [/^node:/, "bson", "pako", "edgemq"],
+  // @peculiar/x509 and reflect-metadata: optional peers, imported dynamically by clea/pairing.ts only.
+  external: [/^node:/, "bson", "pako", "edgemq", "@peculiar/x509", "reflect-metadata"],
   splitting: false,
   treeshake: true,
   esbuildPlugins: [coreAsPackage],

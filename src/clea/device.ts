@@ -18,6 +18,7 @@ import { loadInterfaces, type InterfaceSource } from "./interface-loader.js";
 import { DEFAULT_MAX_INFLATED_SIZE, decodePayload, deflateFrame, encodePayload } from "./payload.js";
 import { PropertyCache } from "./properties.js";
 import { decodeIncoming, type DeviceEvent } from "./receive.js";
+import { pairDevice, type PairingOptions } from "./pairing.js";
 import { OtaManager, type OtaEventFields, type OtaHandler } from "./ota.js";
 import { StoredQueue, VolatileQueue, type RetainedMessage } from "./retention.js";
 import type { CleaValue, MappingType } from "./values.js";
@@ -43,6 +44,14 @@ export interface DeviceOptions extends Omit<ClientOptions, "clientId" | "clean" 
    * RuntimeInfo) and publishes the device info properties after connecting.
    */
   edgehog?: boolean | { info?: DeviceInfo };
+  /**
+   * Credentials from the Astarte pairing API instead of tls.cert/tls.key: `{ url, credentialsSecret }`, or
+   * `{ url, agentToken }` to register the device first. The ECDSA key and certificate live in `<store>/credentials`
+   * (key.pem 0600, cert.pem), are reused while valid, and renewed before expiry and after a TLS failure.
+   * Without url/servers, the broker URL comes from the pairing API. Needs the optional `@peculiar/x509` and
+   * `reflect-metadata` packages.
+   */
+  pairing?: PairingOptions;
 }
 
 /** Options of send() and sendObject(). */
@@ -485,8 +494,10 @@ export async function connectDevice(options: DeviceOptions): Promise<Device> {
     const declared = new Set(interfaces.map((i) => i.name));
     for (const iface of edgehogInterfaces()) if (!declared.has(iface.name)) interfaces.push(iface);
   }
-  const device = new Device(options, interfaces);
-  await device.connect();
+  // Pairing (pairing.ts): certificate in tls, broker URL, renewal in beforeConnect and after a TLS failure.
+  const paired = options.pairing ? await pairDevice(options) : undefined;
+  const device = new Device(paired?.options ?? options, interfaces);
+  await (paired ? paired.connect(device) : device.connect());
   if (options.edgehog) {
     const info = typeof options.edgehog === "object" ? options.edgehog.info : undefined;
     await device.publishDeviceInfo(info);

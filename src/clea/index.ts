@@ -32,4 +32,21 @@ export { InterfaceError, PayloadError, type InterfaceErrorCode, type PayloadErro
 export { OtaError, type OtaEventFields, type OtaHandler, type OtaReport, type OtaReportDetails, type OtaRequest, type OtaStatus, type OtaStatusCode } from "./ota.js";
 export { EDGEHOG, edgehogInterfaces, type DeviceInfo } from "./edgehog.js";
 export { VERSION } from "./version.js";
+export {
+  PairingClient,
+  PairingError,
+  brokerUrl,
+  certificateInfo,
+  isCertificateFailure,
+  obtainCredentials,
+  registerDevice,
+  verifyCertificate,
+  type ClientCertificate,
+  type PairingClientOptions,
+  type PairingDevice,
+  type PairingEndpoint,
+  type PairingErrorCode,
+  type PairingOptions,
+  type VerifyResult,
+} from "./pairing.js";
 export { EdgemqError } from "../index.js";

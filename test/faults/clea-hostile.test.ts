@@ -73,7 +73,7 @@ describe("hostile server messages", () => {
   it("each bad message is an error event with a code; the device keeps receiving", async () => {
     const { device, conn } = await start();
     const codes: string[] = [];
-    device.on("error", (e) => codes.push((e as { code: string }).code));
+    device.on("error", (e) => codes.push((e as unknown as { code: string }).code));
     const events = device.events()[Symbol.asyncIterator]();
     const send = (topic: string, payload: Uint8Array) =>
       conn.send({ type: "publish", topic: `${PREFIX}/${topic}`, payload, qos: 0, retain: false, dup: false } satisfies Packet);
