@@ -19,7 +19,7 @@ export default defineConfig({
   sourcemap: true,
   target: "es2022",
   platform: "neutral",
-  // @peculiar/x509 and reflect-metadata: optional peers, imported dynamically by clea/pairing.ts only.
+  // @peculiar/x509 and reflect-metadata: optional peers, imported dynamically by clea/certificates.ts only.
   external: [/^node:/, "bson", "pako", "edgemq", "@peculiar/x509", "reflect-metadata"],
   splitting: false,
   treeshake: true,

@@ -2,11 +2,14 @@
  * The Astarte handshake, run after a CONNACK whose session is new (or when the last handshake did not finish):
  * subscriptions, introspection, emptyCache, producer purge frame, device properties; the caller then flushes
  * retention. Whether the last handshake completed (and for which introspection) is persisted, because it
- * decides the clean flag of the next connection.
+ * decides the clean flag of the next connection. Interfaces added or removed later are announced again.
  */
 
 import * as fs from "node:fs";
+import type { Client, Subscription } from "../index.js";
 import type { Interface } from "./interface.js";
+import { deflateFrame } from "./payload.js";
+import type { PropertyCache } from "./properties.js";
 
 /** Introspection: `name:major:minor` joined by `;` (empty string for none). */
 export function introspection(interfaces: Iterable<Interface>): string {
@@ -53,5 +56,121 @@ export class HandshakeState {
     const tmp = `${this.file}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify(record));
     fs.renameSync(tmp, this.file);
+  }
+}
+
+/** What the handshake needs from its device. */
+export interface HandshakeHost {
+  readonly client: Client;
+  /** `<realm>/<deviceId>`. */
+  readonly prefix: string;
+  /** The device's interfaces, live (changes at run time are seen). */
+  readonly interfaces: ReadonlyMap<string, Interface>;
+  /** Its device-owned properties are republished by the handshake. */
+  readonly properties: PropertyCache;
+  /** A handshake message failed (other than because the client was closed). */
+  onError(err: Error): void;
+  /** Every handshake message was acknowledged. */
+  onComplete(introspection: string): void;
+}
+
+/** Runs the handshake and later announcements of the introspection, and owns the device's subscriptions. */
+export class Handshake {
+  /** Filters subscribed (or being subscribed); the client resubscribes them by itself on new sessions. */
+  private readonly subscribed = new Set<string>();
+  private readonly subscriptions = new Map<string, Subscription>();
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly state: HandshakeState,
+    private readonly host: HandshakeHost,
+  ) {}
+
+  /** Whether a handshake has completed (so the broker keeps the session: connect with clean false). */
+  get done(): boolean {
+    return this.state.done;
+  }
+
+  /** After a CONNACK: runs the handshake unless the broker resumed a completed one for the same interfaces. Returns whether it ran. */
+  onConnect(sessionPresent: boolean): boolean {
+    const current = introspection(this.host.interfaces.values());
+    const skip = sessionPresent && this.state.done && this.state.introspection === current;
+    if (!skip) this.run(current);
+    return !skip;
+  }
+
+  /** Resolves once the broker acknowledged a complete handshake for the current interfaces. */
+  complete(): Promise<void> {
+    if (this.state.done && this.state.introspection === introspection(this.host.interfaces.values())) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Republishes the introspection (and subscribes to new server interfaces) after a run-time change. */
+  async reannounce(): Promise<void> {
+    const { client, prefix, interfaces } = this.host;
+    const current = introspection(interfaces.values());
+    if (!client.connected) {
+      // Not connected: the next connection sees a different introspection and runs a full handshake.
+      return;
+    }
+    await Promise.all([this.subscribeServerInterfaces(), client.publish(prefix, current, { qos: 2 })]);
+    if (introspection(interfaces.values()) === current) this.state.save({ done: true, introspection: current });
+  }
+
+  /** Ends the subscription of a removed interface. */
+  unsubscribe(name: string): Promise<unknown> {
+    const filter = `${this.host.prefix}/${name}/#`;
+    const sub = this.subscriptions.get(filter);
+    this.subscriptions.delete(filter);
+    this.subscribed.delete(filter);
+    return sub ? sub.unsubscribe().catch(() => undefined) : Promise.resolve();
+  }
+
+  /** Issues the handshake in protocol order; marks it done once every message is acknowledged. */
+  private run(current: string): void {
+    const { client, prefix, interfaces, properties } = this.host;
+    this.state.save({ done: false, introspection: current });
+    const acks: Array<Promise<unknown>> = [this.subscribeServerInterfaces()];
+    acks.push(client.publish(prefix, current, { qos: 2 }));
+    acks.push(client.publish(`${prefix}/control/emptyCache`, "1", { qos: 2 }));
+    const deviceProps = properties.list("device");
+    const purge = deviceProps.map((p) => `${p.interfaceName}${p.path}`).join(";");
+    acks.push(client.publish(`${prefix}/control/producer/properties`, deflateFrame(new TextEncoder().encode(purge)), { qos: 2 }));
+    for (const p of deviceProps) acks.push(client.publish(`${prefix}/${p.interfaceName}${p.path}`, p.payload, { qos: 2 }));
+    Promise.all(acks).then(
+      () => {
+        if (introspection(interfaces.values()) !== current) return; // interfaces changed meanwhile: the next announcement finishes it
+        this.state.save({ done: true, introspection: current });
+        for (const w of this.waiters.splice(0)) w();
+        this.host.onComplete(current);
+      },
+      (err: Error) => {
+        if (err.name !== "ClientClosedError") this.host.onError(err);
+      },
+    );
+  }
+
+  /** Subscribes (once; the client resubscribes on new sessions) to consumer properties and every server-owned interface. */
+  private subscribeServerInterfaces(): Promise<unknown> {
+    const { client, prefix, interfaces } = this.host;
+    const wanted = [`${prefix}/control/consumer/properties`];
+    for (const i of interfaces.values()) if (i.ownership === "server") wanted.push(`${prefix}/${i.name}/#`);
+    const pending: Array<Promise<unknown>> = [];
+    for (const filter of wanted) {
+      if (this.subscribed.has(filter)) continue;
+      this.subscribed.add(filter);
+      // Messages are read from the client's "message" event, in arrival order across interfaces.
+      const p = client.subscribe(filter, { qos: 2, maxBuffered: 0 }).then(
+        (sub) => {
+          this.subscriptions.set(filter, sub);
+        },
+        (err: Error) => {
+          this.subscribed.delete(filter);
+          throw err;
+        },
+      );
+      pending.push(p);
+    }
+    return Promise.all(pending);
   }
 }

@@ -1,5 +1,6 @@
 /** edgemq/clea: the Clea (Astarte MQTT v1) device layer. This file only re-exports. */
-export { connectDevice, Device, type DeviceEvents, type DeviceOptions, type DeviceStats, type SendOptions } from "./device.js";
+export { connectDevice, Device } from "./device.js";
+export type { DeviceEvents, DeviceOptions, DeviceStats, SendOptions } from "./device-types.js";
 export type { DeviceEvent } from "./receive.js";
 export {
   encodePayload,
@@ -32,21 +33,17 @@ export { InterfaceError, PayloadError, type InterfaceErrorCode, type PayloadErro
 export { OtaError, type OtaEventFields, type OtaHandler, type OtaReport, type OtaReportDetails, type OtaRequest, type OtaStatus, type OtaStatusCode } from "./ota.js";
 export { EDGEHOG, edgehogInterfaces, type DeviceInfo } from "./edgehog.js";
 export { VERSION } from "./version.js";
+export { PairingClient, isCertificateFailure, type PairingClientOptions, type PairingOptions } from "./pairing.js";
 export {
-  PairingClient,
-  PairingError,
   brokerUrl,
-  certificateInfo,
-  isCertificateFailure,
   obtainCredentials,
   registerDevice,
   verifyCertificate,
   type ClientCertificate,
-  type PairingClientOptions,
   type PairingDevice,
   type PairingEndpoint,
-  type PairingErrorCode,
-  type PairingOptions,
   type VerifyResult,
-} from "./pairing.js";
+} from "./pairing-api.js";
+export { PairingError, type PairingErrorCode } from "./pairing-error.js";
+export { certificateInfo } from "./certificates.js";
 export { EdgemqError } from "../index.js";

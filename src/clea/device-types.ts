@@ -1,0 +1,77 @@
+/** The options, events and counters of a Device. */
+
+import type { ClientOptions } from "../index.js";
+import type { DeviceInfo } from "./edgehog.js";
+import type { InterfaceSource } from "./interface-loader.js";
+import type { PairingOptions } from "./pairing.js";
+
+/** Options of connectDevice(): the device's identity and interfaces, plus any core client option. */
+export interface DeviceOptions extends Omit<ClientOptions, "clientId" | "clean" | "store"> {
+  /** The Astarte realm. */
+  realm: string;
+  /** 22-character URL-safe base64 device id (see randomDeviceId / deviceIdFromUuid). */
+  deviceId: string;
+  /** Interface JSON files, directories of them, or parsed objects. */
+  interfaces?: InterfaceSource[];
+  /** Directory for durable state: in-flight QoS, properties cache, stored retention, handshake state. Default: memory only. */
+  store?: string;
+  /** Bounds of retention: volatile (memory) and stored (disk) messages. Defaults 1,000 and 1,000,000. */
+  retention?: { volatileMaxMessages?: number; storedMaxMessages?: number };
+  /** Cap on inflating deflate frames from the server. Default 10 MiB. */
+  maxInflatedSize?: number;
+  /** Wall clock for timestamps and retention expiry (ms since the epoch). Default Date.now. */
+  now?: () => number;
+  /**
+   * Edgehog device management: adds the bundled Edgehog interfaces (OTA, Commands, SystemInfo, OSInfo, BaseImage,
+   * RuntimeInfo) and publishes the device info properties after connecting.
+   */
+  edgehog?: boolean | { info?: DeviceInfo };
+  /**
+   * Credentials from the Astarte pairing API instead of tls.cert/tls.key: `{ url, credentialsSecret }`, or
+   * `{ url, agentToken }` to register the device first. The ECDSA key and certificate live in `<store>/credentials`
+   * (key.pem 0600, cert.pem), are reused while valid, and renewed before expiry and after a TLS failure.
+   * Without url/servers, the broker URL comes from the pairing API. Needs the optional `@peculiar/x509` and
+   * `reflect-metadata` packages.
+   */
+  pairing?: PairingOptions;
+}
+
+/** Options of send() and sendObject(). */
+export interface SendOptions {
+  /** Required for mappings with explicit_timestamp, refused for the others. */
+  timestamp?: Date;
+  /** While offline, queue in the client's offline queue (kept by its store) instead of applying the mapping's retention. */
+  queueOffline?: boolean;
+}
+
+/** Device events besides data (data comes from events()). */
+export interface DeviceEvents {
+  /** Connected; `handshake` says whether a handshake was run. */
+  connect: { sessionPresent: boolean; handshake: boolean };
+  disconnect: { reason: Error | undefined };
+  /** The handshake's messages were all acknowledged. */
+  handshake: { introspection: string };
+  /** A message from the server could not be decoded or validated; the device keeps running. */
+  error: Error;
+  /** An Edgehog command (io.edgehog.devicemanager.Commands), e.g. "Reboot". */
+  command: { command: string };
+  /** Non-fatal notices (damaged files skipped, events dropped). */
+  warning: string;
+}
+
+/** Counters of a device. */
+export interface DeviceStats {
+  /** Datastream messages and property changes handed to the client. */
+  sent: number;
+  /** Valid server messages turned into events. */
+  received: number;
+  /** Datastream messages dropped while offline (retention "discard"). */
+  discarded: number;
+  /** Retained messages dropped because they expired or their queue was full. */
+  expired: number;
+  overflowed: number;
+  /** Messages waiting in retention. */
+  retained: number;
+  /** Server messages refused. */
+  errors: number;
+}
