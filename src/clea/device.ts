@@ -36,7 +36,7 @@ export class Device {
   private readonly stream: EventStream<DeviceEvent>;
   private readonly properties: PropertyCache;
   private readonly handshake: Handshake;
-  private readonly outbox: Sender;
+  private readonly sender: Sender;
   private readonly maxInflatedSize: number;
   private readonly now: () => number;
   private readonly counters = { received: 0, errors: 0 };
@@ -71,7 +71,7 @@ export class Device {
       // Clean until a handshake has completed once; after that the broker keeps the session.
       beforeConnect: async (attempt) => ({ ...((await userBeforeConnect?.(attempt)) ?? {}), clean: !this.handshake.done }),
     });
-    this.outbox = new Sender(this.client, volatile, stored, this.now, (err) => this.emit("error", err));
+    this.sender = new Sender(this.client, volatile, stored, this.now, (err) => this.emit("error", err));
     this.handshake = new Handshake(handshakeState, {
       client: this.client,
       prefix: this.prefix,
@@ -82,7 +82,7 @@ export class Device {
     });
     this.client.on("connect", ({ sessionPresent }) => this.onConnect(sessionPresent));
     this.client.on("disconnect", ({ reason }) => {
-      this.outbox.online = false;
+      this.sender.online = false;
       this.emitter.emit("disconnect", { reason }, noop);
     });
     this.client.on("warning", (w) => this.emit("warning", w));
@@ -116,13 +116,13 @@ export class Device {
   /** Sends one value on an individual device-owned datastream. QoS follows the mapping's reliability. */
   async send(interfaceName: string, path: string, value: CleaValue, options: SendOptions = {}): Promise<void> {
     const { iface, mapping, payload } = encodeIndividual(this.interfaces, interfaceName, path, value, options.timestamp);
-    await this.outbox.send(`${this.prefix}/${iface.name}${path}`, payload, mapping, options.queueOffline);
+    await this.sender.send(`${this.prefix}/${iface.name}${path}`, payload, mapping, options.queueOffline);
   }
 
   /** Sends an object on an object-aggregated device-owned datastream; `path` is the common prefix. */
   async sendObject(interfaceName: string, path: string, object: Record<string, CleaValue>, options: SendOptions = {}): Promise<void> {
     const { iface, mapping, payload } = encodeObject(this.interfaces, interfaceName, path, object, options.timestamp);
-    await this.outbox.send(`${this.prefix}/${iface.name}${path}`, payload, mapping, options.queueOffline);
+    await this.sender.send(`${this.prefix}/${iface.name}${path}`, payload, mapping, options.queueOffline);
   }
 
   /** Sets a device-owned property. An unchanged value is not republished. Resolves once acknowledged (QoS 2) or queued while offline. */
@@ -130,14 +130,14 @@ export class Device {
     const { iface, payload } = encodeProperty(this.interfaces, interfaceName, path, value);
     if (!this.properties.set("device", iface.name, iface.major, path, payload)) return;
     // Offline, the client queues it (and its store keeps it): property order is preserved across reconnects.
-    await this.outbox.publish(`${this.prefix}/${iface.name}${path}`, payload, 2);
+    await this.sender.publish(`${this.prefix}/${iface.name}${path}`, payload, 2);
   }
 
   /** Unsets a device-owned property (the mapping must allow_unset). */
   async unsetProperty(interfaceName: string, path: string): Promise<void> {
     const iface = unsettable(this.interfaces, interfaceName, path);
     if (!this.properties.unset(iface.name, path)) return;
-    await this.outbox.publish(`${this.prefix}/${iface.name}${path}`, new Uint8Array(0), 2);
+    await this.sender.publish(`${this.prefix}/${iface.name}${path}`, new Uint8Array(0), 2);
   }
 
   /** The cached value of a property (device- or server-owned), or undefined when unset. */
@@ -191,24 +191,24 @@ export class Device {
 
   /** Counters. */
   stats(): DeviceStats {
-    const { outbox } = this;
+    const { sender } = this;
     return {
-      sent: outbox.sent,
+      sent: sender.sent,
       received: this.counters.received,
-      discarded: outbox.discarded,
-      expired: outbox.expired,
+      discarded: sender.discarded,
+      expired: sender.expired,
       errors: this.counters.errors,
-      overflowed: outbox.overflowed,
-      retained: outbox.retained,
+      overflowed: sender.overflowed,
+      retained: sender.retained,
     };
   }
 
   /** Disconnects gracefully (waiting for in-flight acks) and closes the store files. */
   async end(options: { force?: boolean } = {}): Promise<void> {
-    this.outbox.online = false;
+    this.sender.online = false;
     await this.client.end(options);
     this.stream.end();
-    this.outbox.close();
+    this.sender.close();
   }
 
   /** Connects; resolves after the first CONNACK (the handshake messages are then on their way). */
@@ -218,8 +218,8 @@ export class Device {
 
   private onConnect(sessionPresent: boolean): void {
     const handshake = this.handshake.onConnect(sessionPresent);
-    this.outbox.online = true;
-    this.outbox.flush();
+    this.sender.online = true;
+    this.sender.flush();
     this.emitter.emit("connect", { sessionPresent, handshake }, noop);
   }
 

@@ -386,6 +386,7 @@ export class Client {
       }
       this.awaitingConnack = undefined;
       if (p.returnCode === 0) this.onAccepted(link, waiting.url, p.sessionPresent);
+      else link.close(false); // refused [MQTT-3.2.2-5]: nothing behind it in the same read may reach the session
       waiting.resolve(p);
       return;
     }

@@ -5,6 +5,7 @@
  */
 
 import type { Packet, PublishPacket, QoS } from "../mqtt/packets.js";
+import { utf8Length } from "../mqtt/utf8.js";
 import type { OutgoingRecord, Store, StoreSnapshot } from "../store/store.js";
 import { ClientClosedError, PublishError } from "./errors.js";
 import { Outbox, type OfflineQueueOptions } from "./outbox.js";
@@ -253,7 +254,7 @@ export class Session {
   }
 
   private entryFor(seq: number, qos: QoS, topic: string, payload: Uint8Array, retain: boolean, record: OutgoingRecord | undefined): Outgoing {
-    return { seq, qos, topic, payload, retain, size: payload.length + topic.length, record, resolve: undefined, reject: undefined };
+    return { seq, qos, topic, payload, retain, size: payload.length + utf8Length(topic), record, resolve: undefined, reject: undefined };
   }
 
   private transmit(e: Outgoing): void {
