@@ -26,6 +26,9 @@ export interface DecoderOptions {
 /** Default cap on the size of one inbound packet. */
 export const DEFAULT_MAX_PACKET_SIZE = 1 << 20;
 
+/** First capacity of the buffer a packet spanning chunks is gathered in (smaller packets get their exact size). */
+const ASSEMBLY_START = 16 * 1024;
+
 // Per wire type (0..15): which roles may receive it, its required low-nibble flags (-1: PUBLISH, checked
 // separately) and its fixed remaining length (-1: variable).
 const NAMES = ["reserved", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP", "SUBSCRIBE",
@@ -45,6 +48,12 @@ export class Decoder {
   private pendingBytes = 0;
   /** Total size of the packet at the head of `pending`, or -1 while its fixed header is incomplete. */
   private need = -1;
+  /**
+   * Once the size of a packet spanning chunks is known, its bytes are gathered here (capacity doubling up to that
+   * size): memory stays proportional to the bytes received however finely the peer splits them, where one
+   * reference per chunk would cost a few hundred bytes per one-byte read.
+   */
+  private assembly: Uint8Array | undefined;
   private failure: ProtocolError | undefined;
 
   constructor(options: DecoderOptions = {}) {
@@ -77,6 +86,7 @@ export class Decoder {
       if (err instanceof ProtocolError) {
         this.failure = err;
         this.pending = [];
+        this.assembly = undefined;
         this.pendingBytes = 0;
       }
       throw err;
@@ -111,21 +121,31 @@ export class Decoder {
       for (let i = 0; n < head.length; i++) head[n++] = chunk[i]!;
       this.need = this.readHeader(head, 0, head.length);
     }
-    const total = this.pendingBytes + chunk.length;
-    if (this.need < 0 || total < this.need) {
-      this.pending.push(chunk);
-      this.pendingBytes = total;
+    if (this.need < 0) {
+      this.pending.push(chunk); // fewer than 5 bytes so far
+      this.pendingBytes += chunk.length;
       return -1;
     }
-    const packet = new Uint8Array(this.need);
-    let n = 0;
-    for (const part of this.pending) {
-      packet.set(part, n);
-      n += part.length;
+    const used = Math.min(chunk.length, this.need - this.pendingBytes);
+    const filled = this.pendingBytes + used;
+    let packet = this.assembly;
+    if (packet === undefined || packet.length < filled) {
+      const grown = new Uint8Array(Math.min(this.need, Math.max(filled, 2 * (packet?.length ?? 0), ASSEMBLY_START)));
+      if (packet) grown.set(packet.subarray(0, this.pendingBytes));
+      else {
+        let n = 0;
+        for (const part of this.pending) {
+          grown.set(part, n);
+          n += part.length;
+        }
+        this.pending = [];
+      }
+      packet = this.assembly = grown;
     }
-    const used = this.need - n;
-    packet.set(chunk.subarray(0, used), n);
-    this.pending = [];
+    packet.set(used === chunk.length ? chunk : chunk.subarray(0, used), this.pendingBytes);
+    this.pendingBytes = filled;
+    if (filled < this.need) return -1;
+    this.assembly = undefined;
     this.pendingBytes = 0;
     this.need = -1;
     onPacket(decodeBody(packet[0]!, packet, headerLength(packet, 0), packet.length));
