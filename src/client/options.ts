@@ -60,7 +60,7 @@ export interface ClientOptions {
   connectTimeout?: number;
   /** Where in-flight QoS 1/2 state lives. Default: a new MemoryStore. */
   store?: Store;
-  /** Outgoing QoS 1/2 messages awaiting acks at once; more wait in the queue. Default 64. */
+  /** Outgoing QoS 1/2 messages awaiting acks at once; more wait in the queue. Default 20 (brokers such as mosquitto drop QoS 2 beyond their own in-flight limit, 20 by default). */
   maxInflight?: number;
   /** Bounds of the queue of messages waiting to be sent. */
   offlineQueue?: OfflineQueueOptions;
@@ -150,7 +150,8 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     will = { topic: o.will.topic, payload: toBytes(o.will.payload), qos: o.will.qos ?? 0, retain: o.will.retain ?? false };
     if (![0, 1, 2].includes(will.qos)) throw new OptionsError("will.qos must be 0, 1 or 2");
   }
-  const maxInflight = o.maxInflight ?? 64;
+  // 20 = mosquitto's default max_inflight_messages: it silently drops incoming QoS 2 messages beyond it.
+  const maxInflight = o.maxInflight ?? 20;
   integer("maxInflight", maxInflight, 1, 65_535);
   const connectTimeout = o.connectTimeout ?? 30_000;
   integer("connectTimeout", connectTimeout, 1, 2 ** 31 - 1);

@@ -158,6 +158,19 @@ describe("mosquitto", () => {
     expect(s.closed).toBe(true);
   });
 
+  it("a burst of QoS 2 messages on default settings arrives complete (the window stays within mosquitto's in-flight limit)", async () => {
+    const sub = await client();
+    const got = new Set<string>();
+    sub.on("message", (m) => {
+      if (m.topic === "burst/q2") got.add(text(m.payload));
+    });
+    await sub.subscribe("burst/q2", { qos: 2 });
+    const pub = await client();
+    await Promise.all(Array.from({ length: 300 }, (_, i) => pub.publish("burst/q2", String(i), { qos: 2 })));
+    await until(() => got.size === 300);
+    expect(got.size).toBe(300);
+  });
+
   it("an empty client id with clean=true gets a broker-assigned session", async () => {
     const c = await client({ clientId: "", clean: true });
     expect(c.connected).toBe(true);

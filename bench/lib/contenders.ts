@@ -1,0 +1,150 @@
+/**
+ * The contenders of the throughput benchmarks: edgemq, MQTT.js and the hand-written raw client, each as a
+ * publisher + subscriber pair in this process, over TCP to a broker (bench/e2e) or over the in-memory broker
+ * (bench/inmem). All publish the same way (a window of unfinished publishes, the run's end-to-end cap) and count
+ * what the subscriber receives through their cheapest receive path ("message" callbacks).
+ * Runs on Node, Deno and Bun (MQTT.js is loaded lazily, so a runtime where it fails still runs the others).
+ */
+import { Duplex } from "node:stream";
+import { connect as edgemqConnect, type QoS } from "../../src/index.ts";
+import type { MemBroker } from "./membroker.ts";
+import { netPipe, type PipeFactory } from "./pipe.ts";
+import { RawClient } from "./raw.ts";
+import { publishLoop, type Run } from "./run.ts";
+
+/** Where the clients connect. */
+export type Target = { kind: "tcp"; host: string; port: number } | { kind: "mem"; broker: MemBroker };
+
+/** A connected publisher + subscriber; the subscriber already holds the subscription. */
+export interface Pair {
+  /** Publishes run.count messages; resolves when every publish finished (written / PUBACK / PUBCOMP). */
+  publish(run: Run, payload: Uint8Array, window: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A client implementation under test. */
+export interface Contender {
+  name: string;
+  /** Connects a pair; the subscriber calls onMessage() per message received on `topic` at `qos`. */
+  open(target: Target, topic: string, qos: QoS, onMessage: () => void, window: number): Promise<Pair>;
+}
+
+let ids = 0;
+const clientId = (prefix: string) => `${prefix}-${process.pid}-${++ids}`;
+
+export const edgemq: Contender = {
+  name: "edgemq",
+  async open(target, topic, qos, onMessage, window) {
+    const options = {
+      url: target.kind === "tcp" ? `mqtt://${target.host}:${target.port}` : "mqtt://in-memory:1883",
+      transport: target.kind === "mem" ? target.broker.transport() : undefined,
+      keepalive: 60,
+      reconnect: false as const,
+      maxInflight: window,
+    };
+    const pub = await edgemqConnect({ ...options, clientId: clientId("em-pub") });
+    const sub = await edgemqConnect({ ...options, clientId: clientId("em-sub") });
+    sub.on("message", onMessage);
+    await sub.subscribe(topic, { qos, maxBuffered: 0 });
+    return {
+      publish: (run, payload, w) =>
+        publishLoop(run, w, (done, fail) => {
+          pub.publish(topic, payload, { qos }).then(done, fail);
+        }),
+      close: async () => {
+        await Promise.all([pub.end({ force: true }), sub.end({ force: true })]);
+      },
+    };
+  },
+};
+
+type MqttModule = typeof import("mqtt");
+let mqttModule: Promise<MqttModule> | undefined;
+/** MQTT.js, loaded on first use. */
+export function loadMqttJs(): Promise<MqttModule> {
+  mqttModule ??= import("mqtt");
+  return mqttModule;
+}
+
+type MqttClientT = import("mqtt").MqttClient;
+
+/** A Duplex onto the in-memory broker for MQTT.js's streamBuilder. */
+function memStream(broker: MemBroker): Duplex {
+  let conn: { write(b: Uint8Array): void; close(): void } | undefined;
+  const d = new Duplex({
+    read() {},
+    write(chunk: Uint8Array, _enc, cb) {
+      conn!.write(chunk);
+      cb();
+    },
+    final(cb) {
+      conn!.close();
+      cb();
+    },
+    destroy(err, cb) {
+      conn?.close();
+      cb(err);
+    },
+  });
+  conn = broker.open(
+    (chunk) => d.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+    () => d.push(null),
+  );
+  return d;
+}
+
+async function mqttJsClient(m: MqttModule, target: Target, id: string): Promise<MqttClientT> {
+  const options = { clientId: id, keepalive: 60, reconnectPeriod: 0, clean: true, protocolVersion: 4 as const };
+  const client =
+    target.kind === "tcp"
+      ? m.connect(`mqtt://${target.host}:${target.port}`, options)
+      : new m.MqttClient(() => memStream(target.broker), { ...options, protocol: "mqtt" });
+  await new Promise<void>((resolve, reject) => {
+    client.once("connect", () => resolve());
+    client.once("error", reject);
+  });
+  return client;
+}
+
+export const mqttjs: Contender = {
+  name: "MQTT.js",
+  async open(target, topic, qos, onMessage) {
+    const m = await loadMqttJs();
+    const pub = await mqttJsClient(m, target, clientId("mj-pub"));
+    const sub = await mqttJsClient(m, target, clientId("mj-sub"));
+    sub.on("message", () => onMessage());
+    await sub.subscribeAsync(topic, { qos });
+    return {
+      publish: (run, payload, w) => {
+        const buf = Buffer.from(payload); // once, outside the timed loop: MQTT.js wants a Buffer
+        return publishLoop(run, w, (done, fail) => {
+          pub.publish(topic, buf, { qos }, (err) => (err ? fail(err) : done()));
+        });
+      },
+      close: async () => {
+        await Promise.all([pub.endAsync(true), sub.endAsync(true)]);
+      },
+    };
+  },
+};
+
+export const raw: Contender = {
+  name: "raw",
+  async open(target, topic, qos, onMessage) {
+    const pipe: PipeFactory = target.kind === "tcp" ? netPipe(target.host, target.port) : target.broker.pipe();
+    const pub = await RawClient.connect(pipe, clientId("raw-pub"));
+    const sub = await RawClient.connect(pipe, clientId("raw-sub"));
+    sub.onMessage = () => onMessage();
+    await sub.subscribe(topic, qos);
+    return {
+      publish: (run, payload, w) => pub.publishAll(run, topic, payload, qos, w),
+      close: async () => {
+        pub.close();
+        sub.close();
+      },
+    };
+  },
+};
+
+/** Every contender, by name. */
+export const CONTENDERS: Contender[] = [edgemq, mqttjs, raw];
