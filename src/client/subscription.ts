@@ -107,13 +107,18 @@ export class Subscription implements AsyncIterable<Message> {
   }
 }
 
+const MATCH_CACHE_SIZE = 1024;
+
 /** Which subscriptions hold which filters; finds the subscriptions a topic reaches. */
 export class SubscriptionRegistry {
   private readonly trie = new TopicTrie<Subscription>();
   private readonly holders = new Map<string, Set<Subscription>>();
+  /** Topic -> matching subscriptions; devices see few distinct topics, so most messages skip the trie walk. */
+  private readonly matches = new Map<string, Subscription[]>();
 
   /** Registers `sub` under its filters (before SUBSCRIBE is sent, so nothing that arrives with the SUBACK is lost). */
   add(sub: Subscription): void {
+    this.matches.clear();
     for (const f of sub.filters) {
       this.trie.add(f, sub);
       let set = this.holders.get(f);
@@ -127,6 +132,7 @@ export class SubscriptionRegistry {
 
   /** Removes `sub`; returns the filters no other subscription holds (to UNSUBSCRIBE at the broker). */
   delete(sub: Subscription): string[] {
+    this.matches.clear();
     const orphaned: string[] = [];
     for (const f of sub.filters) {
       this.trie.remove(f, sub);
@@ -143,7 +149,13 @@ export class SubscriptionRegistry {
 
   /** Every subscription reached by a message on `topic`, each once. */
   match(topic: string): Subscription[] {
-    return this.trie.match(topic);
+    let found = this.matches.get(topic);
+    if (found === undefined) {
+      found = this.trie.match(topic);
+      if (this.matches.size >= MATCH_CACHE_SIZE) this.matches.clear();
+      this.matches.set(topic, found);
+    }
+    return found;
   }
 
   /** Every held filter with the highest QoS requested for it (for resubscribing a new session). */
