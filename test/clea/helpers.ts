@@ -2,15 +2,9 @@
 
 import { expect } from "vitest";
 import { InterfaceError, PayloadError } from "../../src/clea/errors.js";
+import { hex } from "../mqtt/hex.ts";
 
-/** Bytes of a hex string; whitespace is ignored ("10 00 00 00"). */
-export function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "");
-  if (clean.length % 2 !== 0 || /[^0-9a-f]/i.test(clean)) throw new Error(`bad hex: ${text}`);
-  const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
+export { hex };
 
 /** Lower-case hex of bytes, no separators (compare with `hex(...)` run through `toHex`). */
 export function toHex(bytes: Uint8Array): string {

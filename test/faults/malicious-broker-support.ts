@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { createClient, ProtocolError, type Client, type ClientOptions, type Message, type Packet, type ProtocolErrorCode } from "../../src/index.ts";
-import { hex } from "../mqtt/hex.ts";
+import { concat, hex } from "../mqtt/hex.ts";
 import { FakeBroker, type FakeConnection } from "../support/fake-broker.ts";
 import { FakeClock, settle } from "../support/fake-clock.ts";
 
@@ -166,13 +166,7 @@ export function sent<T extends Packet["type"]>(conn: FakeConnection, type: T): A
 
 /** Concatenation of byte arrays. */
 export function join(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 /** The remaining-length bytes of `n` (MQTT variable byte integer). */

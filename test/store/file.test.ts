@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { FileStore, MemoryStore, StoreError, type OutgoingRecord, type Store, type StoreSnapshot } from "../../src/index.ts";
+import { concat as concatParts } from "../mqtt/hex.ts";
 import { crc32 } from "../../src/store/crc32.ts";
 import { encodeEntry, Op, scanLog, type LogEntry } from "../../src/store/log-format.ts";
 import { rec, storeContract } from "./contract.ts";
@@ -47,15 +48,7 @@ function randomBytes(next: () => number, n: number): Uint8Array {
   return out;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatParts(parts);
 
 const encodeAll = (entries: LogEntry[]) => concat(...entries.map(encodeEntry));
 
