@@ -5,10 +5,11 @@ export type Listener<E, K extends keyof E> = (payload: E[K]) => void;
 
 /** Typed publish/subscribe of events; `on` returns the function that removes the listener. */
 export class Emitter<E> {
-  private readonly listeners = new Map<keyof E, Set<(payload: never) => void>>();
+  private listeners: Map<keyof E, Set<(payload: never) => void>> | undefined; // created on the first on()
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof E>(event: K, listener: Listener<E, K>): () => void {
+    this.listeners ??= new Map();
     let set = this.listeners.get(event);
     if (!set) {
       set = new Set();
@@ -22,7 +23,7 @@ export class Emitter<E> {
 
   /** Whether anyone listens to `event`. */
   has<K extends keyof E>(event: K): boolean {
-    return (this.listeners.get(event)?.size ?? 0) > 0;
+    return (this.listeners?.get(event)?.size ?? 0) > 0;
   }
 
   /**
@@ -30,7 +31,7 @@ export class Emitter<E> {
    * `onListenerError` (the client routes it to the "error" event, or to a last-resort report for "error" itself).
    */
   emit<K extends keyof E>(event: K, payload: E[K], onListenerError: (err: unknown) => void): void {
-    const set = this.listeners.get(event);
+    const set = this.listeners?.get(event);
     if (!set) return;
     for (const listener of [...set]) {
       try {

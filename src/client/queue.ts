@@ -1,6 +1,7 @@
 /** A FIFO queue with O(1) push, shift and unshift (a growable ring buffer). */
 export class Queue<T> {
-  private items: Array<T | undefined> = new Array<T | undefined>(16);
+  // Starts empty: most queues of an idle client never hold anything.
+  private items: Array<T | undefined> = [];
   private head = 0;
   private count = 0;
 
@@ -71,7 +72,7 @@ export class Queue<T> {
   }
 
   private grow(): void {
-    const next = new Array<T | undefined>(this.items.length * 2);
+    const next = new Array<T | undefined>(Math.max(8, this.items.length * 2));
     for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) % this.items.length];
     this.items = next;
     this.head = 0;

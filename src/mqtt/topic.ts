@@ -65,13 +65,14 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
+// Children and values are created on first use: a long filter is a chain of nodes that mostly need neither.
 interface TrieNode<T> {
-  children: Map<string, TrieNode<T>>;
-  values: Set<T>;
+  children: Map<string, TrieNode<T>> | undefined;
+  values: Set<T> | undefined;
 }
 
 function newNode<T>(): TrieNode<T> {
-  return { children: new Map(), values: new Set() };
+  return { children: undefined, values: undefined };
 }
 
 /** Maps topic filters to values; `match(topic)` finds every value whose filter matches, each once. */
@@ -88,6 +89,7 @@ export class TopicTrie<T> {
   add(filter: string, value: T): void {
     let node = this.root;
     for (const level of filter.split("/")) {
+      node.children ??= new Map();
       let next = node.children.get(level);
       if (!next) {
         next = newNode();
@@ -95,6 +97,7 @@ export class TopicTrie<T> {
       }
       node = next;
     }
+    node.values ??= new Set();
     if (!node.values.has(value)) {
       node.values.add(value);
       this.count++;
@@ -106,18 +109,18 @@ export class TopicTrie<T> {
     const path: Array<[TrieNode<T>, string]> = [];
     let node = this.root;
     for (const level of filter.split("/")) {
-      const next = node.children.get(level);
+      const next = node.children?.get(level);
       if (!next) return false;
       path.push([node, level]);
       node = next;
     }
-    if (!node.values.delete(value)) return false;
+    if (!node.values?.delete(value)) return false;
     this.count--;
     for (let i = path.length - 1; i >= 0; i--) {
       const [parent, level] = path[i]!;
-      const child = parent.children.get(level)!;
-      if (child.values.size > 0 || child.children.size > 0) break;
-      parent.children.delete(level);
+      const child = parent.children!.get(level)!;
+      if ((child.values?.size ?? 0) > 0 || (child.children?.size ?? 0) > 0) break;
+      parent.children!.delete(level);
     }
     return true;
   }
@@ -132,12 +135,13 @@ export class TopicTrie<T> {
     while (stack.length > 0) {
       const [node, i] = stack.pop()!;
       const wildcardAllowed = !(dollar && i === 0);
-      const hash = wildcardAllowed ? node.children.get("#") : undefined;
-      if (hash) for (const v of hash.values) out.add(v);
+      const hash = wildcardAllowed ? node.children?.get("#") : undefined;
+      if (hash?.values) for (const v of hash.values) out.add(v);
       if (i === levels.length) {
-        for (const v of node.values) out.add(v);
+        if (node.values) for (const v of node.values) out.add(v);
         continue;
       }
+      if (!node.children) continue;
       const exact = node.children.get(levels[i]!);
       if (exact) stack.push([exact, i + 1]);
       const plus = wildcardAllowed ? node.children.get("+") : undefined;
