@@ -325,7 +325,9 @@ function decodePublish(first: number, bytes: Uint8Array, start: number, end: num
     payload: copyRange(bytes, at, end),
     qos,
     retain: (first & 1) === 1,
-    dup: (first & 8) === 8,
+    // DUP is meaningless at QoS 0 ([MQTT-3.3.1-2] forbids it); some brokers still set it on QoS 0 deliveries of a
+    // retransmitted message, so it is accepted and read as 0 (which keeps every decoded packet re-encodable).
+    dup: qos > 0 && (first & 8) === 8,
     packetId: id,
   };
 }

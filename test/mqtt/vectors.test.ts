@@ -426,3 +426,11 @@ describe("streams", () => {
     expect(() => new Decoder().push(hex("c0 00"))).toThrow(/PINGREQ/);
   });
 });
+
+describe("PUBLISH QoS 0 with DUP=1", () => {
+  it("is accepted and read with dup false, so it re-encodes to a valid packet", () => {
+    const [p] = new Decoder().push(hex("38 05 00 01 64 68 69"));
+    expect(p).toMatchObject({ type: "publish", qos: 0, dup: false, retain: false, topic: "d" });
+    expect(toHex(encode(p!))).toBe("30 05 00 01 64 68 69");
+  });
+});
