@@ -148,6 +148,12 @@ export class Session {
       }
       if (!this.opened) this.unpersisted.push(entry);
       else if (record) this.store.putOutgoing(record);
+      if (qos === 0) {
+        // QoS 0 is done once queued; an eviction later is reported by the "drop" event and stats, not this promise.
+        entry.resolve = undefined;
+        entry.reject = undefined;
+        resolve();
+      }
       for (const victim of admitted.evicted) this.evict(victim);
     });
   }
