@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { FileStore, MemoryStore, StoreError, type OutgoingRecord, type Store, type StoreSnapshot } from "../../src/index.ts";
 import { concat as concatParts } from "../mqtt/hex.ts";
+import { mulberry32 } from "../support/fault-proxy.ts";
 import { crc32 } from "../../src/store/crc32.ts";
 import { encodeEntry, Op, scanLog, type LogEntry } from "../../src/store/log-format.ts";
 import { rec, storeContract } from "./contract.ts";
@@ -30,17 +31,8 @@ storeContract("FileStore", {
   },
 });
 
-/** Deterministic random bytes (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic random numbers. */
+const rng = mulberry32;
 
 function randomBytes(next: () => number, n: number): Uint8Array {
   const out = new Uint8Array(n);
