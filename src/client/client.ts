@@ -284,15 +284,7 @@ export class Client {
     const creds = (this.o.beforeConnect ? await this.o.beforeConnect(attempt) : undefined) ?? {};
     if (this.state !== "connecting") throw new ClientClosedError();
     if (creds.clean === false && this.o.clientId === "") throw new OptionsError('clientId "" requires clean: true (MQTT 3.1.1 section 3.1.3.1)');
-    const link = new Link(
-      {
-        onPacket: (p) => this.onPacket(link, p),
-        onClose: (err) => this.onLinkClosed(link, err),
-        onDrain: () => this.session.pump(),
-        onWrite: () => this.keepalive?.sent(),
-      },
-      this.o.maxPacketSize,
-    );
+    const link = this.newLink();
     this.link = link;
     let timer: unknown;
     const timeout = new Promise<never>((_, reject) => {
@@ -336,6 +328,20 @@ export class Client {
       this.awaitingConnack = undefined;
       this.o.clock.clearTimeout(timer);
     }
+  }
+
+  /** A link whose handlers capture only the link: closures made inside attempt() would keep its whole scope alive. */
+  private newLink(): Link {
+    const link: Link = new Link(
+      {
+        onPacket: (p) => this.onPacket(link, p),
+        onClose: (err) => this.onLinkClosed(link, err),
+        onDrain: () => this.session.pump(),
+        onWrite: () => this.keepalive?.sent(),
+      },
+      this.o.maxPacketSize,
+    );
+    return link;
   }
 
   private onAccepted(link: Link, url: URL, sessionPresent: boolean): void {
