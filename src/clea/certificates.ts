@@ -80,6 +80,3 @@ function fromPem(text: string, label: string): Uint8Array<ArrayBuffer> | undefin
   }
 }
 
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}

@@ -1,31 +1,13 @@
 /** Astarte device ids: 128 bits as URL-safe base64 without padding (22 characters). */
 
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+import { base64url } from "./bytes.js";
+
 // 22 characters carry 132 bits: the last one holds only 2 bits of the id, so it is one of A, Q, g, w.
 const DEVICE_ID_RE = /^[A-Za-z0-9_-]{21}[AQgw]$/;
 
 /** Whether `id` is a valid device id (22-character URL-safe base64 of exactly 128 bits). */
 export function isValidDeviceId(id: string): boolean {
   return typeof id === "string" && DEVICE_ID_RE.test(id);
-}
-
-/** URL-safe base64 without padding. */
-export function base64url(bytes: Uint8Array): string {
-  let out = "";
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
-  }
-  return out;
 }
 
 /** A random device id (128 random bits from the runtime's CSPRNG). */

@@ -5,6 +5,7 @@
  * decides the clean flag of the next connection. Interfaces added or removed later are announced again.
  */
 
+import { writeFileAtomic } from "./files.js";
 import * as fs from "node:fs";
 import type { Client, Subscription } from "../index.js";
 import type { Interface } from "./interface.js";
@@ -53,9 +54,7 @@ export class HandshakeState {
   save(record: HandshakeRecord): void {
     this.record = record;
     if (!this.file) return;
-    const tmp = `${this.file}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(record));
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify(record));
   }
 }
 

@@ -7,6 +7,7 @@
  * Rebooting is reported as Success (the reboot was the last step); any other is reported as Failure/InternalError.
  */
 
+import { writeFileAtomic } from "./files.js";
 import * as fs from "node:fs";
 import { EdgemqError } from "../index.js";
 
@@ -224,9 +225,7 @@ export class OtaManager {
   private save(current: Running | undefined): void {
     if (!this.file) return;
     const state: Persisted = { seen: this.seen, current: current ? { uuid: current.uuid, url: current.url, status: current.status } : undefined };
-    const tmp = `${this.file}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(state));
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify(state));
   }
 }
 

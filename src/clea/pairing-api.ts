@@ -4,7 +4,8 @@
  * private key) never appear in errors.
  */
 
-import { inspect, loadX509, pem, sameBytes } from "./certificates.js";
+import { sameBytes } from "./bytes.js";
+import { inspect, loadX509, pem } from "./certificates.js";
 import { PairingError, type PairingErrorCode } from "./pairing-error.js";
 
 /** Where the pairing API is and how to call it. */

@@ -4,10 +4,12 @@
  * connectDevice(). The API calls are in pairing-api.ts, the certificate handling in certificates.ts.
  */
 
+import { writeFileAtomic } from "./files.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConnectError, OptionsError, type AttemptSettings, type Client, type ClientOptions } from "../index.js";
-import { inspect, publicKeyOf, sameBytes } from "./certificates.js";
+import { sameBytes } from "./bytes.js";
+import { inspect, publicKeyOf } from "./certificates.js";
 import { brokerUrl, obtainCredentials, registerDevice, verifyCertificate, type ClientCertificate, type PairingDevice, type PairingEndpoint } from "./pairing-api.js";
 import { unavailable } from "./pairing-error.js";
 
@@ -88,7 +90,7 @@ export class PairingClient {
     const stored = file ? readText(file)?.trim() : undefined;
     if (stored) return (this.secret = stored);
     const secret = await registerDevice({ ...this.endpoint(), agentToken: this.o.agentToken!, deviceId: this.o.deviceId });
-    if (file) writeAtomic(file, secret);
+    if (file) writeFileAtomic(file, secret, { mode: 0o600 });
     return (this.secret = secret);
   }
 
@@ -110,8 +112,8 @@ export class PairingClient {
     const keyFile = this.file("key.pem");
     const certFile = this.file("cert.pem");
     if (keyFile && certFile) {
-      writeAtomic(keyFile, fresh.key);
-      writeAtomic(certFile, fresh.cert, 0o644);
+      writeFileAtomic(keyFile, fresh.key, { mode: 0o600 });
+      writeFileAtomic(certFile, fresh.cert, { mode: 0o644 });
     }
     this.current = fresh;
     this.stale = false;
@@ -240,10 +242,4 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** Writes through a temporary file and a rename, so a crash leaves the old or the new file, never half of one. */
-function writeAtomic(file: string, text: string, mode = 0o600): void {
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, text, { mode });
-  fs.chmodSync(tmp, mode);
-  fs.renameSync(tmp, file);
-}
+

@@ -5,8 +5,9 @@
  * republished in the handshake.
  */
 
+import { writeFileAtomic } from "./files.js";
 import * as fs from "node:fs";
-import { base64url } from "./device-id.js";
+import { base64url, fromBase64url, sameBytes } from "./bytes.js";
 
 /** Who owns a property. */
 export type Owner = "device" | "server";
@@ -105,38 +106,10 @@ export class PropertyCache {
         payload: base64url(p.payload),
       })),
     };
-    const tmp = `${this.file}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(data));
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify(data));
   }
 }
 
 function key(interfaceName: string, path: string): string {
   return `${interfaceName}${path}`;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Inverse of base64url(). */
-export function fromBase64url(text: string): Uint8Array {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  const out = new Uint8Array(Math.floor((text.length * 6) / 8));
-  let bits = 0;
-  let acc = 0;
-  let at = 0;
-  for (const ch of text) {
-    const v = alphabet.indexOf(ch);
-    if (v < 0) throw new Error(`invalid base64url character ${JSON.stringify(ch)}`);
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[at++] = (acc >> bits) & 0xff;
-    }
-  }
-  return out;
 }

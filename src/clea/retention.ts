@@ -4,9 +4,9 @@
  * and counted) and honour expiry: a message past its deadline is dropped, never sent.
  */
 
+import { writeFileAtomic } from "./files.js";
 import * as fs from "node:fs";
-import { base64url } from "./device-id.js";
-import { fromBase64url } from "./properties.js";
+import { base64url, fromBase64url } from "./bytes.js";
 
 /** A datastream message waiting to be sent. */
 export interface RetainedMessage {
@@ -151,15 +151,10 @@ export class StoredQueue {
 
   private compact(): void {
     this.close();
-    const tmp = `${this.file}.tmp`;
     const body = [...this.live].map(([id, m]) =>
       JSON.stringify({ op: "add", id, topic: m.topic, payload: base64url(m.payload), qos: m.qos, exp: m.expiresAt } satisfies Line),
     );
-    fs.writeFileSync(tmp, body.length > 0 ? `${body.join("\n")}\n` : "");
-    const fd = fs.openSync(tmp, "r");
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(this.file, body.length > 0 ? `${body.join("\n")}\n` : "", { fsync: true });
     this.lines = body.length;
   }
 }
