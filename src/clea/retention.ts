@@ -91,18 +91,11 @@ export class StoredQueue {
     let skipped = 0;
     for (const raw of text.split("\n")) {
       if (raw.length === 0) continue;
-      let line: Line;
-      try {
-        line = JSON.parse(raw) as Line;
-      } catch {
-        skipped++;
-        continue;
-      }
-      if (line.op === "add" && typeof line.topic === "string" && typeof line.payload === "string" && [0, 1, 2].includes(line.qos as number)) {
-        this.live.set(line.id, { topic: line.topic, payload: fromBase64url(line.payload), qos: line.qos!, expiresAt: line.exp });
-      } else if (line.op === "del") this.live.delete(line.id);
-      else skipped++;
-      this.nextId = Math.max(this.nextId, (Number(line.id) || 0) + 1);
+      const line = parseLine(raw);
+      if (line === undefined) skipped++;
+      else if (line.op === "add") this.live.set(line.id, line.message);
+      else this.live.delete(line.id);
+      if (line !== undefined) this.nextId = Math.max(this.nextId, line.id + 1);
     }
     if (skipped > 0) warnings.push(`${this.file}: skipped ${skipped} damaged retention record(s)`);
     this.compact();
@@ -156,5 +149,22 @@ export class StoredQueue {
     );
     writeFileAtomic(this.file, body.length > 0 ? `${body.join("\n")}\n` : "", { fsync: true });
     this.lines = body.length;
+  }
+}
+
+/** One record of the file, or undefined when the line is torn or damaged in any way. */
+function parseLine(raw: string): { op: "add"; id: number; message: RetainedMessage } | { op: "del"; id: number } | undefined {
+  try {
+    const line = JSON.parse(raw) as Partial<Line> | null;
+    if (line === null || typeof line !== "object" || !Number.isSafeInteger(line.id)) return undefined;
+    const id = line.id!;
+    if (line.op === "del") return { op: "del", id };
+    if (line.op !== "add" || typeof line.topic !== "string" || typeof line.payload !== "string" || ![0, 1, 2].includes(line.qos as number)) {
+      return undefined;
+    }
+    if (line.exp !== undefined && typeof line.exp !== "number") return undefined;
+    return { op: "add", id, message: { topic: line.topic, payload: fromBase64url(line.payload), qos: line.qos!, expiresAt: line.exp } };
+  } catch {
+    return undefined; // unparsable JSON or a payload that is not base64url
   }
 }

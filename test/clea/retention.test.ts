@@ -73,4 +73,17 @@ describe("StoredQueue", () => {
     expect(again.pending(0).messages.map((m) => m.message.topic)).toEqual(["t/2"]);
     again.close();
   });
+
+  it("skips lines that are valid JSON but not records (null, bad ids, bad base64) instead of failing to open", () => {
+    const f = file();
+    const q = new StoredQueue(f, 10);
+    q.open();
+    q.push(msg(1));
+    q.close();
+    fs.appendFileSync(f, 'null\n{"op":"add","id":"x","topic":"t","payload":"AQ","qos":1}\n{"op":"add","id":7,"topic":"t","payload":"!!","qos":1}\n');
+    const again = new StoredQueue(f, 10);
+    expect(again.open()).toEqual([expect.stringMatching(/skipped 3 damaged retention record/)]);
+    expect(again.pending(0).messages.map((m) => m.message.topic)).toEqual(["t/1"]);
+    again.close();
+  });
 });
