@@ -9,6 +9,7 @@
 import { ProtocolError } from "../mqtt/errors.js";
 import type { ConnackPacket, Packet, QoS } from "../mqtt/packets.js";
 import { assertTopicFilter, assertTopicName } from "../mqtt/topic.js";
+import { packetSize } from "../mqtt/encode.js";
 import { utf8Length } from "../mqtt/utf8.js";
 import { transportFor } from "../transport/index.js";
 import { Backoff } from "./backoff.js";
@@ -156,11 +157,9 @@ export class Client {
     try {
       if (this.state === "closed") throw new ClientClosedError();
       assertTopicName(topic);
-      const qos = options.qos ?? 0;
-      if (qos !== 0 && qos !== 1 && qos !== 2) throw new PublishError("invalid-qos", `QoS ${String(qos)} is not 0, 1 or 2`);
+      const qos = checkQos(options.qos ?? 0);
       const bytes = toBytes(payload);
-      const remaining = 2 + utf8Length(topic) + (qos > 0 ? 2 : 0) + bytes.length;
-      const size = remaining + (remaining < 128 ? 2 : remaining < 16_384 ? 3 : remaining < 2_097_152 ? 4 : 5);
+      const size = packetSize(2 + utf8Length(topic) + (qos > 0 ? 2 : 0) + bytes.length);
       if (size > this.o.maxOutgoingPacketSize) {
         throw new PublishError("payload-too-large", `a PUBLISH of ${size} bytes exceeds maxOutgoingPacketSize (${this.o.maxOutgoingPacketSize})`);
       }
@@ -184,8 +183,7 @@ export class Client {
     const list = typeof filters === "string" ? [filters] : [...filters];
     if (list.length === 0) throw new TypeError("subscribe() needs at least one topic filter");
     for (const f of list) assertTopicFilter(f);
-    const qos = options.qos ?? 0;
-    if (qos !== 0 && qos !== 1 && qos !== 2) throw new PublishError("invalid-qos", `QoS ${String(qos)} is not 0, 1 or 2`);
+    const qos = checkQos(options.qos ?? 0);
     const sub = new Subscription(
       list,
       qos,
@@ -228,7 +226,12 @@ export class Client {
     if (this.state === "closed") return;
     const wasConnected = this.state === "connected";
     if (wasConnected && !options.force) {
-      await Promise.race([this.session.whenIdle(), this.sleep(options.timeout ?? this.o.endTimeout)]);
+      let timer: unknown;
+      const timeout = new Promise<void>((resolve) => {
+        timer = this.o.clock.setTimeout(resolve, options.timeout ?? this.o.endTimeout);
+      });
+      await Promise.race([this.session.whenIdle(), timeout]);
+      this.o.clock.clearTimeout(timer);
     }
     const link = this.link;
     this.state = "closed";
@@ -474,16 +477,17 @@ export class Client {
     });
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.o.clock.setTimeout(resolve, ms));
-  }
-
   private stopTimers(): void {
     this.keepalive?.stop();
     this.keepalive = undefined;
     this.o.clock.clearTimeout(this.reconnectTimer);
     this.o.clock.clearTimeout(this.stableTimer);
   }
+}
+
+function checkQos(qos: number): QoS {
+  if (qos !== 0 && qos !== 1 && qos !== 2) throw new PublishError("invalid-qos", `QoS ${String(qos)} is not 0, 1 or 2`);
+  return qos;
 }
 
 /** Creates a client without connecting: attach handlers, then call connect(). */

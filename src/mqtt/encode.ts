@@ -191,6 +191,11 @@ function strLength(value: string, what: string): number {
   return n;
 }
 
+/** Total size of a packet whose body is `remaining` bytes: first byte, variable-length remaining length, body. */
+export function packetSize(remaining: number): number {
+  return 1 + (remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4) + remaining;
+}
+
 /** Fixed header + exactly `remaining` bytes of body, written front to back. */
 class Writer {
   readonly bytes: Uint8Array;
@@ -200,8 +205,7 @@ class Writer {
     if (remaining > MAX_REMAINING_LENGTH) {
       throw new ProtocolError("packet-too-large", `a packet of ${remaining} bytes exceeds MQTT's limit of ${MAX_REMAINING_LENGTH}`);
     }
-    const varLen = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
-    this.bytes = alloc(1 + varLen + remaining);
+    this.bytes = alloc(packetSize(remaining));
     this.bytes[0] = firstByte;
     let pos = 1;
     let n = remaining;
