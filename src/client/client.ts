@@ -96,7 +96,7 @@ export class Client {
   private reconnectTimer: unknown;
   private stableTimer: unknown;
   private reconnects = 0;
-  private connectWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private connectWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> | undefined;
   private present = false;
 
   constructor(options: ClientOptions) {
@@ -144,7 +144,7 @@ export class Client {
     if (this.state === "connected") return Promise.resolve();
     if (!this.connecting && (this.state === "waiting" || this.state === "connecting")) {
       // A reconnect cycle is already running: wait for it rather than racing it with a second connection.
-      return new Promise((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
+      return new Promise((resolve, reject) => (this.connectWaiters ??= []).push({ resolve, reject }));
     }
     this.connecting ??= this.firstConnect().finally(() => {
       this.connecting = undefined;
@@ -184,13 +184,7 @@ export class Client {
     if (list.length === 0) throw new TypeError("subscribe() needs at least one topic filter");
     for (const f of list) assertTopicFilter(f);
     const qos = checkQos(options.qos ?? 0);
-    const sub = new Subscription(
-      list,
-      qos,
-      options.maxBuffered ?? 10_000,
-      (s) => this.unsubscribeAll(s),
-      (s) => this.emit("error", new SubscriptionOverflowError(s.filters, s.dropped)),
-    );
+    const sub = this.newSubscription(list, qos, options.maxBuffered ?? 10_000);
     this.subs.add(sub);
     const suback = await this.requests.subscribe(list.map((topic) => ({ topic, qos })));
     sub.granted = suback.granted;
@@ -202,6 +196,17 @@ export class Client {
       throw new SubscribeError(refused, suback.granted);
     }
     return sub;
+  }
+
+  /** A subscription whose callbacks capture only the client: closures made inside subscribe() would keep its scope. */
+  private newSubscription(filters: string[], qos: QoS, maxBuffered: number): Subscription {
+    return new Subscription(
+      filters,
+      qos,
+      maxBuffered,
+      (s) => this.unsubscribeAll(s),
+      (s) => this.emit("error", new SubscriptionOverflowError(s.filters, s.dropped)),
+    );
   }
 
   /** Counters for monitoring. */
@@ -245,7 +250,7 @@ export class Client {
     }
     this.awaitingConnack?.reject(new ClientClosedError());
     const closed = new ClientClosedError();
-    for (const w of this.connectWaiters.splice(0)) w.reject(closed);
+    for (const w of this.takeConnectWaiters()) w.reject(closed);
     this.session.close(closed);
     this.requests.close(closed);
     this.subs.closeAll();
@@ -350,12 +355,7 @@ export class Client {
   private onAccepted(link: Link, url: URL, sessionPresent: boolean): void {
     this.state = "connected";
     this.present = sessionPresent;
-    this.keepalive = new Keepalive(
-      this.o.keepalive,
-      this.o.clock,
-      () => link.send({ type: "pingreq" }),
-      (silent) => link.fail(new ConnectionLostError("keepalive-timeout", `no answer from the broker for ${Math.round(silent)} ms (keepalive ${this.o.keepalive} s)`)),
-    );
+    this.keepalive = new Keepalive(this.o.keepalive, this.o.clock, link);
     this.keepalive.start();
     this.requests.resend(); // first: requests the previous connection left unanswered
     if (!sessionPresent) this.resubscribe();
@@ -364,7 +364,7 @@ export class Client {
       const backoff = this.backoff;
       this.stableTimer = this.o.clock.setTimeout(() => backoff.reset(), backoff.stableAfter);
     }
-    for (const w of this.connectWaiters.splice(0)) w.resolve();
+    for (const w of this.takeConnectWaiters()) w.resolve();
     this.emit("connect", { sessionPresent, server: url.href });
   }
 
@@ -475,6 +475,12 @@ export class Client {
       if (event === "error") console.error("edgemq: an error listener threw:", err);
       else this.emit("error", err instanceof Error ? err : new Error(String(err)));
     });
+  }
+
+  private takeConnectWaiters(): Array<{ resolve: () => void; reject: (e: Error) => void }> {
+    const w = this.connectWaiters ?? [];
+    this.connectWaiters = undefined;
+    return w;
   }
 
   private stopTimers(): void {

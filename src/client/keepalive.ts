@@ -5,6 +5,13 @@
  */
 
 import type { Clock } from "./clock.js";
+import { ConnectionLostError } from "./errors.js";
+
+/** The connection a Keepalive watches: the Link (an interface so the watch holds no closures). */
+export interface Watched {
+  send(packet: { type: "pingreq" }): void;
+  fail(error: Error): void;
+}
 
 export class Keepalive {
   private readonly intervalMs: number;
@@ -17,8 +24,7 @@ export class Keepalive {
   constructor(
     keepaliveSeconds: number,
     private readonly clock: Clock,
-    private readonly sendPing: () => void,
-    private readonly onDead: (silentForMs: number) => void,
+    private readonly link: Watched,
   ) {
     this.intervalMs = keepaliveSeconds * 1000;
   }
@@ -69,12 +75,13 @@ export class Keepalive {
     if (this.pingSentAt >= 0) {
       if (now - this.pingSentAt >= this.intervalMs / 2) {
         this.running = false;
-        this.onDead(now - this.lastReceived);
+        const silent = Math.round(now - this.lastReceived);
+        this.link.fail(new ConnectionLostError("keepalive-timeout", `no answer from the broker for ${silent} ms (keepalive ${this.intervalMs / 1000} s)`));
         return;
       }
     } else if (now - this.lastSent >= this.intervalMs || now - this.lastReceived >= this.intervalMs) {
       this.pingSentAt = now;
-      this.sendPing();
+      this.link.send({ type: "pingreq" });
     }
     this.schedule();
   }

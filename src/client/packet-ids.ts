@@ -4,40 +4,43 @@ import { ClientClosedError } from "./errors.js";
 
 export class PacketIds {
   private next = 1;
-  private readonly used = new Set<number>();
+  /** Created on first use and dropped when empty: an idle client holds no set. */
+  private used: Set<number> | undefined;
 
   /** Number of identifiers in use. */
   get size(): number {
-    return this.used.size;
+    return this.used?.size ?? 0;
   }
 
   /** Whether `id` is in use. */
   has(id: number): boolean {
-    return this.used.has(id);
+    return this.used?.has(id) ?? false;
   }
 
   /** Marks a restored identifier as in use. */
   reserve(id: number): void {
-    this.used.add(id);
+    (this.used ??= new Set()).add(id);
   }
 
   /** A free identifier, now in use. Throws when all 65,535 are taken. */
   take(): number {
-    if (this.used.size >= 0xffff) throw new ClientClosedError("all 65,535 packet identifiers are in use");
+    const used = (this.used ??= new Set());
+    if (used.size >= 0xffff) throw new ClientClosedError("all 65,535 packet identifiers are in use");
     let id = this.next;
-    while (this.used.has(id)) id = id === 0xffff ? 1 : id + 1;
+    while (used.has(id)) id = id === 0xffff ? 1 : id + 1;
     this.next = id === 0xffff ? 1 : id + 1;
-    this.used.add(id);
+    used.add(id);
     return id;
   }
 
   /** Frees `id` (on the final ack). */
   release(id: number): void {
-    this.used.delete(id);
+    const used = this.used;
+    if (used?.delete(id) && used.size === 0) this.used = undefined;
   }
 
   /** Frees every identifier. */
   clear(): void {
-    this.used.clear();
+    this.used = undefined;
   }
 }

@@ -1,7 +1,10 @@
+/** Never written to: `grow()` replaces it before the first item goes in. */
+const EMPTY: never[] = [];
+
 /** A FIFO queue with O(1) push, shift and unshift (a growable ring buffer). */
 export class Queue<T> {
-  // Starts empty: most queues of an idle client never hold anything.
-  private items: Array<T | undefined> = [];
+  // Starts on the shared empty array (the first push grows it): most queues of an idle client never hold anything.
+  private items: Array<T | undefined> = EMPTY;
   private head = 0;
   private count = 0;
 

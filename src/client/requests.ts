@@ -12,7 +12,8 @@ type Request =
   | { packet: UnsubscribePacket; resolve: () => void; reject: (err: Error) => void };
 
 export class Requests {
-  private readonly pending = new Map<number, Request>();
+  /** Created on first request and dropped when empty: most of a client's life has no request pending. */
+  private pending: Map<number, Request> | undefined;
 
   constructor(private readonly ids: PacketIds, private readonly send: (p: Packet) => void, private readonly connected: () => boolean) {}
 
@@ -20,7 +21,7 @@ export class Requests {
   subscribe(subscriptions: SubscribePacket["subscriptions"]): Promise<SubackPacket> {
     return new Promise((resolve, reject) => {
       const packet: SubscribePacket = { type: "subscribe", packetId: this.ids.take(), subscriptions };
-      this.pending.set(packet.packetId, { packet, resolve, reject });
+      (this.pending ??= new Map()).set(packet.packetId, { packet, resolve, reject });
       if (this.connected()) this.send(packet);
     });
   }
@@ -29,7 +30,7 @@ export class Requests {
   unsubscribe(topics: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
       const packet: UnsubscribePacket = { type: "unsubscribe", packetId: this.ids.take(), topics };
-      this.pending.set(packet.packetId, { packet, resolve, reject });
+      (this.pending ??= new Map()).set(packet.packetId, { packet, resolve, reject });
       if (this.connected()) this.send(packet);
     });
   }
@@ -37,7 +38,7 @@ export class Requests {
   /** Filters of SUBSCRIBE requests still awaiting their SUBACK. */
   pendingFilters(): Set<string> {
     const out = new Set<string>();
-    for (const r of this.pending.values()) {
+    for (const r of this.pending?.values() ?? []) {
       if (r.packet.type === "subscribe") for (const s of r.packet.subscriptions) out.add(s.topic);
     }
     return out;
@@ -45,7 +46,7 @@ export class Requests {
 
   /** Sends every unanswered request again, in packet-id order of creation. */
   resend(): void {
-    for (const r of this.pending.values()) this.send(r.packet);
+    for (const r of this.pending?.values() ?? []) this.send(r.packet);
   }
 
   /**
@@ -54,7 +55,7 @@ export class Requests {
    */
   handle(packet: Packet): boolean {
     if (packet.type !== "suback" && packet.type !== "unsuback") return false;
-    const r = this.pending.get(packet.packetId);
+    const r = this.pending?.get(packet.packetId);
     if (!r) return true;
     if (packet.type === "suback" && r.packet.type === "subscribe") {
       if (packet.granted.length !== r.packet.subscriptions.length) {
@@ -74,15 +75,17 @@ export class Requests {
 
   /** Rejects every pending request. */
   close(reason: Error): void {
-    for (const [id, r] of this.pending) {
+    const pending = this.pending;
+    this.pending = undefined;
+    for (const [id, r] of pending ?? []) {
       this.ids.release(id);
       r.reject(reason);
     }
-    this.pending.clear();
   }
 
   private settle(id: number): void {
-    this.pending.delete(id);
+    const pending = this.pending;
+    if (pending?.delete(id) && pending.size === 0) this.pending = undefined;
     this.ids.release(id);
   }
 }

@@ -55,15 +55,18 @@ export interface SessionOptions {
 export class Session {
   readonly packetIds = new PacketIds();
   private readonly outbox: Outbox<Outgoing>;
-  private readonly inflight = new Map<number, Outgoing>();
-  private readonly incoming = new Set<number>();
+  // Created on first use: a client that only subscribes never holds these.
+  private inflight: Map<number, Outgoing> | undefined;
+  /** QoS 2 packet ids received and not yet released by PUBREL. */
+  private incoming: Set<number> | undefined;
   private readonly acks = new Queue<PendingAck>();
   private nextSeq = 1;
   /** False until restore(): the store is not open, so publishes wait here without touching it. */
   private opened = false;
-  private unpersisted: Outgoing[] = [];
-  private roomWaiters: Array<() => void> = [];
-  private idleWaiters: Array<() => void> = [];
+  // Created when first needed: an idle client holds none of these.
+  private unpersisted: Outgoing[] | undefined;
+  private roomWaiters: Array<() => void> | undefined;
+  private idleWaiters: Array<() => void> | undefined;
   /** Publishes sent and received, and queue evictions. */
   sent = 0;
   received = 0;
@@ -79,7 +82,7 @@ export class Session {
 
   /** Outgoing QoS 1/2 messages sent and not finally acknowledged. */
   get inflightCount(): number {
-    return this.inflight.size;
+    return this.inflight?.size ?? 0;
   }
 
   /** Messages waiting to be sent. */
@@ -89,7 +92,7 @@ export class Session {
 
   /** Whether anything outgoing is unfinished (used by a graceful end()). */
   get idle(): boolean {
-    return this.inflight.size === 0 && this.outbox.length === 0;
+    return this.inflightCount === 0 && this.outbox.length === 0;
   }
 
   /** Restores what the store held: sent messages keep their packet ids; unsent ones queue in order. */
@@ -100,23 +103,23 @@ export class Session {
       const entry = this.entryFor(record.seq, record.qos, record.topic, record.payload, record.retain, record);
       if (record.packetId !== 0 && !this.packetIds.has(record.packetId)) {
         this.packetIds.reserve(record.packetId);
-        this.inflight.set(record.packetId, entry);
+        (this.inflight ??= new Map()).set(record.packetId, entry);
       } else {
         record.packetId = 0;
         queued.push(entry);
       }
     }
     this.outbox.requeueFront(queued);
-    for (const id of snapshot.incoming) this.incoming.add(id);
+    for (const id of snapshot.incoming) (this.incoming ??= new Set()).add(id);
     // Publishes made before the store was open come after everything restored, in their order.
-    for (const e of this.unpersisted) {
+    for (const e of this.unpersisted ?? []) {
       e.seq = this.nextSeq++;
       if (e.record) {
         e.record.seq = e.seq;
         this.store.putOutgoing(e.record);
       }
     }
-    this.unpersisted = [];
+    this.unpersisted = undefined;
     this.opened = true;
   }
 
@@ -129,7 +132,7 @@ export class Session {
       const entry = this.entryFor(seq, qos, topic, payload, retain, record);
       entry.resolve = resolve;
       entry.reject = reject;
-      if (this.outbox.length === 0 && this.host.writable() && (qos === 0 || this.inflight.size < this.options.maxInflight)) {
+      if (this.outbox.length === 0 && this.host.writable() && (qos === 0 || this.inflightCount < this.options.maxInflight)) {
         if (record) {
           record.packetId = this.packetIds.take();
           this.store.putOutgoing(record);
@@ -146,7 +149,7 @@ export class Session {
         );
         return;
       }
-      if (!this.opened) this.unpersisted.push(entry);
+      if (!this.opened) (this.unpersisted ??= []).push(entry);
       else if (record) this.store.putOutgoing(record);
       if (qos === 0) {
         // QoS 0 is done once queued; an eviction later is reported by the "drop" event and stats, not this promise.
@@ -160,23 +163,23 @@ export class Session {
 
   /** Resolves when the in-flight window and the queue have room again (backpressure for bulk publishers). */
   waitForRoom(): Promise<void> {
-    if (this.inflight.size < this.options.maxInflight && this.outbox.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+    if (this.inflightCount < this.options.maxInflight && this.outbox.length === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.roomWaiters ??= []).push(resolve));
   }
 
   /** Resolves when nothing outgoing is unfinished. */
   whenIdle(): Promise<void> {
     if (this.idle) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
   }
 
   /** After CONNACK: forget broker-side state if the session is new, replay in-flight messages, then send queued ones. */
   onConnected(sessionPresent: boolean): void {
     if (!sessionPresent) {
-      this.incoming.clear();
+      this.incoming = undefined;
       this.store.clearIncoming();
     }
-    const replay = [...this.inflight.values()].sort((a, b) => a.seq - b.seq);
+    const replay = [...(this.inflight?.values() ?? [])].sort((a, b) => a.seq - b.seq);
     for (const e of replay) {
       const r = e.record!;
       if (r.state === "pubrel") this.host.send({ type: "pubrel", packetId: r.packetId });
@@ -192,7 +195,7 @@ export class Session {
    */
   onDisconnected(): void {
     for (const ack of this.acks.drain()) {
-      if (ack.type === "pubrec" && !ack.ready && this.incoming.delete(ack.packetId)) this.store.deleteIncoming(ack.packetId);
+      if (ack.type === "pubrec" && !ack.ready && this.incoming?.delete(ack.packetId)) this.store.deleteIncoming(ack.packetId);
     }
   }
 
@@ -200,7 +203,7 @@ export class Session {
   pump(): void {
     while (this.outbox.length > 0 && this.host.writable()) {
       const next = this.outbox.peek()!;
-      if (next.qos > 0 && this.inflight.size >= this.options.maxInflight) break;
+      if (next.qos > 0 && this.inflightCount >= this.options.maxInflight) break;
       this.outbox.shift();
       if (next.record) {
         next.record.packetId = this.packetIds.take();
@@ -208,10 +211,8 @@ export class Session {
       }
       this.transmit(next);
     }
-    if (this.roomWaiters.length > 0 && this.outbox.length === 0 && this.inflight.size < this.options.maxInflight) {
-      for (const w of this.roomWaiters.splice(0)) w();
-    }
-    if (this.idleWaiters.length > 0 && this.idle) for (const w of this.idleWaiters.splice(0)) w();
+    if (this.roomWaiters && this.outbox.length === 0 && this.inflightCount < this.options.maxInflight) wake(this.takeRoomWaiters());
+    if (this.idleWaiters && this.idle) wake(this.takeIdleWaiters());
   }
 
   /** Handles a PUBLISH, PUBACK, PUBREC, PUBREL or PUBCOMP from the broker. Returns false for other packets. */
@@ -221,12 +222,12 @@ export class Session {
         this.receive(packet);
         return true;
       case "puback": {
-        const e = this.inflight.get(packet.packetId);
+        const e = this.inflight?.get(packet.packetId);
         if (e && e.qos === 1) this.finish(packet.packetId, e); // an unknown PUBACK is ignored
         return true;
       }
       case "pubrec": {
-        const e = this.inflight.get(packet.packetId);
+        const e = this.inflight?.get(packet.packetId);
         if (e && e.qos === 2 && e.record!.state === "publish") {
           e.record!.state = "pubrel";
           this.store.updateOutgoing(e.seq, packet.packetId, "pubrel");
@@ -236,12 +237,12 @@ export class Session {
         return true;
       }
       case "pubcomp": {
-        const e = this.inflight.get(packet.packetId);
+        const e = this.inflight?.get(packet.packetId);
         if (e && e.qos === 2 && e.record!.state === "pubrel") this.finish(packet.packetId, e); // unknown: ignored
         return true;
       }
       case "pubrel":
-        if (this.incoming.delete(packet.packetId)) this.store.deleteIncoming(packet.packetId);
+        if (this.incoming?.delete(packet.packetId)) this.store.deleteIncoming(packet.packetId);
         this.host.send({ type: "pubcomp", packetId: packet.packetId });
         return true;
       default:
@@ -252,11 +253,24 @@ export class Session {
   /** Rejects every pending publish (client closed). Records stay in the store for the next run. */
   close(reason: Error = new ClientClosedError()): void {
     for (const e of this.outbox.drain()) e.reject?.(reason);
-    for (const e of this.inflight.values()) e.reject?.(reason);
-    this.inflight.clear();
+    const inflight = this.inflight;
+    this.inflight = undefined;
+    for (const e of inflight?.values() ?? []) e.reject?.(reason);
     this.packetIds.clear();
-    for (const w of this.roomWaiters.splice(0)) w();
-    for (const w of this.idleWaiters.splice(0)) w();
+    wake(this.takeRoomWaiters());
+    wake(this.takeIdleWaiters());
+  }
+
+  private takeRoomWaiters(): Array<() => void> | undefined {
+    const w = this.roomWaiters;
+    this.roomWaiters = undefined;
+    return w;
+  }
+
+  private takeIdleWaiters(): Array<() => void> | undefined {
+    const w = this.idleWaiters;
+    this.idleWaiters = undefined;
+    return w;
   }
 
   private entryFor(seq: number, qos: QoS, topic: string, payload: Uint8Array, retain: boolean, record: OutgoingRecord | undefined): Outgoing {
@@ -266,7 +280,7 @@ export class Session {
   private transmit(e: Outgoing): void {
     this.sent++;
     if (e.record) {
-      this.inflight.set(e.record.packetId, e);
+      (this.inflight ??= new Map()).set(e.record.packetId, e);
       this.host.send(publishPacket(e, e.record.packetId, false));
     } else {
       this.host.send(publishPacket(e, undefined, false));
@@ -275,7 +289,7 @@ export class Session {
   }
 
   private finish(packetId: number, e: Outgoing): void {
-    this.inflight.delete(packetId);
+    this.inflight!.delete(packetId);
     this.packetIds.release(packetId);
     this.store.deleteOutgoing(e.seq);
     e.resolve?.();
@@ -284,8 +298,8 @@ export class Session {
 
   private evict(victim: Outgoing): void {
     this.dropped++;
-    const early = this.unpersisted.indexOf(victim);
-    if (early >= 0) this.unpersisted.splice(early, 1);
+    const early = this.unpersisted?.indexOf(victim) ?? -1;
+    if (early >= 0) this.unpersisted!.splice(early, 1);
     else if (victim.record) this.store.deleteOutgoing(victim.seq);
     victim.reject?.(new PublishError("message-dropped", `dropped from the full offline queue (overflow "drop-oldest")`));
     this.host.dropped(victim.topic, victim.qos);
@@ -294,7 +308,7 @@ export class Session {
   private receive(p: PublishPacket): void {
     this.received++;
     const id = p.packetId ?? 0;
-    if (p.qos === 2 && this.incoming.has(id)) {
+    if (p.qos === 2 && this.incoming?.has(id)) {
       // A repeat before PUBREL: already delivered. Answer it unless the first copy's PUBREC is still owed.
       let owed = false;
       for (const a of this.acks) if (a.type === "pubrec" && a.packetId === id) owed = true;
@@ -302,7 +316,7 @@ export class Session {
       return;
     }
     if (p.qos === 2) {
-      this.incoming.add(id);
+      (this.incoming ??= new Set()).add(id);
       this.store.putIncoming(id);
     }
     let ack: PendingAck | undefined;
@@ -344,6 +358,10 @@ export class Session {
 }
 
 function noop(): void {}
+
+function wake(waiters: Array<() => void> | undefined): void {
+  for (const w of waiters ?? []) w();
+}
 
 function publishPacket(e: Outgoing, packetId: number | undefined, dup: boolean): PublishPacket {
   return { type: "publish", topic: e.topic, payload: e.payload, qos: e.qos, retain: e.retain, dup, packetId };

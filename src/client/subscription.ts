@@ -39,7 +39,8 @@ export class Subscription implements AsyncIterable<Message> {
   /** Granted QoS (or 0x80) per filter, from the SUBACK. */
   granted: SubackCode[] = [];
   private readonly buffer = new Queue<Message>();
-  private waiters: Array<(r: IteratorResult<Message>) => void> = [];
+  /** Readers waiting in next(); created by the first one. */
+  private waiters: Array<(r: IteratorResult<Message>) => void> | undefined;
   private ended = false;
   /** Messages dropped because the buffer was full. */
   dropped = 0;
@@ -70,7 +71,7 @@ export class Subscription implements AsyncIterable<Message> {
   /** Delivers a message to this subscription. */
   push(msg: Message): void {
     if (this.ended) return;
-    const waiter = this.waiters.shift();
+    const waiter = this.waiters?.shift();
     if (waiter) {
       waiter({ value: msg, done: false });
       return;
@@ -88,7 +89,9 @@ export class Subscription implements AsyncIterable<Message> {
   close(): void {
     if (this.ended) return;
     this.ended = true;
-    for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
+    const waiters = this.waiters ?? [];
+    this.waiters = undefined;
+    for (const w of waiters) w({ value: undefined, done: true });
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Message> {
@@ -97,7 +100,7 @@ export class Subscription implements AsyncIterable<Message> {
         const msg = this.buffer.shift();
         if (msg) return Promise.resolve({ value: msg, done: false });
         if (this.ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => this.waiters.push(resolve));
+        return new Promise((resolve) => (this.waiters ??= []).push(resolve));
       },
       return: async () => {
         await this.unsubscribe();
@@ -109,49 +112,58 @@ export class Subscription implements AsyncIterable<Message> {
 
 const MATCH_CACHE_SIZE = 1024;
 
-/** Which subscriptions hold which filters; finds the subscriptions a topic reaches. */
+/** Whether a (valid) filter has a wildcard level; other filters match exactly one topic. */
+const isWildcard = (filter: string): boolean => filter.includes("+") || filter.includes("#");
+
+/**
+ * Which subscriptions hold which filters; finds the subscriptions a topic reaches. Exact filters are found by one
+ * map lookup; only wildcard filters go into a trie. Everything but the holder map is created on first need, so an
+ * idle client with a few exact subscriptions holds one map.
+ */
 export class SubscriptionRegistry {
-  private readonly trie = new TopicTrie<Subscription>();
-  private readonly holders = new Map<string, Set<Subscription>>();
+  /** Filter -> the subscriptions holding it (usually one). */
+  private readonly holders = new Map<string, Subscription[]>();
+  private trie: TopicTrie<Subscription> | undefined;
   /** Topic -> matching subscriptions; devices see few distinct topics, so most messages skip the trie walk. */
-  private readonly matches = new Map<string, Subscription[]>();
+  private matches: Map<string, Subscription[]> | undefined;
 
   /** Registers `sub` under its filters (before SUBSCRIBE is sent, so nothing that arrives with the SUBACK is lost). */
   add(sub: Subscription): void {
-    this.matches.clear();
+    this.matches = undefined;
     for (const f of sub.filters) {
-      this.trie.add(f, sub);
-      let set = this.holders.get(f);
-      if (!set) {
-        set = new Set();
-        this.holders.set(f, set);
-      }
-      set.add(sub);
+      const subs = this.holders.get(f);
+      if (subs?.includes(sub)) continue;
+      if (subs) subs.push(sub);
+      else this.holders.set(f, [sub]);
+      if (isWildcard(f)) (this.trie ??= new TopicTrie()).add(f, sub);
     }
   }
 
   /** Removes `sub`; returns the filters no other subscription holds (to UNSUBSCRIBE at the broker). */
   delete(sub: Subscription): string[] {
-    this.matches.clear();
+    this.matches = undefined;
     const orphaned: string[] = [];
     for (const f of sub.filters) {
-      this.trie.remove(f, sub);
-      const set = this.holders.get(f);
-      if (!set) continue;
-      set.delete(sub);
-      if (set.size === 0) {
+      const subs = this.holders.get(f);
+      const at = subs ? subs.indexOf(sub) : -1;
+      if (at < 0) continue;
+      subs!.splice(at, 1);
+      if (isWildcard(f)) this.trie?.remove(f, sub);
+      if (subs!.length === 0) {
         this.holders.delete(f);
         orphaned.push(f);
       }
     }
+    if (this.trie?.size === 0) this.trie = undefined;
     return orphaned;
   }
 
   /** Every subscription reached by a message on `topic`, each once. */
   match(topic: string): Subscription[] {
-    let found = this.matches.get(topic);
+    let found = this.matches?.get(topic);
     if (found === undefined) {
-      found = this.trie.match(topic);
+      found = this.lookup(topic);
+      this.matches ??= new Map();
       if (this.matches.size >= MATCH_CACHE_SIZE) this.matches.clear();
       this.matches.set(topic, found);
     }
@@ -172,5 +184,16 @@ export class SubscriptionRegistry {
   /** Ends every subscription (client closed). */
   closeAll(): void {
     for (const subs of this.holders.values()) for (const s of subs) s.close();
+  }
+
+  private lookup(topic: string): Subscription[] {
+    const exact = this.holders.get(topic);
+    if (!this.trie) return exact ? exact.slice() : [];
+    const wild = this.trie.match(topic);
+    if (!exact) return wild;
+    // A subscription holding both "a/b" and "a/+" gets the message once.
+    const out = exact.slice();
+    for (const s of wild) if (!out.includes(s)) out.push(s);
+    return out;
   }
 }

@@ -3,21 +3,22 @@
 import type { OutgoingRecord, Store, StoreSnapshot } from "./store.js";
 
 export class MemoryStore implements Store {
-  private readonly outgoing = new Map<number, OutgoingRecord>();
-  private readonly incoming = new Set<number>();
+  // Created on first use: an idle client's store holds nothing.
+  private outgoing: Map<number, OutgoingRecord> | undefined;
+  private incoming: Set<number> | undefined;
 
   /** Returns what this instance holds (a reused MemoryStore resumes like a durable one). */
   async open(_clientId: string): Promise<StoreSnapshot> {
-    const outgoing = [...this.outgoing.values()].sort((a, b) => a.seq - b.seq).map((r) => ({ ...r }));
-    return { outgoing, incoming: [...this.incoming], warnings: [] };
+    const outgoing = [...(this.outgoing?.values() ?? [])].sort((a, b) => a.seq - b.seq).map((r) => ({ ...r }));
+    return { outgoing, incoming: [...(this.incoming ?? [])], warnings: [] };
   }
 
   putOutgoing(record: OutgoingRecord): void {
-    this.outgoing.set(record.seq, { ...record });
+    (this.outgoing ??= new Map()).set(record.seq, { ...record });
   }
 
   updateOutgoing(seq: number, packetId: number, state: OutgoingRecord["state"]): void {
-    const r = this.outgoing.get(seq);
+    const r = this.outgoing?.get(seq);
     if (r) {
       r.packetId = packetId;
       r.state = state;
@@ -25,19 +26,19 @@ export class MemoryStore implements Store {
   }
 
   deleteOutgoing(seq: number): void {
-    this.outgoing.delete(seq);
+    this.outgoing?.delete(seq);
   }
 
   putIncoming(packetId: number): void {
-    this.incoming.add(packetId);
+    (this.incoming ??= new Set()).add(packetId);
   }
 
   deleteIncoming(packetId: number): void {
-    this.incoming.delete(packetId);
+    this.incoming?.delete(packetId);
   }
 
   clearIncoming(): void {
-    this.incoming.clear();
+    this.incoming = undefined;
   }
 
   async close(): Promise<void> {}
