@@ -1,16 +1,16 @@
 /**
  * A minimal in-process MQTT broker for bench/inmem.ts: the same broker logic behind every contender, so the
- * difference between contenders is the client library. It decodes with edgemq's server-role Decoder and encodes
- * with edgemq's encode (both contenders pay for it equally), routes PUBLISH to exact-topic subscribers, and acks.
+ * difference between contenders is the client library. It decodes with edgemq's ServerDecoder and encodes
+ * with edgemq's encodeServerPacket (both contenders pay for it equally), routes PUBLISH to exact-topic subscribers, and acks.
  *
  * I/O is asynchronous like a socket: bytes a client writes are processed on the broker's next turn (setImmediate),
  * and everything the broker owes one connection is delivered as one chunk per turn (one "read").
  */
-import { Decoder, encode, type Connection, type Packet, type QoS, type Transport } from "../../src/index.ts";
+import { ServerDecoder, encodeServerPacket, type Connection, type Packet, type QoS, type Transport } from "../../src/index.ts";
 import type { PipeFactory } from "./pipe.ts";
 
 class BrokerConnection {
-  readonly decoder = new Decoder({ role: "server", maxPacketSize: 1 << 28 });
+  readonly decoder = new ServerDecoder({ maxPacketSize: 1 << 28 });
   inbox: Uint8Array[] = [];
   out: Uint8Array[] = [];
   outLength = 0;
@@ -23,7 +23,7 @@ class BrokerConnection {
   ) {}
 
   send(p: Packet): void {
-    const b = encode(p);
+    const b = encodeServerPacket(p);
     this.out.push(b);
     this.outLength += b.length;
   }

@@ -4,8 +4,8 @@
  * is thrown out of the read path.
  */
 
-import { Decoder } from "../mqtt/decode.js";
-import { encode, encodePublish } from "../mqtt/encode.js";
+import { ClientDecoder } from "../mqtt/decode-client.js";
+import { encodeClientPacket, encodePublish } from "../mqtt/encode-client.js";
 import type { Packet } from "../mqtt/packets.js";
 import type { Connection, ConnectionHandlers, Transport, TransportOptions } from "../transport/transport.js";
 
@@ -25,7 +25,7 @@ const COALESCE_LIMIT = 16 * 1024;
 
 export class Link {
   private conn: Connection | undefined;
-  private readonly decoder: Decoder;
+  private readonly decoder: ClientDecoder;
   private out: Uint8Array[] = [];
   private outBytes = 0;
   private flushScheduled = false;
@@ -33,7 +33,7 @@ export class Link {
   private closed = false;
 
   constructor(private readonly handlers: LinkHandlers, maxPacketSize: number) {
-    this.decoder = new Decoder({ maxPacketSize, role: "client" });
+    this.decoder = new ClientDecoder({ maxPacketSize });
   }
 
   /** Opens the transport. Rejects with the transport's error. */
@@ -63,7 +63,7 @@ export class Link {
   /** Encodes and queues a packet; all packets queued in one turn go out in one write. */
   send(packet: Packet): void {
     if (this.closed) return;
-    const bytes = packet.type === "publish" ? encodePublish(packet) : encode(packet);
+    const bytes = packet.type === "publish" ? encodePublish(packet) : encodeClientPacket(packet);
     this.out.push(bytes);
     this.outBytes += bytes.length;
     if (!this.flushScheduled) {

@@ -57,7 +57,10 @@ export function utf8Bytes(value: string): Uint8Array {
 
 /**
  * Decodes bytes[start, end) as strict MQTT UTF-8, or returns undefined when they are not.
- * ASCII, the common case for topics, is decoded without TextDecoder.
+ * ASCII, the common case for topics, is decoded without TextDecoder. Anything else goes through the fatal
+ * TextDecoder, which refuses exactly what isStrictUtf8 refuses (overlong and truncated sequences, surrogates,
+ * code points past U+10FFFF: the WHATWG decoder follows the same table 3-7) except U+0000, checked after it;
+ * the test suite holds the two to agreement on Node, Bun and Deno.
  */
 export function readUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
   let ascii = true;
@@ -78,8 +81,13 @@ export function readUtf8(bytes: Uint8Array, start: number, end: number): string 
     }
     return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
   }
-  if (!isStrictUtf8(bytes, start, end)) return undefined;
-  return decoder.decode(bytes.subarray(start, end));
+  let text: string;
+  try {
+    text = decoder.decode(bytes.subarray(start, end));
+  } catch {
+    return undefined;
+  }
+  return text.includes("\u0000") ? undefined : text;
 }
 
 /** Validates well-formed UTF-8 without U+0000 or surrogates (RFC 3629 table 3-7). */

@@ -1,6 +1,6 @@
 /** Test helpers: hex <-> bytes, and feeding a Decoder in pieces. */
 
-import { Decoder, type DecoderOptions, type Packet } from "../../src/mqtt/index.js";
+import { ClientDecoder, Decoder, ServerDecoder, type DecoderOptions, type DecoderRole, type Packet } from "../../src/mqtt/index.js";
 
 /** Bytes of a hex string; whitespace is ignored ("20 02 00 00"). */
 export function hex(text: string): Uint8Array {
@@ -50,4 +50,9 @@ export function decodeBytewise(bytes: Uint8Array, options: DecoderOptions): Pack
   const out: Packet[] = [];
   for (let i = 0; i < bytes.length; i++) out.push(...d.push(bytes.slice(i, i + 1)));
   return out;
+}
+
+/** The single-role decoder for `role` (ClientDecoder or ServerDecoder), which must behave exactly like Decoder({ role }). */
+export function roleDecoder(role: DecoderRole, maxPacketSize?: number): ClientDecoder | ServerDecoder {
+  return role === "server" ? new ServerDecoder({ maxPacketSize }) : new ClientDecoder({ maxPacketSize });
 }

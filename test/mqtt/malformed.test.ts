@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { Decoder, ProtocolError, type DecoderOptions, type DecoderRole, type Packet, type ProtocolErrorCode } from "../../src/mqtt/index.js";
-import { hex } from "./hex.js";
+import { hex, roleDecoder } from "./hex.js";
 
 type Row = [name: string, bytes: string, role: DecoderRole, code: ProtocolErrorCode];
 
@@ -224,6 +224,9 @@ describe("malformed input", () => {
       const err = thrown(() => new Decoder({ role }).push(hex(bytes)));
       expect(err).toBeInstanceOf(ProtocolError);
       expect((err as ProtocolError).code).toBe(code);
+      const same = thrown(() => roleDecoder(role).push(hex(bytes))); // ClientDecoder / ServerDecoder
+      expect(same).toBeInstanceOf(ProtocolError);
+      expect([(same as ProtocolError).code, (same as ProtocolError).message]).toEqual([code, (err as ProtocolError).message]);
     });
 
     it("is refused with the same code when fed byte by byte", () => {

@@ -5,8 +5,17 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { Decoder, encode, encodePublish, type DecoderRole, type Packet, type PublishPacket } from "../../src/mqtt/index.js";
-import { concat, decodeBytewise, decodeSplit, hex, toHex, utf8 } from "./hex.js";
+import {
+  Decoder,
+  encode,
+  encodeClientPacket,
+  encodePublish,
+  encodeServerPacket,
+  type DecoderRole,
+  type Packet,
+  type PublishPacket,
+} from "../../src/mqtt/index.js";
+import { concat, decodeBytewise, decodeSplit, hex, roleDecoder, toHex, utf8 } from "./hex.js";
 
 interface Vector {
   name: string;
@@ -207,6 +216,9 @@ function decodeAll(bytes: Uint8Array, role: DecoderRole, maxPacketSize?: number)
   const d = new Decoder({ role, ...(maxPacketSize === undefined ? {} : { maxPacketSize }) });
   const out = d.push(bytes);
   expect(d.buffered).toBe(0);
+  // ClientDecoder / ServerDecoder agree (payloads compared as hex: toEqual walks megabyte arrays slowly)
+  const hexPayloads = (ps: Packet[]) => ps.map((p) => (p.type === "publish" ? { ...p, payload: Buffer.from(p.payload).toString("hex") } : p));
+  expect(hexPayloads(roleDecoder(role, maxPacketSize).push(bytes))).toEqual(hexPayloads(out));
   return out;
 }
 
@@ -219,6 +231,16 @@ describe("byte-exact vectors", () => {
   describe.each(VECTORS)("$name", (v) => {
     it("encodes to the spec bytes", () => {
       expect(toHex(encode(v.packet))).toBe(toHex(hex(v.hex)));
+    });
+
+    it("encodes to the same bytes with the sender's role encoder, and the other role's refuses it", () => {
+      // v.roles are the receivers: a packet the server receives is one the client sends, and vice versa.
+      const encoders = { client: encodeClientPacket, server: encodeServerPacket };
+      for (const sender of ["client", "server"] as const) {
+        const receiver = sender === "client" ? "server" : "client";
+        if (v.roles.includes(receiver)) expect(toHex(encoders[sender](v.packet))).toBe(toHex(hex(v.hex)));
+        else expect(() => encoders[sender](v.packet)).toThrow(expect.objectContaining({ code: "unexpected-packet-type" }));
+      }
     });
 
     it.each(v.roles)("decodes back with role %s", (role) => {

@@ -38,6 +38,54 @@ export function codecSmoke(m: typeof Edgemq): void {
     }
   });
 
+  test("the role decoders and encoders agree with Decoder and encode", () => {
+    const cases: Array<[Edgemq.DecoderRole, Edgemq.Packet]> = [
+      ["client", { type: "connack", sessionPresent: false, returnCode: 0 }],
+      ["client", { type: "suback", packetId: 3, granted: [1] }],
+      ["client", { type: "pingresp" }],
+      ["server", { type: "connect", clientId: "c", clean: true, keepalive: 0 }],
+      ["server", { type: "unsubscribe", packetId: 4, topics: ["a/+"] }],
+      ["server", { type: "disconnect" }],
+    ];
+    for (const [role, packet] of cases) {
+      const bytes = m.encode(packet);
+      const own = role === "client" ? m.encodeServerPacket(packet) : m.encodeClientPacket(packet);
+      assertEqual(own, bytes, `${packet.type} bytes`);
+      const decoder = role === "client" ? new m.ClientDecoder() : new m.ServerDecoder();
+      assertEqual(decoder.push(bytes), new m.Decoder({ role }).push(bytes), `${packet.type} decoded`);
+      const other = role === "client" ? new m.ServerDecoder() : new m.ClientDecoder();
+      try {
+        other.push(bytes);
+        assert(false, `${packet.type} must be refused by the other role`);
+      } catch (err) {
+        assertEqual((err as Edgemq.ProtocolError).code, "unexpected-packet-type");
+      }
+    }
+  });
+
+  test("PUBLISH topics are refused exactly when isStrictUtf8 refuses their bytes (this runtime's TextDecoder)", () => {
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const edges = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff];
+    let accepted = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const len = 1 + Math.floor(next() * 6);
+      const topic = Uint8Array.from({ length: len }, () => (next() < 0.8 ? edges[Math.floor(next() * edges.length)]! : Math.floor(next() * 256)));
+      if (topic.includes(0x23) || topic.includes(0x2b)) continue; // wildcards: refused for another reason
+      const frame = Uint8Array.of(0x30, 2 + len, 0, len, ...topic);
+      let ok = true;
+      try {
+        new m.ClientDecoder().push(frame);
+      } catch (err) {
+        assertEqual((err as Edgemq.ProtocolError).code, "invalid-utf8", "code");
+        ok = false;
+      }
+      if (ok) accepted++;
+      assertEqual(ok, m.isStrictUtf8(topic, 0, len), `topic bytes ${Array.from(topic, (b) => b.toString(16)).join(" ")}`);
+    }
+    assert(accepted > 100, "some random topics are valid");
+  });
+
   test("malformed input is a ProtocolError with a code", () => {
     try {
       new m.Decoder().push(Uint8Array.of(0x30, 0xff, 0xff, 0xff, 0xff, 0x01));

@@ -1,8 +1,8 @@
 /**
  * A scripted broker behind the client's Transport seam: the test reads exactly what the client wrote (decoded
- * with a server-role Decoder, raw bytes kept too) and answers with packets or raw bytes of its choosing.
+ * with a ServerDecoder, raw bytes kept too) and answers with packets or raw bytes of its choosing.
  */
-import { Decoder, encode, type Connection, type ConnectionHandlers, type Packet, type Transport, type TransportOptions } from "../../src/index.ts";
+import { ServerDecoder, encode, type Connection, type ConnectionHandlers, type Packet, type Transport, type TransportOptions } from "../../src/index.ts";
 
 /** One client connection as the scripted broker sees it. */
 export class FakeConnection {
@@ -13,7 +13,7 @@ export class FakeConnection {
   closed = false;
   /** Whether the client closed it (end/destroy) rather than the broker. */
   closedByClient = false;
-  private readonly decoder = new Decoder({ role: "server", maxPacketSize: 1 << 28 });
+  private readonly decoder = new ServerDecoder({ maxPacketSize: 1 << 28 });
   private waiters: Array<() => void> = [];
   private read = 0;
 

@@ -1,0 +1,129 @@
+/**
+ * Encoding what a client sends: CONNECT, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE,
+ * PINGREQ and DISCONNECT, each into one exactly-sized Uint8Array. What only a server sends (CONNACK, SUBACK,
+ * UNSUBACK, PINGRESP) is in encode-server.ts, so a client's bundle does not carry it.
+ */
+
+import { ProtocolError } from "./errors.js";
+import { MAX_REMAINING_LENGTH, type ConnectPacket, type Packet, type PublishPacket, type SubscribePacket, type UnsubscribePacket } from "./packets.js";
+import { Writer, checkPacketId, checkQos, encodeAck, strLength, topicLength, wrongType } from "./writer.js";
+
+const PROTOCOL_NAME = [0x00, 0x04, 0x4d, 0x51, 0x54, 0x54]; // "MQTT"
+const PROTOCOL_LEVEL = 4;
+
+/** First byte of each acknowledgement both roles send. */
+export const ACK_FIRST_BYTE = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as const;
+
+const SENT_BY_SERVER_ONLY = ["connack", "suback", "unsuback", "pingresp"];
+
+/**
+ * Encodes a packet a client sends. Throws ProtocolError when the packet cannot be expressed in MQTT 3.1.1, and
+ * "unexpected-packet-type" for CONNACK, SUBACK, UNSUBACK and PINGRESP (use encode() or encodeServerPacket()).
+ */
+export function encodeClientPacket(packet: Packet): Uint8Array {
+  switch (packet.type) {
+    case "publish":
+      return encodePublish(packet);
+    case "puback":
+    case "pubrec":
+    case "pubrel":
+    case "pubcomp":
+      return encodeAck(ACK_FIRST_BYTE[packet.type], packet.packetId);
+    case "pingreq":
+      return Uint8Array.of(0xc0, 0x00);
+    case "disconnect":
+      return Uint8Array.of(0xe0, 0x00);
+    case "connect":
+      return encodeConnect(packet);
+    case "subscribe":
+    case "unsubscribe":
+      return encodeFilterList(packet);
+    default:
+      throw wrongType(packet, SENT_BY_SERVER_ONLY, "client");
+  }
+}
+
+/** Encodes a PUBLISH. The topic must be a valid topic name; packetId is required for QoS 1 and 2. */
+export function encodePublish(packet: PublishPacket): Uint8Array {
+  const { topic, payload, qos } = packet;
+  checkQos(qos);
+  const topicLen = topicLength(topic);
+  const hasId = qos > 0;
+  if (packet.dup && !hasId) throw new ProtocolError("invalid-flags", "DUP must be 0 on a QoS 0 PUBLISH [MQTT-3.3.1-2]");
+  if (hasId) checkPacketId(packet.packetId);
+  const remaining = 2 + topicLen + (hasId ? 2 : 0) + payload.length;
+  if (remaining > MAX_REMAINING_LENGTH) {
+    throw new ProtocolError("packet-too-large", `PUBLISH of ${remaining} bytes exceeds MQTT's limit of ${MAX_REMAINING_LENGTH}`);
+  }
+  const flags = (packet.dup ? 0x08 : 0) | (qos << 1) | (packet.retain ? 1 : 0);
+  const w = new Writer(0x30 | flags, remaining);
+  w.str(topic, topicLen);
+  if (hasId) w.u16(packet.packetId!);
+  w.raw(payload);
+  return w.bytes;
+}
+
+function encodeConnect(p: ConnectPacket): Uint8Array {
+  if (!Number.isInteger(p.keepalive) || p.keepalive < 0 || p.keepalive > 0xffff) {
+    throw new ProtocolError("invalid-field", `keepalive ${p.keepalive} is not an integer in 0..65535`);
+  }
+  const idLen = strLength(p.clientId, "client id");
+  let remaining = 10 + 2 + idLen;
+  let flags = p.clean ? 0x02 : 0;
+  let willTopicLen = 0;
+  if (p.will) {
+    checkQos(p.will.qos);
+    willTopicLen = topicLength(p.will.topic);
+    if (p.will.payload.length > 0xffff) throw new ProtocolError("invalid-length", "will payload longer than 65,535 bytes");
+    remaining += 2 + willTopicLen + 2 + p.will.payload.length;
+    flags |= 0x04 | (p.will.qos << 3) | (p.will.retain ? 0x20 : 0);
+  }
+  let userLen = 0;
+  if (p.username !== undefined) {
+    userLen = strLength(p.username, "username");
+    remaining += 2 + userLen;
+    flags |= 0x80;
+  }
+  if (p.password !== undefined) {
+    if (p.username === undefined) throw new ProtocolError("invalid-connect-flags", "a password requires a username in MQTT 3.1.1");
+    if (p.password.length > 0xffff) throw new ProtocolError("invalid-length", "password longer than 65,535 bytes");
+    remaining += 2 + p.password.length;
+    flags |= 0x40;
+  }
+  const w = new Writer(0x10, remaining);
+  for (const b of PROTOCOL_NAME) w.u8(b);
+  w.u8(PROTOCOL_LEVEL);
+  w.u8(flags);
+  w.u16(p.keepalive);
+  w.str(p.clientId, idLen);
+  if (p.will) {
+    w.str(p.will.topic, willTopicLen);
+    w.u16(p.will.payload.length);
+    w.raw(p.will.payload);
+  }
+  if (p.username !== undefined) w.str(p.username, userLen);
+  if (p.password !== undefined) {
+    w.u16(p.password.length);
+    w.raw(p.password);
+  }
+  return w.bytes;
+}
+
+/** SUBSCRIBE (filters, each with a requested QoS byte) or UNSUBSCRIBE (filters only). */
+function encodeFilterList(p: SubscribePacket | UnsubscribePacket): Uint8Array {
+  const sub = p.type === "subscribe";
+  checkPacketId(p.packetId);
+  const filters = sub ? p.subscriptions.map((s) => s.topic) : p.topics;
+  if (filters.length === 0) throw new ProtocolError("empty-list", `${sub ? "SUBSCRIBE" : "UNSUBSCRIBE"} needs at least one topic filter`);
+  const lengths = filters.map((f, i) => {
+    if (sub) checkQos(p.subscriptions[i]!.qos);
+    return topicLength(f, true);
+  });
+  const w = new Writer(sub ? 0x82 : 0xa2, lengths.reduce((a, n) => a + 2 + n + (sub ? 1 : 0), 2));
+  w.u16(p.packetId);
+  filters.forEach((f, i) => {
+    w.str(f, lengths[i]!);
+    if (sub) w.u8(p.subscriptions[i]!.qos);
+  });
+  return w.bytes;
+}

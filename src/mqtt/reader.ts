@@ -1,0 +1,218 @@
+/**
+ * The incremental framing shared by every decoder: feed it chunks of any size, it finds whole packets and hands
+ * each packet's body to the body decoder its table holds for that packet type. The fixed header is checked as soon
+ * as its bytes arrive, so a packet that is too large or of a type the table has no decoder for is refused before
+ * its body is buffered. Packets inside one chunk are decoded in place (no copy of the chunk); only a packet that
+ * spans chunks is assembled, and only its own bytes are copied. The reader keeps references to the chunks of an
+ * incomplete packet: callers must not reuse a chunk's memory after feeding it.
+ *
+ * The table is what makes a role: ClientDecoder's table holds only what a broker may send, so a client's bundle
+ * carries no CONNECT or SUBSCRIBE decoding (see decode-client.ts, decode-server.ts).
+ */
+
+import { ProtocolError } from "./errors.js";
+import type { Packet } from "./packets.js";
+
+/** Which side of the connection a decoder sits on: it refuses what that side must never receive. */
+export type DecoderRole = "client" | "server";
+
+/** Options of ClientDecoder and ServerDecoder. */
+export interface DecoderLimits {
+  /** Largest accepted packet in bytes, fixed header included. Default 1 MiB. */
+  maxPacketSize?: number;
+}
+
+/** Default cap on the size of one inbound packet. */
+export const DEFAULT_MAX_PACKET_SIZE = 1 << 20;
+
+/** Decodes the body bytes[start, end) of a packet whose first byte is `first` (fixed header already checked). */
+export type BodyDecoder = (first: number, bytes: Uint8Array, start: number, end: number) => Packet;
+
+/** Body decoders by wire type (0..15); a hole is a type the role refuses with "unexpected-packet-type". */
+export type BodyTable = ReadonlyArray<BodyDecoder | undefined>;
+
+/** Packet names by wire type, for error messages. */
+export const NAMES = ["reserved", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP", "SUBSCRIBE",
+  "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "reserved"];
+
+// Per wire type: the required low-nibble flags (-1: PUBLISH, checked separately), the fixed remaining length
+// (-1: variable) and the smallest remaining length.
+const REQUIRED_FLAGS = [0, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0];
+const FIXED_LENGTH = [-1, -1, 2, -1, 2, 2, 2, 2, -1, -1, -1, 2, 0, 0, 0, -1];
+const MIN_LENGTH = [0, 12, 2, 3, 2, 2, 2, 2, 5, 3, 5, 2, 0, 0, 0, 0];
+
+/** First capacity of the buffer a packet spanning chunks is gathered in (smaller packets get their exact size). */
+const ASSEMBLY_START = 16 * 1024;
+
+/** Incremental MQTT 3.1.1 packet reader over a table of body decoders. After a ProtocolError it stays failed. */
+export class PacketReader {
+  private readonly maxPacketSize: number;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** Total size of the packet at the head of `pending`, or -1 while its fixed header is incomplete. */
+  private need = -1;
+  /**
+   * Once the size of a packet spanning chunks is known, its bytes are gathered here (capacity doubling up to that
+   * size): memory stays proportional to the bytes received however finely the peer splits them, where one
+   * reference per chunk would cost a few hundred bytes per one-byte read.
+   */
+  private assembly: Uint8Array | undefined;
+  private failure: ProtocolError | undefined;
+
+  constructor(private readonly bodies: BodyTable, private readonly role: DecoderRole, maxPacketSize?: number) {
+    this.maxPacketSize = maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
+  }
+
+  /** Bytes held for a packet not yet complete. */
+  get buffered(): number {
+    return this.pendingBytes;
+  }
+
+  /** Decodes `chunk` and returns the packets it completes. Throws ProtocolError on malformed input. */
+  push(chunk: Uint8Array): Packet[] {
+    const out: Packet[] = [];
+    this.feed(chunk, (p) => out.push(p));
+    return out;
+  }
+
+  /**
+   * Decodes `chunk`, calling `onPacket` for each complete packet in order. On malformed input it throws
+   * ProtocolError after delivering the packets that preceded the fault.
+   */
+  feed(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
+    if (this.failure) throw this.failure;
+    try {
+      this.run(chunk, onPacket);
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.failure = err;
+        this.pending = [];
+        this.assembly = undefined;
+        this.pendingBytes = 0;
+      }
+      throw err;
+    }
+  }
+
+  private run(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
+    let pos = 0;
+    if (this.pendingBytes > 0) {
+      pos = this.completePending(chunk, onPacket);
+      if (pos < 0) return; // still incomplete: chunk was absorbed into pending
+    }
+    const end = chunk.length;
+    while (pos < end) {
+      const total = this.readHeader(chunk, pos, end);
+      if (total < 0 || pos + total > end) {
+        this.stash(chunk.subarray(pos), total);
+        return;
+      }
+      onPacket(this.body(chunk, pos, pos + total));
+      pos += total;
+    }
+  }
+
+  /** Decodes the whole packet bytes[pos, end) once its fixed header has passed readHeader. */
+  private body(bytes: Uint8Array, pos: number, end: number): Packet {
+    const first = bytes[pos]!;
+    let i = pos + 1;
+    while (bytes[i]! & 0x80) i++;
+    return this.bodies[first >> 4]!(first, bytes, i + 1, end);
+  }
+
+  /** Appends to the pending packet; returns where the rest of `chunk` starts, or -1 if it was all absorbed. */
+  private completePending(chunk: Uint8Array, onPacket: (packet: Packet) => void): number {
+    if (this.need < 0) {
+      const head = new Uint8Array(Math.min(5, this.pendingBytes + chunk.length));
+      let n = 0;
+      for (const part of this.pending) for (let i = 0; i < part.length && n < head.length; i++) head[n++] = part[i]!;
+      for (let i = 0; n < head.length; i++) head[n++] = chunk[i]!;
+      this.need = this.readHeader(head, 0, head.length);
+    }
+    if (this.need < 0) {
+      this.pending.push(chunk); // fewer than 5 bytes so far
+      this.pendingBytes += chunk.length;
+      return -1;
+    }
+    const used = Math.min(chunk.length, this.need - this.pendingBytes);
+    const filled = this.pendingBytes + used;
+    let packet = this.assembly;
+    if (packet === undefined || packet.length < filled) {
+      const grown = new Uint8Array(Math.min(this.need, Math.max(filled, 2 * (packet?.length ?? 0), ASSEMBLY_START)));
+      if (packet) grown.set(packet.subarray(0, this.pendingBytes));
+      else {
+        let n = 0;
+        for (const part of this.pending) {
+          grown.set(part, n);
+          n += part.length;
+        }
+        this.pending = [];
+      }
+      packet = this.assembly = grown;
+    }
+    packet.set(used === chunk.length ? chunk : chunk.subarray(0, used), this.pendingBytes);
+    this.pendingBytes = filled;
+    if (filled < this.need) return -1;
+    this.assembly = undefined;
+    this.pendingBytes = 0;
+    this.need = -1;
+    onPacket(this.body(packet, 0, packet.length));
+    return used;
+  }
+
+  private stash(rest: Uint8Array, need: number): void {
+    this.pending = [rest];
+    this.pendingBytes = rest.length;
+    this.need = need;
+  }
+
+  /**
+   * Validates the fixed header at bytes[pos] and returns the packet's total size, or -1 when the
+   * header's bytes are not all there yet. Throws as soon as the available bytes prove a fault.
+   */
+  private readHeader(bytes: Uint8Array, pos: number, end: number): number {
+    const first = bytes[pos]!;
+    const type = first >> 4;
+    const name = NAMES[type]!;
+    if (type === 0 || type === 15) {
+      throw new ProtocolError("invalid-packet-type", `packet type ${type} is reserved`);
+    }
+    if (this.bodies[type] === undefined) {
+      throw new ProtocolError("unexpected-packet-type", `${name} must never be sent to a ${this.role}`);
+    }
+    const flags = first & 0x0f;
+    const required = REQUIRED_FLAGS[type]!;
+    if (required >= 0 && flags !== required) {
+      throw new ProtocolError("invalid-flags", `${name} flags must be ${required}, got ${flags}`);
+    }
+    if (required < 0 && (flags & 0x06) === 0x06) {
+      throw new ProtocolError("invalid-qos", "PUBLISH with QoS 3");
+    }
+    let remaining = 0;
+    let multiplier = 1;
+    let i = pos + 1;
+    for (;;) {
+      if (i >= end) return -1;
+      const digit = bytes[i]!;
+      remaining += (digit & 0x7f) * multiplier;
+      i++;
+      if ((digit & 0x80) === 0) break;
+      if (i - pos - 1 >= 4) {
+        throw new ProtocolError("malformed-remaining-length", "remaining length longer than 4 bytes");
+      }
+      multiplier *= 128;
+    }
+    const fixed = FIXED_LENGTH[type]!;
+    if (fixed >= 0 && remaining !== fixed) {
+      throw new ProtocolError("invalid-length", `${name} remaining length must be ${fixed}, got ${remaining}`);
+    }
+    if (remaining < MIN_LENGTH[type]!) {
+      throw new ProtocolError("invalid-length", `${name} remaining length ${remaining} is too short`);
+    }
+    const total = i - pos + remaining;
+    if (total > this.maxPacketSize) {
+      throw new ProtocolError("packet-too-large", `${name} of ${total} bytes exceeds maxPacketSize ${this.maxPacketSize}`);
+    }
+    return total;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Writing packets: the fixed header, the fields, and the checks every encoder shares (packet ids, QoS, topics,
+ * strings), each refusing with a ProtocolError that names the field and the value.
+ */
+
+import { alloc } from "./alloc.js";
+import { ProtocolError } from "./errors.js";
+import { MAX_REMAINING_LENGTH, type Packet } from "./packets.js";
+import { topicFilterProblem, topicNameProblem } from "./topic.js";
+import { checkString, utf8Length, writeUtf8 } from "./utf8.js";
+
+/** Total size of a packet whose body is `remaining` bytes: first byte, variable-length remaining length, body. */
+export function packetSize(remaining: number): number {
+  return 1 + (remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4) + remaining;
+}
+
+/** Throws "invalid-packet-id" unless `id` is an integer in 1..65535. */
+export function checkPacketId(id: number | undefined): void {
+  if (id === undefined || !Number.isInteger(id) || id < 1 || id > 0xffff) {
+    throw new ProtocolError("invalid-packet-id", `packet id ${id} is not an integer in 1..65535`);
+  }
+}
+
+/** Throws "invalid-qos" unless `qos` is 0, 1 or 2. */
+export function checkQos(qos: number): void {
+  if (qos !== 0 && qos !== 1 && qos !== 2) throw new ProtocolError("invalid-qos", `QoS ${qos} is not 0, 1 or 2`);
+}
+
+/** UTF-8 length of a valid topic name (or, with `filter`, topic filter); throws "invalid-topic" saying why not. */
+export function topicLength(topic: string, filter?: boolean): number {
+  const problem = filter ? topicFilterProblem(topic) : topicNameProblem(topic);
+  if (problem) throw new ProtocolError("invalid-topic", `${filter ? "topic filter" : "topic name"} ${JSON.stringify(topic)}: ${problem}`);
+  return utf8Length(topic);
+}
+
+/** UTF-8 length of a string field (`what` names it); throws "invalid-utf8" or "invalid-length". */
+export function strLength(value: string, what: string): number {
+  const bad = checkString(value);
+  if (bad) throw new ProtocolError("invalid-utf8", `${what} ${bad}`);
+  const n = utf8Length(value);
+  if (n > 0xffff) throw new ProtocolError("invalid-length", `${what} longer than 65,535 bytes`);
+  return n;
+}
+
+/** A PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK: `firstByte`, remaining length 2, the packet id. */
+export function encodeAck(firstByte: number, packetId: number): Uint8Array {
+  checkPacketId(packetId);
+  return Uint8Array.of(firstByte, 0x02, packetId >> 8, packetId & 0xff);
+}
+
+/**
+ * The error for a packet an encoder does not write: "unexpected-packet-type" when its type is one the other
+ * role sends (`otherRole` lists those), else "invalid-packet-type".
+ */
+export function wrongType(packet: Packet, otherRole: readonly string[], role: string): ProtocolError {
+  const type = (packet as { type: unknown }).type;
+  return typeof type === "string" && otherRole.includes(type)
+    ? new ProtocolError("unexpected-packet-type", `${type.toUpperCase()} is never sent by a ${role}`)
+    : new ProtocolError("invalid-packet-type", `unknown packet type ${JSON.stringify(type)}`);
+}
+
+/** Fixed header + exactly `remaining` bytes of body, written front to back. */
+export class Writer {
+  readonly bytes: Uint8Array;
+  private pos: number;
+
+  constructor(firstByte: number, remaining: number) {
+    if (remaining > MAX_REMAINING_LENGTH) {
+      throw new ProtocolError("packet-too-large", `a packet of ${remaining} bytes exceeds MQTT's limit of ${MAX_REMAINING_LENGTH}`);
+    }
+    this.bytes = alloc(packetSize(remaining));
+    this.bytes[0] = firstByte;
+    let pos = 1;
+    let n = remaining;
+    do {
+      let digit = n & 0x7f;
+      n >>>= 7;
+      if (n > 0) digit |= 0x80;
+      this.bytes[pos++] = digit;
+    } while (n > 0);
+    this.pos = pos;
+  }
+
+  u8(v: number): void {
+    this.bytes[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.bytes[this.pos++] = v >> 8;
+    this.bytes[this.pos++] = v & 0xff;
+  }
+
+  str(value: string, byteLength: number): void {
+    this.u16(byteLength);
+    writeUtf8(value, this.bytes, this.pos, byteLength);
+    this.pos += byteLength;
+  }
+
+  raw(data: Uint8Array): void {
+    this.bytes.set(data, this.pos);
+    this.pos += data.length;
+  }
+}
