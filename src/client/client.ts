@@ -24,11 +24,11 @@ import {
 } from "./errors.js";
 import { Emitter } from "./events.js";
 import { Keepalive } from "./keepalive.js";
-import { Link } from "./link.js";
+import { Link, type LinkHandlers } from "./link.js";
 import { resolveOptions, toBytes, type ClientOptions, type ResolvedOptions } from "./options.js";
-import { Requests } from "./requests.js";
-import { Session } from "./session.js";
-import { Subscription, SubscriptionRegistry, type Message, type SubscribeOptions } from "./subscription.js";
+import { Requests, type RequestsHost } from "./requests.js";
+import { Session, type SessionHost } from "./session.js";
+import { Subscription, SubscriptionRegistry, type Message, type SubscribeOptions, type SubscriptionOwner } from "./subscription.js";
 
 /** Events of a Client and their payloads. */
 export interface ClientEvents {
@@ -81,6 +81,7 @@ type State = "idle" | "connecting" | "connected" | "waiting" | "closed";
 export class Client {
   private readonly o: ResolvedOptions;
   private readonly events = new Emitter<ClientEvents>();
+  private readonly hooks: InstanceType<typeof Client.Hooks>;
   private readonly session: Session;
   private readonly subs = new SubscriptionRegistry();
   private readonly requests: Requests;
@@ -101,17 +102,13 @@ export class Client {
 
   constructor(options: ClientOptions) {
     this.o = resolveOptions(options);
-    this.session = new Session(
-      this.o.store,
-      {
-        send: (p) => this.link?.send(p),
-        writable: () => this.state === "connected" && this.link !== undefined && this.link.writable,
-        deliver: (m) => this.deliver(m),
-        dropped: (topic, qos) => this.emit("drop", { topic, qos }),
-      },
-      { maxInflight: this.o.maxInflight, manualAck: this.o.manualAck, offlineQueue: this.o.offlineQueue },
-    );
-    this.requests = new Requests(this.session.packetIds, (p) => this.link?.send(p), () => this.state === "connected");
+    this.hooks = new Client.Hooks(this);
+    this.session = new Session(this.o.store, this.hooks, {
+      maxInflight: this.o.maxInflight,
+      manualAck: this.o.manualAck,
+      offlineQueue: this.o.offlineQueue,
+    });
+    this.requests = new Requests(this.session.packetIds, this.hooks);
     this.backoff = this.o.reconnect === false ? undefined : new Backoff(this.o.reconnect, this.o.random);
   }
 
@@ -184,7 +181,7 @@ export class Client {
     if (list.length === 0) throw new TypeError("subscribe() needs at least one topic filter");
     for (const f of list) assertTopicFilter(f);
     const qos = checkQos(options.qos ?? 0);
-    const sub = this.newSubscription(list, qos, options.maxBuffered ?? 10_000);
+    const sub = new Subscription(list, qos, options.maxBuffered ?? 10_000, this.hooks);
     this.subs.add(sub);
     const suback = await this.requests.subscribe(list.map((topic) => ({ topic, qos })));
     sub.granted = suback.granted;
@@ -196,17 +193,6 @@ export class Client {
       throw new SubscribeError(refused, suback.granted);
     }
     return sub;
-  }
-
-  /** A subscription whose callbacks capture only the client: closures made inside subscribe() would keep its scope. */
-  private newSubscription(filters: string[], qos: QoS, maxBuffered: number): Subscription {
-    return new Subscription(
-      filters,
-      qos,
-      maxBuffered,
-      (s) => this.unsubscribeAll(s),
-      (s) => this.emit("error", new SubscriptionOverflowError(s.filters, s.dropped)),
-    );
   }
 
   /** Counters for monitoring. */
@@ -267,7 +253,7 @@ export class Client {
     for (let tried = 0; tried < this.o.servers.length; tried++) {
       if (this.state === "closed") throw new ClientClosedError();
       try {
-        await this.attempt(this.o.servers[this.serverIndex]!, 0);
+        await this.attempt(new URL(this.o.servers[this.serverIndex]!), 0);
         return;
       } catch (err) {
         lastError = err as Error;
@@ -338,19 +324,62 @@ export class Client {
     }
   }
 
-  /** A link whose handlers capture only the link: closures made inside attempt() would keep its whole scope alive. */
   private newLink(): Link {
-    const link: Link = new Link(
-      {
-        onPacket: (p) => this.onPacket(link, p),
-        onClose: (err) => this.onLinkClosed(link, err),
-        onDrain: () => this.session.pump(),
-        onWrite: () => this.keepalive?.sent(),
-      },
-      this.o.maxPacketSize,
-    );
-    return link;
+    return new Link(this.hooks, this.o.maxPacketSize);
   }
+
+  /**
+   * The client's side of its session, requests, links and subscriptions: one object whose methods reach the
+   * client, instead of a closure per callback (an idle client would hold a dozen of them).
+   */
+  private static readonly Hooks = class implements SessionHost, RequestsHost, LinkHandlers, SubscriptionOwner {
+    constructor(private readonly client: Client) {}
+
+    send(packet: Packet): void {
+      this.client.link?.send(packet);
+    }
+
+    connected(): boolean {
+      return this.client.state === "connected";
+    }
+
+    writable(): boolean {
+      const c = this.client;
+      return c.state === "connected" && c.link !== undefined && c.link.writable;
+    }
+
+    deliver(message: Message): void {
+      this.client.deliver(message);
+    }
+
+    dropped(topic: string, qos: QoS): void {
+      this.client.emit("drop", { topic, qos });
+    }
+
+    onPacket(link: Link, packet: Packet): void {
+      this.client.onPacket(link, packet);
+    }
+
+    onClose(link: Link, error: Error | undefined): void {
+      this.client.onLinkClosed(link, error);
+    }
+
+    onDrain(link: Link): void {
+      if (link === this.client.link) this.client.session.pump();
+    }
+
+    onWrite(link: Link): void {
+      if (link === this.client.link) this.client.keepalive?.sent();
+    }
+
+    unsubscribed(sub: Subscription): Promise<void> {
+      return this.client.unsubscribeAll(sub);
+    }
+
+    overflowed(sub: Subscription): void {
+      this.client.emit("error", new SubscriptionOverflowError(sub.filters, sub.dropped));
+    }
+  };
 
   private onAccepted(link: Link, url: URL, sessionPresent: boolean): void {
     this.state = "connected";
@@ -362,7 +391,10 @@ export class Client {
     this.session.onConnected(sessionPresent);
     if (this.backoff) {
       const backoff = this.backoff;
-      this.stableTimer = this.o.clock.setTimeout(() => backoff.reset(), backoff.stableAfter);
+      this.stableTimer = this.o.clock.setTimeout(() => {
+        this.stableTimer = undefined; // a fired Node timer is still an object worth ~200 bytes
+        backoff.reset();
+      }, backoff.stableAfter);
     }
     for (const w of this.takeConnectWaiters()) w.resolve();
     this.emit("connect", { sessionPresent, server: url.href });
@@ -440,12 +472,12 @@ export class Client {
     const delay = this.backoff.next(refusedCredentials);
     const attempt = this.backoff.attempts;
     this.reconnects++;
-    const url = this.o.servers[this.serverIndex]!;
-    this.emit("reconnecting", { attempt, delay, server: url.href, error: previous });
+    const server = this.o.servers[this.serverIndex]!;
+    this.emit("reconnecting", { attempt, delay, server, error: previous });
     this.reconnectTimer = this.o.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.state !== "waiting") return;
-      this.attempt(url, attempt).catch((err: Error) => {
+      this.attempt(new URL(server), attempt).catch((err: Error) => {
         if (this.state === "closed") return;
         this.serverIndex = (this.serverIndex + 1) % this.o.servers.length;
         this.scheduleReconnect(err);

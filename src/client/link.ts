@@ -9,24 +9,27 @@ import { encodeClientPacket, encodePublish } from "../mqtt/encode-client.js";
 import type { Packet } from "../mqtt/packets.js";
 import type { Connection, ConnectionHandlers, Transport, TransportOptions } from "../transport/transport.js";
 
-/** Where a link reports. */
+/** Where a link reports; each call names the link, so one handler object serves every link of a client. */
 export interface LinkHandlers {
-  onPacket(packet: Packet): void;
+  onPacket(link: Link, packet: Packet): void;
   /** Called once when the link is gone, with the reason unless it was closed by us. */
-  onClose(error: Error | undefined): void;
+  onClose(link: Link, error: Error | undefined): void;
   /** The transport can take writes again. */
-  onDrain(): void;
+  onDrain(link: Link): void;
   /** Bytes were handed to the transport. */
-  onWrite(): void;
+  onWrite(link: Link): void;
 }
 
 /** Packets smaller than this are copied into one combined write; larger ones are written as they are. */
 const COALESCE_LIMIT = 16 * 1024;
 
+/** The empty write queue, shared: most of a link's life nothing waits to be written. Never mutated. */
+const NONE: Uint8Array[] = [];
+
 export class Link {
   private conn: Connection | undefined;
   private readonly decoder: ClientDecoder;
-  private out: Uint8Array[] = [];
+  private out: Uint8Array[] = NONE;
   private outBytes = 0;
   private flushScheduled = false;
   private backpressured = false;
@@ -38,15 +41,7 @@ export class Link {
 
   /** Opens the transport. Rejects with the transport's error. */
   async open(transport: Transport, url: URL, options: TransportOptions): Promise<void> {
-    const handlers: ConnectionHandlers = {
-      onData: (chunk) => this.onData(chunk),
-      onClose: (err) => this.finish(err ?? new Error("the connection was closed by the peer")),
-      onDrain: () => {
-        this.backpressured = false;
-        this.handlers.onDrain();
-      },
-    };
-    this.conn = await transport(url, options, handlers);
+    this.conn = await transport(url, options, this.connectionHandlers());
     if (this.closed) this.conn.destroy();
   }
 
@@ -64,6 +59,7 @@ export class Link {
   send(packet: Packet): void {
     if (this.closed) return;
     const bytes = packet.type === "publish" ? encodePublish(packet) : encodeClientPacket(packet);
+    if (this.out === NONE) this.out = [];
     this.out.push(bytes);
     this.outBytes += bytes.length;
     if (!this.flushScheduled) {
@@ -78,7 +74,7 @@ export class Link {
     if (this.closed || !this.conn || this.out.length === 0) return;
     const parts = this.out;
     const total = this.outBytes;
-    this.out = [];
+    this.out = NONE;
     this.outBytes = 0;
     let ok = true;
     if (parts.length === 1) ok = this.conn.write(parts[0]!);
@@ -100,7 +96,7 @@ export class Link {
       if (batch && at > 0) ok = this.conn.write(batch.subarray(0, at)) && ok;
     }
     if (!ok) this.backpressured = true;
-    this.handlers.onWrite();
+    this.handlers.onWrite(this);
   }
 
   /** Closes the link: gracefully flushes first, else drops it at once. onClose is not called for a close we asked for. */
@@ -119,11 +115,26 @@ export class Link {
     this.finish(error);
   }
 
+  /**
+   * The transport's callbacks, as a plain object with own functions (a wrapping transport may spread it), made
+   * here so they capture only the link and not open()'s scope.
+   */
+  private connectionHandlers(): ConnectionHandlers {
+    return {
+      onData: (chunk) => this.onData(chunk),
+      onClose: (err) => this.finish(err ?? new Error("the connection was closed by the peer")),
+      onDrain: () => {
+        this.backpressured = false;
+        this.handlers.onDrain(this);
+      },
+    };
+  }
+
   private onData(chunk: Uint8Array): void {
     if (this.closed) return;
     try {
       this.decoder.feed(chunk, (p) => {
-        if (!this.closed) this.handlers.onPacket(p);
+        if (!this.closed) this.handlers.onPacket(this, p);
       });
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
@@ -133,8 +144,8 @@ export class Link {
   private finish(error: Error): void {
     if (this.closed) return;
     this.closed = true;
-    this.out = [];
+    this.out = NONE;
     this.outBytes = 0;
-    this.handlers.onClose(error);
+    this.handlers.onClose(this, error);
   }
 }

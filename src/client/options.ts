@@ -86,7 +86,8 @@ export interface ClientOptions {
 
 /** Options after defaults and validation. */
 export interface ResolvedOptions {
-  servers: URL[];
+  /** Broker URLs, validated and normalised (parsed again per attempt: a URL object costs ~160 bytes to keep). */
+  servers: string[];
   clientId: string;
   clean: boolean;
   keepalive: number;
@@ -112,6 +113,9 @@ export interface ResolvedOptions {
 
 const encoder = new TextEncoder();
 
+/** Shared defaults object: every field falls back to its default in Outbox. */
+const NO_QUEUE_OPTIONS: OfflineQueueOptions = Object.freeze({});
+
 /** Bytes of a string or byte payload. */
 export function toBytes(value: string | Uint8Array): Uint8Array {
   return typeof value === "string" ? encoder.encode(value) : value;
@@ -130,7 +134,7 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
       throw new OptionsError(`invalid broker URL ${JSON.stringify(u)}`);
     }
     if (!o.transport && !transportFor(url)) throw new OptionsError(`unsupported URL scheme ${url.protocol} (use mqtt:, mqtts:, ws: or wss:)`);
-    return url;
+    return url.href;
   });
   const clean = o.clean ?? true;
   const clientId = o.clientId ?? `edgemq-${Math.floor(random() * 2 ** 48).toString(36)}`;
@@ -159,7 +163,7 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
   integer("maxPacketSize", maxPacketSize, 16, 268_435_460);
   const maxOutgoingPacketSize = o.maxOutgoingPacketSize ?? 268_435_460;
   integer("maxOutgoingPacketSize", maxOutgoingPacketSize, 16, 268_435_460);
-  const queue = o.offlineQueue ?? {};
+  const queue = o.offlineQueue ?? NO_QUEUE_OPTIONS;
   if (queue.maxMessages !== undefined) integer("offlineQueue.maxMessages", queue.maxMessages, 0, Number.MAX_SAFE_INTEGER);
   if (queue.maxBytes !== undefined) integer("offlineQueue.maxBytes", queue.maxBytes, 0, Number.MAX_SAFE_INTEGER);
   if (queue.overflow !== undefined && queue.overflow !== "reject" && queue.overflow !== "drop-oldest") {

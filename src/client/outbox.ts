@@ -28,7 +28,8 @@ export interface Queued {
 export type Admission<T> = { ok: true; evicted: T[] } | { ok: false; reason: "queue-full" | "too-large" };
 
 export class Outbox<T extends Queued> {
-  private readonly queue = new Queue<T>();
+  /** Created by the first entry: most of a client's life nothing waits. */
+  private queue: Queue<T> | undefined;
   private bytesHeld = 0;
   private qos0Count = 0;
   readonly maxMessages: number;
@@ -43,7 +44,7 @@ export class Outbox<T extends Queued> {
 
   /** Messages held. */
   get length(): number {
-    return this.queue.length;
+    return this.queue?.length ?? 0;
   }
 
   /** Bytes held. */
@@ -53,7 +54,7 @@ export class Outbox<T extends Queued> {
 
   /** Whether `entry` would fit without eviction. */
   fits(entry: T): boolean {
-    return this.queue.length + 1 <= this.maxMessages && this.bytesHeld + entry.size <= this.maxBytes;
+    return this.length + 1 <= this.maxMessages && this.bytesHeld + entry.size <= this.maxBytes;
   }
 
   /** Offers `entry`; under "drop-oldest" returns what was evicted to make room (the caller settles them). */
@@ -63,13 +64,13 @@ export class Outbox<T extends Queued> {
     if (!this.fits(entry)) {
       if (this.overflow === "reject") return { ok: false, reason: "queue-full" };
       while (!this.fits(entry)) {
-        const victim = (this.qos0Count > 0 ? this.queue.removeFirst((e) => e.qos === 0) : undefined) ?? this.queue.shift();
+        const victim = (this.qos0Count > 0 ? this.queue?.removeFirst((e) => e.qos === 0) : undefined) ?? this.queue?.shift();
         if (victim === undefined) break;
         this.forget(victim);
         evicted.push(victim);
       }
     }
-    this.queue.push(entry);
+    (this.queue ??= new Queue()).push(entry);
     this.bytesHeld += entry.size;
     if (entry.qos === 0) this.qos0Count++;
     return { ok: true, evicted };
@@ -79,7 +80,7 @@ export class Outbox<T extends Queued> {
   requeueFront(entries: T[]): void {
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i]!;
-      this.queue.unshift(e);
+      (this.queue ??= new Queue()).unshift(e);
       this.bytesHeld += e.size;
       if (e.qos === 0) this.qos0Count++;
     }
@@ -87,19 +88,19 @@ export class Outbox<T extends Queued> {
 
   /** The oldest entry, not removed. */
   peek(): T | undefined {
-    return this.queue.peek();
+    return this.queue?.peek();
   }
 
   /** Removes the oldest entry. */
   shift(): T | undefined {
-    const e = this.queue.shift();
+    const e = this.queue?.shift();
     if (e) this.forget(e);
     return e;
   }
 
   /** Removes everything. */
   drain(): T[] {
-    const all = this.queue.drain();
+    const all = this.queue?.drain() ?? [];
     this.bytesHeld = 0;
     this.qos0Count = 0;
     return all;

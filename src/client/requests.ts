@@ -11,18 +11,25 @@ type Request =
   | { packet: SubscribePacket; resolve: (ack: SubackPacket) => void; reject: (err: Error) => void }
   | { packet: UnsubscribePacket; resolve: () => void; reject: (err: Error) => void };
 
+/** The connection requests go out on. */
+export interface RequestsHost {
+  send(packet: Packet): void;
+  /** Whether a CONNACK accepted the current connection (else requests wait for the next one). */
+  connected(): boolean;
+}
+
 export class Requests {
   /** Created on first request and dropped when empty: most of a client's life has no request pending. */
   private pending: Map<number, Request> | undefined;
 
-  constructor(private readonly ids: PacketIds, private readonly send: (p: Packet) => void, private readonly connected: () => boolean) {}
+  constructor(private readonly ids: PacketIds, private readonly host: RequestsHost) {}
 
   /** Sends SUBSCRIBE (now, or on the next connection); resolves with the SUBACK. */
   subscribe(subscriptions: SubscribePacket["subscriptions"]): Promise<SubackPacket> {
     return new Promise((resolve, reject) => {
       const packet: SubscribePacket = { type: "subscribe", packetId: this.ids.take(), subscriptions };
       (this.pending ??= new Map()).set(packet.packetId, { packet, resolve, reject });
-      if (this.connected()) this.send(packet);
+      if (this.host.connected()) this.host.send(packet);
     });
   }
 
@@ -31,7 +38,7 @@ export class Requests {
     return new Promise((resolve, reject) => {
       const packet: UnsubscribePacket = { type: "unsubscribe", packetId: this.ids.take(), topics };
       (this.pending ??= new Map()).set(packet.packetId, { packet, resolve, reject });
-      if (this.connected()) this.send(packet);
+      if (this.host.connected()) this.host.send(packet);
     });
   }
 
@@ -46,7 +53,7 @@ export class Requests {
 
   /** Sends every unanswered request again, in packet-id order of creation. */
   resend(): void {
-    for (const r of this.pending?.values() ?? []) this.send(r.packet);
+    for (const r of this.pending?.values() ?? []) this.host.send(r.packet);
   }
 
   /**

@@ -59,7 +59,8 @@ export class Session {
   private inflight: Map<number, Outgoing> | undefined;
   /** QoS 2 packet ids received and not yet released by PUBREL. */
   private incoming: Set<number> | undefined;
-  private readonly acks = new Queue<PendingAck>();
+  /** Acks waiting for an earlier one (manualAck, or a repeat whose first PUBREC is owed); created on first need. */
+  private acks: Queue<PendingAck> | undefined;
   private nextSeq = 1;
   /** False until restore(): the store is not open, so publishes wait here without touching it. */
   private opened = false;
@@ -72,12 +73,17 @@ export class Session {
   received = 0;
   dropped = 0;
 
+  private readonly maxInflight: number;
+  private readonly manualAck: boolean;
+
   constructor(
     private readonly store: Store,
     private readonly host: SessionHost,
-    private readonly options: SessionOptions,
+    options: SessionOptions,
   ) {
     this.outbox = new Outbox(options.offlineQueue);
+    this.maxInflight = options.maxInflight;
+    this.manualAck = options.manualAck;
   }
 
   /** Outgoing QoS 1/2 messages sent and not finally acknowledged. */
@@ -132,7 +138,7 @@ export class Session {
       const entry = this.entryFor(seq, qos, topic, payload, retain, record);
       entry.resolve = resolve;
       entry.reject = reject;
-      if (this.outbox.length === 0 && this.host.writable() && (qos === 0 || this.inflightCount < this.options.maxInflight)) {
+      if (this.outbox.length === 0 && this.host.writable() && (qos === 0 || this.inflightCount < this.maxInflight)) {
         if (record) {
           record.packetId = this.packetIds.take();
           this.store.putOutgoing(record);
@@ -163,7 +169,7 @@ export class Session {
 
   /** Resolves when the in-flight window and the queue have room again (backpressure for bulk publishers). */
   waitForRoom(): Promise<void> {
-    if (this.inflightCount < this.options.maxInflight && this.outbox.length === 0) return Promise.resolve();
+    if (this.inflightCount < this.maxInflight && this.outbox.length === 0) return Promise.resolve();
     return new Promise((resolve) => (this.roomWaiters ??= []).push(resolve));
   }
 
@@ -194,7 +200,9 @@ export class Session {
    * application again (at-least-once processing) instead of being suppressed as a duplicate.
    */
   onDisconnected(): void {
-    for (const ack of this.acks.drain()) {
+    const acks = this.acks?.drain() ?? [];
+    this.acks = undefined;
+    for (const ack of acks) {
       if (ack.type === "pubrec" && !ack.ready && this.incoming?.delete(ack.packetId)) this.store.deleteIncoming(ack.packetId);
     }
   }
@@ -203,7 +211,7 @@ export class Session {
   pump(): void {
     while (this.outbox.length > 0 && this.host.writable()) {
       const next = this.outbox.peek()!;
-      if (next.qos > 0 && this.inflightCount >= this.options.maxInflight) break;
+      if (next.qos > 0 && this.inflightCount >= this.maxInflight) break;
       this.outbox.shift();
       if (next.record) {
         next.record.packetId = this.packetIds.take();
@@ -211,7 +219,7 @@ export class Session {
       }
       this.transmit(next);
     }
-    if (this.roomWaiters && this.outbox.length === 0 && this.inflightCount < this.options.maxInflight) wake(this.takeRoomWaiters());
+    if (this.roomWaiters && this.outbox.length === 0 && this.inflightCount < this.maxInflight) wake(this.takeRoomWaiters());
     if (this.idleWaiters && this.idle) wake(this.takeIdleWaiters());
   }
 
@@ -311,7 +319,7 @@ export class Session {
     if (p.qos === 2 && this.incoming?.has(id)) {
       // A repeat before PUBREL: already delivered. Answer it unless the first copy's PUBREC is still owed.
       let owed = false;
-      for (const a of this.acks) if (a.type === "pubrec" && a.packetId === id) owed = true;
+      for (const a of this.acks ?? []) if (a.type === "pubrec" && a.packetId === id) owed = true;
       if (!owed) this.queueAck({ type: "pubrec", packetId: id, ready: true });
       return;
     }
@@ -321,7 +329,7 @@ export class Session {
     }
     let ack: PendingAck | undefined;
     if (p.qos > 0) {
-      ack = { type: p.qos === 1 ? "puback" : "pubrec", packetId: id, ready: !this.options.manualAck };
+      ack = { type: p.qos === 1 ? "puback" : "pubrec", packetId: id, ready: !this.manualAck };
       this.queueAck(ack);
     }
     const pending = ack;
@@ -342,16 +350,17 @@ export class Session {
   }
 
   private queueAck(ack: PendingAck): void {
-    if (ack.ready && this.acks.length === 0) {
+    if (ack.ready && !this.acks?.length) {
       this.host.send({ type: ack.type, packetId: ack.packetId });
       return;
     }
-    this.acks.push(ack);
+    (this.acks ??= new Queue()).push(ack);
   }
 
   private flushAcks(): void {
-    while (this.acks.length > 0 && this.acks.peek()!.ready) {
-      const a = this.acks.shift()!;
+    const acks = this.acks;
+    while (acks && acks.length > 0 && acks.peek()!.ready) {
+      const a = acks.shift()!;
       this.host.send({ type: a.type, packetId: a.packetId });
     }
   }

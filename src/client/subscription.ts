@@ -30,6 +30,14 @@ export interface SubscribeOptions {
   maxBuffered?: number;
 }
 
+/** What a subscription reports to its client. */
+export interface SubscriptionOwner {
+  /** unsubscribe() was called: drop the subscription and UNSUBSCRIBE the filters nobody else holds. */
+  unsubscribed(sub: Subscription): Promise<void>;
+  /** The buffer was full and the oldest message was dropped. */
+  overflowed(sub: Subscription): void;
+}
+
 /** A live subscription to one or more topic filters. Iterate it with `for await`. */
 export class Subscription implements AsyncIterable<Message> {
   /** The topic filters of this subscription. */
@@ -38,7 +46,8 @@ export class Subscription implements AsyncIterable<Message> {
   readonly qos: QoS;
   /** Granted QoS (or 0x80) per filter, from the SUBACK. */
   granted: SubackCode[] = [];
-  private readonly buffer = new Queue<Message>();
+  /** Messages no reader has taken yet; created by the first one buffered. */
+  private buffer: Queue<Message> | undefined;
   /** Readers waiting in next(); created by the first one. */
   private waiters: Array<(r: IteratorResult<Message>) => void> | undefined;
   private ended = false;
@@ -49,8 +58,7 @@ export class Subscription implements AsyncIterable<Message> {
     filters: readonly string[],
     qos: QoS,
     private readonly maxBuffered: number,
-    private readonly remove: (sub: Subscription) => Promise<void>,
-    private readonly onOverflow: (sub: Subscription) => void,
+    private readonly owner: SubscriptionOwner,
   ) {
     this.filters = filters;
     this.qos = qos;
@@ -65,7 +73,7 @@ export class Subscription implements AsyncIterable<Message> {
   async unsubscribe(): Promise<void> {
     if (this.ended) return;
     this.close();
-    await this.remove(this);
+    await this.owner.unsubscribed(this);
   }
 
   /** Delivers a message to this subscription. */
@@ -77,12 +85,13 @@ export class Subscription implements AsyncIterable<Message> {
       return;
     }
     if (this.maxBuffered === 0) return;
-    if (this.buffer.length >= this.maxBuffered) {
-      this.buffer.shift();
+    const buffer = (this.buffer ??= new Queue());
+    if (buffer.length >= this.maxBuffered) {
+      buffer.shift();
       this.dropped++;
-      this.onOverflow(this);
+      this.owner.overflowed(this);
     }
-    this.buffer.push(msg);
+    buffer.push(msg);
   }
 
   /** Ends iteration; buffered messages are still yielded first. */
@@ -97,7 +106,7 @@ export class Subscription implements AsyncIterable<Message> {
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return {
       next: () => {
-        const msg = this.buffer.shift();
+        const msg = this.buffer?.shift();
         if (msg) return Promise.resolve({ value: msg, done: false });
         if (this.ended) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve) => (this.waiters ??= []).push(resolve));

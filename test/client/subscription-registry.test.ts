@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { Subscription, SubscriptionRegistry } from "../../src/client/subscription.ts";
 
-const sub = (...filters: string[]) => new Subscription(filters, 0, 10, async () => undefined, () => undefined);
+const sub = (...filters: string[]) => new Subscription(filters, 0, 10, { unsubscribed: async () => undefined, overflowed: () => undefined });
 
 describe("SubscriptionRegistry", () => {
   it("a cached match follows subscriptions added and removed later", () => {
