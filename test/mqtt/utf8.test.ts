@@ -5,10 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkString, isStrictUtf8 } from "../../src/mqtt/index.js";
 import { readUtf8, utf8Length, writeUtf8 } from "../../src/mqtt/utf8.js";
 import { hex } from "./hex.js";
+import { tableStrictUtf8 } from "./utf8-table.js";
 
 const strict = (h: string) => {
   const b = hex(h);
-  return isStrictUtf8(b, 0, b.length);
+  const verdict = isStrictUtf8(b, 0, b.length);
+  expect(tableStrictUtf8(b, 0, b.length)).toBe(verdict); // the independent table agrees on every hand-written vector
+  return verdict;
 };
 
 const VALID: Array<[string, string]> = [
@@ -92,6 +95,22 @@ describe("isStrictUtf8", () => {
     const withNul = hex("00 61 00");
     expect(isStrictUtf8(withNul, 1, 2)).toBe(true);
     expect(readUtf8(withNul, 1, 2)).toBe("a");
+  });
+
+  it("agrees with the byte-by-byte RFC 3629 table on random bytes", () => {
+    const byte = fc.oneof(
+      fc.integer({ min: 0, max: 255 }),
+      fc.constantFrom(0x00, 0x61, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff),
+    );
+    fc.assert(
+      fc.property(fc.array(byte, { maxLength: 12 }), fc.nat(3), (arr, from) => {
+        const b = Uint8Array.from(arr);
+        const start = Math.min(from, b.length);
+        expect(isStrictUtf8(b, start, b.length)).toBe(tableStrictUtf8(b, start, b.length));
+        expect(readUtf8(b, start, b.length) !== undefined).toBe(tableStrictUtf8(b, start, b.length));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   it("agrees with a fatal TextDecoder plus the U+0000 rule on random bytes", () => {
