@@ -13,6 +13,10 @@ export { root };
 export interface BundleSize {
   minified: number;
   gzipped: number;
+  /** Minified bytes each input file contributes (esbuild metafile `bytesInOutput`), by path from the root. */
+  modules?: Record<string, number>;
+  /** The minified code itself. */
+  code?: Uint8Array;
 }
 
 /** What to bundle. */
@@ -54,8 +58,13 @@ export async function bundleSize(input: BundleInput): Promise<BundleSize> {
     legalComments: "none",
     logLevel: "silent",
     absWorkingDir: root,
+    metafile: true,
     plugins: input.externalCore ? [coreExternal] : [],
   });
+  const modules: Record<string, number> = {};
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) modules[file] = (modules[file] ?? 0) + bytesInOutput;
+  }
   const code = result.outputFiles.map((f) => f.contents);
   const bytes = code.reduce((n, c) => n + c.length, 0);
   const all = new Uint8Array(bytes);
@@ -64,10 +73,18 @@ export async function bundleSize(input: BundleInput): Promise<BundleSize> {
     all.set(c, at);
     at += c.length;
   }
-  return { minified: bytes, gzipped: gzipSync(all, { level: 9 }).length };
+  return { minified: bytes, gzipped: gzipSync(all, { level: 9 }).length, modules, code: all };
 }
 
 /** The `edgemq` core as an application bundles it (src/index.ts, node:* external). */
 export function coreSize(): Promise<BundleSize> {
   return bundleSize({ entry: "src/index.ts" });
+}
+
+/**
+ * What an application that imports only `names` from "edgemq" ships, tree-shaken (as the size-limit tool measures
+ * an `import { ... }`): the entry re-exports those names from src/index.ts.
+ */
+export function appSize(names: readonly string[]): Promise<BundleSize> {
+  return bundleSize({ contents: `export { ${names.join(", ")} } from "./src/index.ts";` });
 }
