@@ -6,12 +6,31 @@
  * so a message accepted by publish() survives the process being killed; `fsync: true` also survives power loss.
  */
 
-import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import process from "node:process";
+import type * as Fs from "node:fs";
+import type * as Path from "node:path";
+import type * as Process from "node:process";
 import { encodeEntry, Op, scanLog, type LogEntry } from "./log-format.js";
 import { StoreError, type OutgoingRecord, type Store, type StoreSnapshot } from "./store.js";
+
+/*
+ * The Node built-ins are loaded by the first open(), not when `edgemq` is imported: every import of the core
+ * paid for them, with or without a FileStore (and on Deno the first node: module initialises its whole Node
+ * compatibility layer); see BENCHMARKS.md, "Startup". Every method that touches the file system runs after an
+ * open() (the others throw or return first while the store is not open), so they use these bindings directly.
+ * node:crypto is loaded only for client ids too long to be a file name as they are (fileNameFor).
+ */
+let fs: typeof Fs;
+let path: typeof Path;
+let process: typeof Process;
+
+/** Loads node:fs, node:path and node:process once; later calls return at once. */
+async function loadBuiltins(): Promise<void> {
+  if (fs) return;
+  const [f, p, pr] = await Promise.all([import("node:fs"), import("node:path"), import("node:process")]);
+  path = p;
+  process = pr.default;
+  fs = f;
+}
 
 /** Options of FileStore. */
 export interface FileStoreOptions {
@@ -39,8 +58,11 @@ export class FileStore implements Store {
   }
 
   async open(clientId: string): Promise<StoreSnapshot> {
+    await loadBuiltins();
+    const name = await fileNameFor(clientId);
+    // Nothing below awaits, so of two concurrent open()s the second sees the first's fd / openLogs entry.
     if (this.fd !== undefined) throw new StoreError("FileStore is already open: use one FileStore per client");
-    const file = path.resolve(this.dir, `${fileNameFor(clientId)}.log`);
+    const file = path.resolve(this.dir, `${name}.log`);
     if (openLogs.has(file)) throw new StoreError(`${file} is already open by another FileStore in this process`);
     const warnings: string[] = [];
     let data: Uint8Array = new Uint8Array(0);
@@ -253,10 +275,11 @@ const MAX_NAME = 180;
  * A file name that cannot escape `dir` and differs for different client ids. Ids whose encoding is too long
  * for a file name keep a prefix and gain a SHA-256 of the whole id.
  */
-function fileNameFor(clientId: string): string {
+async function fileNameFor(clientId: string): Promise<string> {
   const safe = encodeURIComponent(clientId).replace(/[.*!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   if (safe === "") return "%";
   if (safe.length <= MAX_NAME) return safe;
+  const { createHash } = await import("node:crypto");
   const hash = createHash("sha256").update(clientId).digest("hex");
   return `${safe.slice(0, 96).replace(/%[0-9A-F]?$/, "")}%~${hash}`;
 }
