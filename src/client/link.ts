@@ -5,7 +5,7 @@
  */
 
 import { ClientDecoder } from "../mqtt/decode-client.js";
-import { encodeClientPacket, encodePublish } from "../mqtt/encode-client.js";
+import { encodeClientPacket, encodePublish, encodePublishHead } from "../mqtt/encode-client.js";
 import type { Packet } from "../mqtt/packets.js";
 import type { Connection, ConnectionHandlers, Transport, TransportOptions } from "../transport/transport.js";
 
@@ -30,7 +30,8 @@ export class Link {
   private conn: Connection | undefined;
   private readonly decoder: ClientDecoder;
   private out: Uint8Array[] = NONE;
-  private outBytes = 0;
+  /** Bytes of the queued parts small enough to be copied into one combined write. */
+  private smallBytes = 0;
   private flushScheduled = false;
   private backpressured = false;
   private closed = false;
@@ -58,10 +59,17 @@ export class Link {
   /** Encodes and queues a packet; all packets queued in one turn go out in one write. */
   send(packet: Packet): void {
     if (this.closed) return;
-    const bytes = packet.type === "publish" ? encodePublish(packet) : encodeClientPacket(packet);
     if (this.out === NONE) this.out = [];
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
+    if (packet.type === "publish" && packet.payload.length >= COALESCE_LIMIT) {
+      // A large payload goes to the transport as it is, after its header: no copy into a packet buffer.
+      const head = encodePublishHead(packet);
+      this.out.push(head, packet.payload);
+      this.smallBytes += head.length;
+    } else {
+      const bytes = packet.type === "publish" ? encodePublish(packet) : encodeClientPacket(packet);
+      this.out.push(bytes);
+      if (bytes.length < COALESCE_LIMIT) this.smallBytes += bytes.length;
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());
@@ -73,27 +81,27 @@ export class Link {
     this.flushScheduled = false;
     if (this.closed || !this.conn || this.out.length === 0) return;
     const parts = this.out;
-    const total = this.outBytes;
+    const small = this.smallBytes;
     this.out = NONE;
-    this.outBytes = 0;
+    this.smallBytes = 0;
     let ok = true;
     if (parts.length === 1) ok = this.conn.write(parts[0]!);
     else {
-      let batch: Uint8Array | undefined;
+      // Small parts are copied into one buffer, written in runs between the large parts (which go as they are).
+      const batch = small > 0 ? new Uint8Array(small) : undefined;
+      let from = 0;
       let at = 0;
       for (const p of parts) {
         if (p.length >= COALESCE_LIMIT) {
-          if (batch && at > 0) ok = this.conn.write(batch.subarray(0, at)) && ok;
-          batch = undefined;
-          at = 0;
+          if (at > from) ok = this.conn.write(batch!.subarray(from, at)) && ok;
+          from = at;
           ok = this.conn.write(p) && ok;
-          continue;
+        } else {
+          batch!.set(p, at);
+          at += p.length;
         }
-        batch ??= new Uint8Array(total);
-        batch.set(p, at);
-        at += p.length;
       }
-      if (batch && at > 0) ok = this.conn.write(batch.subarray(0, at)) && ok;
+      if (at > from) ok = this.conn.write(batch!.subarray(from, at)) && ok;
     }
     if (!ok) this.backpressured = true;
     this.handlers.onWrite(this);
@@ -145,7 +153,7 @@ export class Link {
     if (this.closed) return;
     this.closed = true;
     this.out = NONE;
-    this.outBytes = 0;
+    this.smallBytes = 0;
     this.handlers.onClose(this, error);
   }
 }

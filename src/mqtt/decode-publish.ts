@@ -24,8 +24,11 @@ export function decodeAck(first: number, bytes: Uint8Array, start: number): Pack
   return { type: ACK_TYPES[type as keyof typeof ACK_TYPES], packetId: packetId(bytes, start, NAMES[type]!) };
 }
 
-/** PUBLISH: topic name, packet id when QoS > 0, payload (copied out of the chunk). */
-export function decodePublish(first: number, bytes: Uint8Array, start: number, end: number): Packet {
+/**
+ * PUBLISH: topic name, packet id when QoS > 0, payload. The payload is copied out of a chunk (it must not keep the
+ * caller's chunk alive); a packet gathered across chunks in its own buffer hands out a view of that buffer instead.
+ */
+export function decodePublish(first: number, bytes: Uint8Array, start: number, end: number, owned = false): Packet {
   const qos = ((first >> 1) & 3) as QoS;
   if (start + 2 > end) throw new ProtocolError("truncated", "PUBLISH topic length past the end of the packet");
   const len = (bytes[start]! << 8) | bytes[start + 1]!;
@@ -42,7 +45,7 @@ export function decodePublish(first: number, bytes: Uint8Array, start: number, e
   return {
     type: "publish",
     topic,
-    payload: copyRange(bytes, at, end),
+    payload: owned ? bytes.subarray(at, end) : copyRange(bytes, at, end),
     qos,
     retain: (first & 1) === 1,
     // DUP is meaningless at QoS 0 ([MQTT-3.3.1-2] forbids it); some brokers still set it on QoS 0 deliveries of a

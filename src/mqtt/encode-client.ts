@@ -45,6 +45,20 @@ export function encodeClientPacket(packet: Packet): Uint8Array {
 
 /** Encodes a PUBLISH. The topic must be a valid topic name; packetId is required for QoS 1 and 2. */
 export function encodePublish(packet: PublishPacket): Uint8Array {
+  const w = publishWriter(packet, 0);
+  w.raw(packet.payload);
+  return w.bytes;
+}
+
+/**
+ * Encodes a PUBLISH without its payload: the bytes to send before `packet.payload` itself. Checked exactly like
+ * encodePublish(); lets a large payload go to the transport as it is instead of being copied into the packet.
+ */
+export function encodePublishHead(packet: PublishPacket): Uint8Array {
+  return publishWriter(packet, packet.payload.length).bytes;
+}
+
+function publishWriter(packet: PublishPacket, omitted: number): Writer {
   const { topic, payload, qos } = packet;
   checkQos(qos);
   const topicLen = topicLength(topic);
@@ -56,11 +70,10 @@ export function encodePublish(packet: PublishPacket): Uint8Array {
     throw new ProtocolError("packet-too-large", `PUBLISH of ${remaining} bytes exceeds MQTT's limit of ${MAX_REMAINING_LENGTH}`);
   }
   const flags = (packet.dup ? 0x08 : 0) | (qos << 1) | (packet.retain ? 1 : 0);
-  const w = new Writer(0x30 | flags, remaining);
+  const w = new Writer(0x30 | flags, remaining, omitted);
   w.str(topic, topicLen);
   if (hasId) w.u16(packet.packetId!);
-  w.raw(payload);
-  return w.bytes;
+  return w;
 }
 
 function encodeConnect(p: ConnectPacket): Uint8Array {

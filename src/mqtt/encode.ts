@@ -8,7 +8,7 @@ import { encodeClientPacket } from "./encode-client.js";
 import { encodeServerPacket } from "./encode-server.js";
 import type { Packet } from "./packets.js";
 
-export { encodeClientPacket, encodePublish } from "./encode-client.js";
+export { encodeClientPacket, encodePublish, encodePublishHead } from "./encode-client.js";
 export { encodeServerPacket } from "./encode-server.js";
 export { packetSize } from "./writer.js";
 

@@ -1,7 +1,7 @@
 /** The wire layer: packets, codec, topics, strict UTF-8. Pure functions, no I/O. */
 export * from "./packets.js";
 export * from "./errors.js";
-export { encode, encodeClientPacket, encodePublish, encodeServerPacket } from "./encode.js";
+export { encode, encodeClientPacket, encodePublish, encodePublishHead, encodeServerPacket } from "./encode.js";
 export { Decoder, DEFAULT_MAX_PACKET_SIZE, type DecoderLimits, type DecoderOptions, type DecoderRole } from "./decode.js";
 export { ClientDecoder } from "./decode-client.js";
 export { ServerDecoder } from "./decode-server.js";

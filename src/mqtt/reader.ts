@@ -25,8 +25,11 @@ export interface DecoderLimits {
 /** Default cap on the size of one inbound packet. */
 export const DEFAULT_MAX_PACKET_SIZE = 1 << 20;
 
-/** Decodes the body bytes[start, end) of a packet whose first byte is `first` (fixed header already checked). */
-export type BodyDecoder = (first: number, bytes: Uint8Array, start: number, end: number) => Packet;
+/**
+ * Decodes the body bytes[start, end) of a packet whose first byte is `first` (fixed header already checked).
+ * `owned`: `bytes` was gathered for this packet alone, so parts of it may be handed out without a copy.
+ */
+export type BodyDecoder = (first: number, bytes: Uint8Array, start: number, end: number, owned: boolean) => Packet;
 
 /** Body decoders by wire type (0..15); a hole is a type the role refuses with "unexpected-packet-type". */
 export type BodyTable = ReadonlyArray<BodyDecoder | undefined>;
@@ -41,8 +44,11 @@ const REQUIRED_FLAGS = [0, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0];
 const FIXED_LENGTH = [-1, -1, 2, -1, 2, 2, 2, 2, -1, -1, -1, 2, 0, 0, 0, -1];
 const MIN_LENGTH = [0, 12, 2, 3, 2, 2, 2, 2, 5, 3, 5, 2, 0, 0, 0, 0];
 
-/** First capacity of the buffer a packet spanning chunks is gathered in (smaller packets get their exact size). */
-const ASSEMBLY_START = 16 * 1024;
+/**
+ * First capacity of the buffer a packet spanning chunks is gathered in (smaller packets get their exact size; larger
+ * ones grow by doubling, so a peer that declares a large packet and trickles it costs what it sent, not what it declared).
+ */
+const ASSEMBLY_START = 128 * 1024;
 
 /** Incremental MQTT 3.1.1 packet reader over a table of body decoders. After a ProtocolError it stays failed. */
 export class PacketReader {
@@ -113,11 +119,11 @@ export class PacketReader {
   }
 
   /** Decodes the whole packet bytes[pos, end) once its fixed header has passed readHeader. */
-  private body(bytes: Uint8Array, pos: number, end: number): Packet {
+  private body(bytes: Uint8Array, pos: number, end: number, owned = false): Packet {
     const first = bytes[pos]!;
     let i = pos + 1;
     while (bytes[i]! & 0x80) i++;
-    return this.bodies[first >> 4]!(first, bytes, i + 1, end);
+    return this.bodies[first >> 4]!(first, bytes, i + 1, end, owned);
   }
 
   /** Appends to the pending packet; returns where the rest of `chunk` starts, or -1 if it was all absorbed. */
@@ -156,7 +162,7 @@ export class PacketReader {
     this.assembly = undefined;
     this.pendingBytes = 0;
     this.need = -1;
-    onPacket(this.body(packet, 0, packet.length));
+    onPacket(this.body(packet, 0, packet.length, true));
     return used;
   }
 

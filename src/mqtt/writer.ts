@@ -59,16 +59,19 @@ export function wrongType(packet: Packet, otherRole: readonly string[], role: st
     : new ProtocolError("invalid-packet-type", `unknown packet type ${JSON.stringify(type)}`);
 }
 
-/** Fixed header + exactly `remaining` bytes of body, written front to back. */
+/**
+ * Fixed header + exactly `remaining` bytes of body, written front to back. With `omitted` > 0 the last `omitted`
+ * bytes are left out of the buffer (a payload the caller writes after it from its own memory).
+ */
 export class Writer {
   readonly bytes: Uint8Array;
   private pos: number;
 
-  constructor(firstByte: number, remaining: number) {
+  constructor(firstByte: number, remaining: number, omitted = 0) {
     if (remaining > MAX_REMAINING_LENGTH) {
       throw new ProtocolError("packet-too-large", `a packet of ${remaining} bytes exceeds MQTT's limit of ${MAX_REMAINING_LENGTH}`);
     }
-    this.bytes = alloc(packetSize(remaining));
+    this.bytes = alloc(packetSize(remaining) - omitted);
     this.bytes[0] = firstByte;
     let pos = 1;
     let n = remaining;
