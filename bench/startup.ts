@@ -1,12 +1,17 @@
 /**
  * Import cost: fresh processes, alternating, median of BENCH_RUNS (default 20) each:
  *   bare     the runtime evaluating a module that imports nothing
+ *   empty module  `import()` of an empty ES module file next to the bundle: what loading any module file costs
+ *            the runtime (on Node 20 the ESM loader's file path: resolve, read, format, ~3-5 ms), which edgemq pays
+ *            too; an application has paid it for its own entry module before it imports edgemq
  *   edgemq   `import()` of the built core: an ESM bundle made like dist/index.js (tsup's settings: esbuild bundle,
  *            ES2022, platform neutral, node:* external, not minified), written to .tmp/bench/ so this benchmark does
  *            not race a concurrent `npm run build` (BENCH_USE_DIST=1 imports dist/index.js instead)
  *   MQTT.js  `import("mqtt")`
  * Reported: wall time of the whole process (spawn to exit) and its difference to bare, the import() time measured
  * inside the process, and RSS / heap right after the import. On Node, plus Bun and Deno where they run it.
+ * The probe itself touches no node: module on Deno (see probe()), so "bare" is the runtime alone there too.
+ * After each table: edgemq over the empty module, i.e. what edgemq's own code costs beyond loading a file.
  *
  * Run: npm run bench:startup
  */
@@ -20,9 +25,11 @@ import { median, printTable } from "./lib/measure.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 
+const benchDir = path.join(root, ".tmp", "bench", "edgemq-dist");
+
 async function coreModule(): Promise<string> {
   if (process.env.BENCH_USE_DIST) return path.join(root, "dist", "index.js");
-  const out = path.join(root, ".tmp", "bench", "edgemq-dist", "index.js");
+  const out = path.join(benchDir, "index.js");
   await build({
     entryPoints: [path.join(root, "src", "index.ts")],
     outfile: out,
@@ -38,14 +45,25 @@ async function coreModule(): Promise<string> {
 }
 
 const core = pathToFileURL(await coreModule()).href;
-const subjects: Record<string, string | undefined> = { bare: undefined, edgemq: core, "MQTT.js": "mqtt" };
+// Under the repository root like the bundle, so the same package.json ("type": "module") applies to both.
+const emptyFile = path.join(benchDir, "empty.js");
+fs.mkdirSync(benchDir, { recursive: true });
+fs.writeFileSync(emptyFile, "export {};\n");
+const subjects: Record<string, string | undefined> = {
+  bare: undefined,
+  "empty module": pathToFileURL(emptyFile).href,
+  edgemq: core,
+  "MQTT.js": "mqtt",
+};
 
 const probe = (spec: string | undefined) =>
   [
     "const t0 = performance.now();",
     spec ? `await import(${JSON.stringify(spec)});` : "",
     "const t1 = performance.now();",
-    "const m = process.memoryUsage();",
+    // Deno.memoryUsage() on Deno: touching the `process` global there initialises Deno's Node compatibility layer
+    // (~20-25 ms), which made "bare" pay what only a module using node: built-ins should.
+    "const m = globalThis.Deno ? Deno.memoryUsage() : process.memoryUsage();",
     "console.log(JSON.stringify({ importMs: t1 - t0, rss: m.rss, heapUsed: m.heapUsed }));",
   ].join("\n");
 
@@ -109,5 +127,9 @@ for (const runtime of runtimeNames) {
           ],
     ),
   );
+  if (results.has("edgemq") && results.has("empty module")) {
+    const own = (f: keyof Probe) => (med("edgemq", f) - med("empty module", f)).toFixed(1);
+    console.log(`\nedgemq over the empty module: ${own("wallMs")} ms process wall, ${own("importMs")} ms import() inside`);
+  }
 }
-fs.rmSync(path.join(root, ".tmp", "bench", "edgemq-dist"), { recursive: true, force: true });
+fs.rmSync(benchDir, { recursive: true, force: true });
