@@ -2,13 +2,12 @@
  * Size regression guard (issue #7): the whole core entry and the tree-shaken bundles of typical device applications
  * must stay within the ceilings of bench/lib/size-budget.ts (min+gz, built with esbuild as an application would), and
  * a client-only application must carry none of the server-role codec. Issue #7's 8 KB target is not met; the
- * report says so in the output and as a todo, and a bundle over its ceiling fails the suite.
+ * report printed above the tests says so (it is a target, not a test), and a bundle over its ceiling fails the suite.
  */
 import { describe, expect, it } from "vitest";
-import { SERVER_ROLE_MODULES, TARGET_GZIPPED, budgetReport, kb, measureBudgets, targetLine } from "../bench/lib/size-budget.ts";
+import { SERVER_ROLE_MODULES, budgetReport, kb, measureBudgets } from "../bench/lib/size-budget.ts";
 
 const results = await measureBudgets();
-const core = results[0]!.size;
 console.log(`size budget:\n  ${budgetReport(results).join("\n  ")}`);
 
 describe("bundle size (issue #7)", () => {
@@ -24,7 +23,4 @@ describe("bundle size (issue #7)", () => {
       expect(carried, "a client-only import pulls in what only a broker needs").toEqual([]);
     },
   );
-
-  if (core.gzipped > TARGET_GZIPPED) it.todo(targetLine(core.gzipped));
-  else it(targetLine(core.gzipped), () => {});
 });
