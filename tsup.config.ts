@@ -22,6 +22,8 @@ export default defineConfig({
   // @peculiar/x509 and reflect-metadata: optional peers, imported dynamically by clea/certificates.ts only.
   external: [/^node:/, "bson", "pako", "edgemq", "@peculiar/x509", "reflect-metadata"],
   splitting: false,
+  // Keep "node:" on built-in imports: Deno resolves built-ins only with the prefix.
+  removeNodeProtocol: false,
   treeshake: true,
   esbuildPlugins: [coreAsPackage],
 });
