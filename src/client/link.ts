@@ -84,27 +84,38 @@ export class Link {
     const small = this.smallBytes;
     this.out = NONE;
     this.smallBytes = 0;
-    let ok = true;
+    let ok: boolean;
     if (parts.length === 1) ok = this.conn.write(parts[0]!);
     else {
       // Small parts are copied into one buffer, written in runs between the large parts (which go as they are).
+      const writes: Uint8Array[] = [];
       const batch = small > 0 ? new Uint8Array(small) : undefined;
       let from = 0;
       let at = 0;
       for (const p of parts) {
         if (p.length >= COALESCE_LIMIT) {
-          if (at > from) ok = this.conn.write(batch!.subarray(from, at)) && ok;
+          if (at > from) writes.push(batch!.subarray(from, at));
           from = at;
-          ok = this.conn.write(p) && ok;
+          writes.push(p);
         } else {
           batch!.set(p, at);
           at += p.length;
         }
       }
-      if (at > from) ok = this.conn.write(batch!.subarray(from, at)) && ok;
+      if (at > from) writes.push(batch!.subarray(from, at));
+      ok = this.writeAll(writes);
     }
     if (!ok) this.backpressured = true;
     this.handlers.onWrite(this);
+  }
+
+  private writeAll(writes: Uint8Array[]): boolean {
+    const conn = this.conn!;
+    if (writes.length === 1) return conn.write(writes[0]!);
+    if (conn.writeMany) return conn.writeMany(writes);
+    let ok = true;
+    for (const w of writes) ok = conn.write(w) && ok;
+    return ok;
   }
 
   /** Closes the link: gracefully flushes first, else drops it at once. onClose is not called for a close we asked for. */

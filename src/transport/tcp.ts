@@ -89,6 +89,16 @@ class TcpConnection implements Connection {
     return this.socket.write(bytes);
   }
 
+  /** Corked: a large payload and the header before it leave in one writev, not one system call each. */
+  writeMany(parts: Uint8Array[]): boolean {
+    const socket = this.socket;
+    socket.cork();
+    let ok = true;
+    for (const p of parts) ok = socket.write(p) && ok;
+    socket.uncork();
+    return ok;
+  }
+
   end(): void {
     this.socket.end();
   }

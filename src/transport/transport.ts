@@ -61,6 +61,8 @@ export interface ConnectionHandlers {
 export interface Connection {
   /** Queues bytes; returns false when the caller should wait for onDrain before writing more. */
   write(bytes: Uint8Array): boolean;
+  /** Optional: queues several chunks to go out together (e.g. one writev); same result as write(). */
+  writeMany?(parts: Uint8Array[]): boolean;
   /** Closes after queued bytes are flushed. */
   end(): void;
   /** Closes at once. */

@@ -42,6 +42,32 @@ export function clientSmoke(m: typeof Edgemq): void {
     }
   });
 
+  test("large payloads (written uncopied after their header) arrive intact between small ones", async () => {
+    const broker = await startMosquitto();
+    try {
+      const sub = await m.connect({ url: broker.url, reconnect: false });
+      const pub = await m.connect({ url: broker.url, reconnect: false });
+      const s = await sub.subscribe("big/x", { qos: 1 });
+      const big = new Uint8Array(200_000).map((_, i) => i % 251);
+      await Promise.all([
+        pub.publish("big/x", big, { qos: 1 }),
+        pub.publish("big/x", "small", { qos: 1 }),
+        pub.publish("big/x", big, { qos: 0 }),
+      ]);
+      const sizes: number[] = [];
+      for await (const msg of s) {
+        sizes.push(msg.payload.length);
+        if (msg.payload.length === big.length) assert(msg.payload.every((x, i) => x === i % 251), "payload bytes intact");
+        if (sizes.length === 3) break;
+      }
+      assertEqual(sizes, [200_000, 5, 200_000]);
+      await pub.end();
+      await sub.end();
+    } finally {
+      await broker.dispose();
+    }
+  });
+
   test("reconnects after a broker restart and loses no QoS 1 message", async () => {
     const broker = await startMosquitto({ persistence: true });
     try {
