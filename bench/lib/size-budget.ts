@@ -29,11 +29,12 @@ const KB = 1024;
 // Measured at 5362362 (after the codec split by role): core 18,187 B, connect 14,401 B, connect + FileStore 16,616 B.
 // Core raised to 18.5 KB at a1e2fc0 (18,443 B): lazily loaded built-ins (import cost), the uncopied large-payload
 // path (encodePublishHead, corked writeMany) and the client's hooks object (idle heap) added ~250 B; each bought a
-// target of issue #7, so the bytes are spent on purpose.
+// target of issue #7, so the bytes are spent on purpose. The FileStore app raised to 17.0 KB for the same reason
+// (17,029 B after packets are encoded straight into a shared write slab: FileStore's lazily loaded node:fs/path).
 export const BUDGETS: readonly Budget[] = [
   { label: "edgemq core (src/index.ts, everything exported)", gzipped: 18.5 * KB },
   { label: 'app: import { connect } from "edgemq"', imports: ["connect"], gzipped: 14.5 * KB },
-  { label: 'app: import { connect, FileStore } from "edgemq"', imports: ["connect", "FileStore"], gzipped: 16.5 * KB },
+  { label: 'app: import { connect, FileStore } from "edgemq"', imports: ["connect", "FileStore"], gzipped: 17 * KB },
 ];
 
 /** Modules a client-only application must not carry: the server-role codec (what only a broker decodes or sends). */

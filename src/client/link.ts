@@ -5,9 +5,10 @@
  */
 
 import { ClientDecoder } from "../mqtt/decode-client.js";
-import { encodeClientPacket, encodePublish, encodePublishHead } from "../mqtt/encode-client.js";
+import { writeClientPacket, writePublishHead } from "../mqtt/encode-client.js";
 import type { Packet } from "../mqtt/packets.js";
 import type { Connection, ConnectionHandlers, Transport, TransportOptions } from "../transport/transport.js";
+import { WriteQueue } from "./write-queue.js";
 
 /** Where a link reports; each call names the link, so one handler object serves every link of a client. */
 export interface LinkHandlers {
@@ -20,18 +21,13 @@ export interface LinkHandlers {
   onWrite(link: Link): void;
 }
 
-/** Packets smaller than this are copied into one combined write; larger ones are written as they are. */
-const COALESCE_LIMIT = 16 * 1024;
-
-/** The empty write queue, shared: most of a link's life nothing waits to be written. Never mutated. */
-const NONE: Uint8Array[] = [];
+/** Payloads from this size on are written as they are, after their header, instead of being encoded into the queue. */
+const LARGE_PAYLOAD = 16 * 1024;
 
 export class Link {
   private conn: Connection | undefined;
   private readonly decoder: ClientDecoder;
-  private out: Uint8Array[] = NONE;
-  /** Bytes of the queued parts small enough to be copied into one combined write. */
-  private smallBytes = 0;
+  private readonly out = new WriteQueue();
   private flushScheduled = false;
   private backpressured = false;
   private closed = false;
@@ -59,17 +55,10 @@ export class Link {
   /** Encodes and queues a packet; all packets queued in one turn go out in one write. */
   send(packet: Packet): void {
     if (this.closed) return;
-    if (this.out === NONE) this.out = [];
-    if (packet.type === "publish" && packet.payload.length >= COALESCE_LIMIT) {
-      // A large payload goes to the transport as it is, after its header: no copy into a packet buffer.
-      const head = encodePublishHead(packet);
-      this.out.push(head, packet.payload);
-      this.smallBytes += head.length;
-    } else {
-      const bytes = packet.type === "publish" ? encodePublish(packet) : encodeClientPacket(packet);
-      this.out.push(bytes);
-      if (bytes.length < COALESCE_LIMIT) this.smallBytes += bytes.length;
-    }
+    if (packet.type === "publish" && packet.payload.length >= LARGE_PAYLOAD) {
+      writePublishHead(packet, this.out);
+      this.out.append(packet.payload);
+    } else writeClientPacket(packet, this.out);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());
@@ -79,33 +68,10 @@ export class Link {
   /** Writes everything queued now. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.closed || !this.conn || this.out.length === 0) return;
-    const parts = this.out;
-    const small = this.smallBytes;
-    this.out = NONE;
-    this.smallBytes = 0;
-    let ok: boolean;
-    if (parts.length === 1) ok = this.conn.write(parts[0]!);
-    else {
-      // Small parts are copied into one buffer, written in runs between the large parts (which go as they are).
-      const writes: Uint8Array[] = [];
-      const batch = small > 0 ? new Uint8Array(small) : undefined;
-      let from = 0;
-      let at = 0;
-      for (const p of parts) {
-        if (p.length >= COALESCE_LIMIT) {
-          if (at > from) writes.push(batch!.subarray(from, at));
-          from = at;
-          writes.push(p);
-        } else {
-          batch!.set(p, at);
-          at += p.length;
-        }
-      }
-      if (at > from) writes.push(batch!.subarray(from, at));
-      ok = this.writeAll(writes);
-    }
-    if (!ok) this.backpressured = true;
+    if (this.closed || !this.conn) return;
+    const parts = this.out.take();
+    if (!parts) return;
+    if (!this.writeAll(parts)) this.backpressured = true;
     this.handlers.onWrite(this);
   }
 
@@ -163,8 +129,7 @@ export class Link {
   private finish(error: Error): void {
     if (this.closed) return;
     this.closed = true;
-    this.out = NONE;
-    this.smallBytes = 0;
+    this.out.clear();
     this.handlers.onClose(this, error);
   }
 }

@@ -6,7 +6,7 @@
 
 import { ProtocolError } from "./errors.js";
 import { MAX_REMAINING_LENGTH, type ConnectPacket, type Packet, type PublishPacket, type SubscribePacket, type UnsubscribePacket } from "./packets.js";
-import { Writer, checkPacketId, checkQos, encodeAck, strLength, topicLength, wrongType } from "./writer.js";
+import { OwnBuffer, Writer, checkPacketId, checkQos, strLength, topicLength, writeAck, wrongType, type Sink } from "./writer.js";
 
 const PROTOCOL_NAME = [0x00, 0x04, 0x4d, 0x51, 0x54, 0x54]; // "MQTT"
 const PROTOCOL_LEVEL = 4;
@@ -21,23 +21,42 @@ const SENT_BY_SERVER_ONLY = ["connack", "suback", "unsuback", "pingresp"];
  * "unexpected-packet-type" for CONNACK, SUBACK, UNSUBACK and PINGRESP (use encode() or encodeServerPacket()).
  */
 export function encodeClientPacket(packet: Packet): Uint8Array {
+  const out = new OwnBuffer();
+  writeClientPacket(packet, out);
+  return out.bytes;
+}
+
+/**
+ * encodeClientPacket() into a sink: consecutive packets land next to each other, so a connection can write a
+ * turn's packets without a buffer per packet or a copy into a combined one. Same checks, same errors.
+ */
+export function writeClientPacket(packet: Packet, sink: Sink): void {
   switch (packet.type) {
-    case "publish":
-      return encodePublish(packet);
+    case "publish": {
+      const w = publishWriter(packet, 0, sink);
+      w.raw(packet.payload);
+      w.finish();
+      return;
+    }
     case "puback":
     case "pubrec":
     case "pubrel":
     case "pubcomp":
-      return encodeAck(ACK_FIRST_BYTE[packet.type], packet.packetId);
+      return writeAck(ACK_FIRST_BYTE[packet.type], packet.packetId, sink);
     case "pingreq":
-      return Uint8Array.of(0xc0, 0x00);
     case "disconnect":
-      return Uint8Array.of(0xe0, 0x00);
+      sink.reserve(2);
+      sink.bytes[sink.pos] = packet.type === "pingreq" ? 0xc0 : 0xe0;
+      sink.bytes[sink.pos + 1] = 0;
+      sink.pos += 2;
+      return;
     case "connect":
-      return encodeConnect(packet);
+      encodeConnect(packet, sink);
+      return;
     case "subscribe":
     case "unsubscribe":
-      return encodeFilterList(packet);
+      encodeFilterList(packet, sink);
+      return;
     default:
       throw wrongType(packet, SENT_BY_SERVER_ONLY, "client");
   }
@@ -47,7 +66,12 @@ export function encodeClientPacket(packet: Packet): Uint8Array {
 export function encodePublish(packet: PublishPacket): Uint8Array {
   const w = publishWriter(packet, 0);
   w.raw(packet.payload);
-  return w.bytes;
+  return w.finish();
+}
+
+/** encodePublishHead() into a sink. */
+export function writePublishHead(packet: PublishPacket, sink: Sink): void {
+  publishWriter(packet, packet.payload.length, sink).finish();
 }
 
 /**
@@ -58,7 +82,7 @@ export function encodePublishHead(packet: PublishPacket): Uint8Array {
   return publishWriter(packet, packet.payload.length).bytes;
 }
 
-function publishWriter(packet: PublishPacket, omitted: number): Writer {
+function publishWriter(packet: PublishPacket, omitted: number, sink?: Sink): Writer {
   const { topic, payload, qos } = packet;
   checkQos(qos);
   const topicLen = topicLength(topic);
@@ -70,13 +94,13 @@ function publishWriter(packet: PublishPacket, omitted: number): Writer {
     throw new ProtocolError("packet-too-large", `PUBLISH of ${remaining} bytes exceeds MQTT's limit of ${MAX_REMAINING_LENGTH}`);
   }
   const flags = (packet.dup ? 0x08 : 0) | (qos << 1) | (packet.retain ? 1 : 0);
-  const w = new Writer(0x30 | flags, remaining, omitted);
+  const w = new Writer(0x30 | flags, remaining, omitted, sink);
   w.str(topic, topicLen);
   if (hasId) w.u16(packet.packetId!);
   return w;
 }
 
-function encodeConnect(p: ConnectPacket): Uint8Array {
+function encodeConnect(p: ConnectPacket, sink?: Sink): Uint8Array {
   if (!Number.isInteger(p.keepalive) || p.keepalive < 0 || p.keepalive > 0xffff) {
     throw new ProtocolError("invalid-field", `keepalive ${p.keepalive} is not an integer in 0..65535`);
   }
@@ -103,7 +127,7 @@ function encodeConnect(p: ConnectPacket): Uint8Array {
     remaining += 2 + p.password.length;
     flags |= 0x40;
   }
-  const w = new Writer(0x10, remaining);
+  const w = new Writer(0x10, remaining, 0, sink);
   for (const b of PROTOCOL_NAME) w.u8(b);
   w.u8(PROTOCOL_LEVEL);
   w.u8(flags);
@@ -119,11 +143,11 @@ function encodeConnect(p: ConnectPacket): Uint8Array {
     w.u16(p.password.length);
     w.raw(p.password);
   }
-  return w.bytes;
+  return w.finish();
 }
 
 /** SUBSCRIBE (filters, each with a requested QoS byte) or UNSUBSCRIBE (filters only). */
-function encodeFilterList(p: SubscribePacket | UnsubscribePacket): Uint8Array {
+function encodeFilterList(p: SubscribePacket | UnsubscribePacket, sink?: Sink): Uint8Array {
   const sub = p.type === "subscribe";
   checkPacketId(p.packetId);
   const filters = sub ? p.subscriptions.map((s) => s.topic) : p.topics;
@@ -132,11 +156,11 @@ function encodeFilterList(p: SubscribePacket | UnsubscribePacket): Uint8Array {
     if (sub) checkQos(p.subscriptions[i]!.qos);
     return topicLength(f, true);
   });
-  const w = new Writer(sub ? 0x82 : 0xa2, lengths.reduce((a, n) => a + 2 + n + (sub ? 1 : 0), 2));
+  const w = new Writer(sub ? 0x82 : 0xa2, lengths.reduce((a, n) => a + 2 + n + (sub ? 1 : 0), 2), 0, sink);
   w.u16(p.packetId);
   filters.forEach((f, i) => {
     w.str(f, lengths[i]!);
     if (sub) w.u8(p.subscriptions[i]!.qos);
   });
-  return w.bytes;
+  return w.finish();
 }

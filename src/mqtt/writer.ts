@@ -42,10 +42,45 @@ export function strLength(value: string, what: string): number {
   return n;
 }
 
+/**
+ * Where encoders can write instead of allocating a buffer per packet: `reserve(n)` makes `bytes[pos, pos + n)`
+ * free for exactly n bytes, which the encoder then writes, leaving `pos` after them.
+ */
+export interface Sink {
+  bytes: Uint8Array;
+  pos: number;
+  reserve(n: number): void;
+}
+
+/** A sink for one packet: reserve() gives it a buffer of exactly its size. */
+export class OwnBuffer implements Sink {
+  bytes: Uint8Array = new Uint8Array(0);
+  pos = 0;
+
+  reserve(n: number): void {
+    this.bytes = alloc(n);
+    this.pos = 0;
+  }
+}
+
 /** A PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK: `firstByte`, remaining length 2, the packet id. */
 export function encodeAck(firstByte: number, packetId: number): Uint8Array {
+  const out = new OwnBuffer();
+  writeAck(firstByte, packetId, out);
+  return out.bytes;
+}
+
+/** encodeAck() into a sink. */
+export function writeAck(firstByte: number, packetId: number, sink: Sink): void {
   checkPacketId(packetId);
-  return Uint8Array.of(firstByte, 0x02, packetId >> 8, packetId & 0xff);
+  sink.reserve(4);
+  const b = sink.bytes;
+  const at = sink.pos;
+  b[at] = firstByte;
+  b[at + 1] = 0x02;
+  b[at + 2] = packetId >> 8;
+  b[at + 3] = packetId & 0xff;
+  sink.pos = at + 4;
 }
 
 /**
@@ -60,20 +95,22 @@ export function wrongType(packet: Packet, otherRole: readonly string[], role: st
 }
 
 /**
- * Fixed header + exactly `remaining` bytes of body, written front to back. With `omitted` > 0 the last `omitted`
- * bytes are left out of the buffer (a payload the caller writes after it from its own memory).
+ * Fixed header + exactly `remaining` bytes of body, written front to back into `sink` (by default a buffer of the
+ * packet's own); finish() moves the sink past the packet. With `omitted` > 0 the last `omitted` bytes are left
+ * out (a payload the caller writes after it from its own memory).
  */
 export class Writer {
   readonly bytes: Uint8Array;
   private pos: number;
 
-  constructor(firstByte: number, remaining: number, omitted = 0) {
+  constructor(firstByte: number, remaining: number, omitted = 0, private readonly sink: Sink = new OwnBuffer()) {
     if (remaining > MAX_REMAINING_LENGTH) {
       throw new ProtocolError("packet-too-large", `a packet of ${remaining} bytes exceeds MQTT's limit of ${MAX_REMAINING_LENGTH}`);
     }
-    this.bytes = alloc(packetSize(remaining) - omitted);
-    this.bytes[0] = firstByte;
-    let pos = 1;
+    sink.reserve(packetSize(remaining) - omitted);
+    this.bytes = sink.bytes;
+    let pos = sink.pos;
+    this.bytes[pos++] = firstByte;
     let n = remaining;
     do {
       let digit = n & 0x7f;
@@ -102,5 +139,11 @@ export class Writer {
   raw(data: Uint8Array): void {
     this.bytes.set(data, this.pos);
     this.pos += data.length;
+  }
+
+  /** The packet's own buffer; with a sink, moves the sink past what was written. */
+  finish(): Uint8Array {
+    this.sink.pos = this.pos;
+    return this.bytes;
   }
 }

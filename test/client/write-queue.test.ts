@@ -1,0 +1,98 @@
+/** The write queue: packets encoded side by side into a shared slab, handed out as runs that never change afterwards. */
+import { describe, expect, it } from "vitest";
+import { ServerDecoder, encodeClientPacket, type Packet, type PublishPacket } from "../../src/index.ts";
+import { writeClientPacket, writePublishHead } from "../../src/mqtt/encode-client.ts";
+import { WriteQueue } from "../../src/client/write-queue.ts";
+
+const publish = (topic: string, size: number, packetId?: number): PublishPacket => ({
+  type: "publish",
+  topic,
+  payload: new Uint8Array(size).map((_, i) => (i * 13 + topic.length) & 0xff),
+  qos: packetId ? 1 : 0,
+  retain: false,
+  dup: false,
+  packetId,
+});
+
+const decodeAll = (parts: Uint8Array[] | undefined): Packet[] => {
+  const d = new ServerDecoder({ maxPacketSize: 1 << 24 });
+  return (parts ?? []).flatMap((p) => d.push(p.slice()));
+};
+
+describe("WriteQueue", () => {
+  it("a turn's packets come out as one run, byte for byte what the encoder makes", () => {
+    const q = new WriteQueue();
+    const packets: Packet[] = [publish("a/b", 10, 7), { type: "puback", packetId: 3 }, { type: "pingreq" }, publish("c", 0)];
+    for (const p of packets) writeClientPacket(p, q);
+    const parts = q.take()!;
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toEqual(Uint8Array.from(packets.flatMap((p) => [...encodeClientPacket(p)])));
+    expect(q.take()).toBeUndefined();
+  });
+
+  it("two queues writing in turns each get exactly their own packets, in order", () => {
+    const a = new WriteQueue();
+    const b = new WriteQueue();
+    const sentA: Packet[] = [];
+    const sentB: Packet[] = [];
+    for (let i = 1; i <= 300; i++) {
+      const pa = publish(`a/${i}`, i % 50, i);
+      const pb: Packet = i % 3 === 0 ? { type: "pubrec", packetId: i } : publish(`b/${i}`, 100 + (i % 7));
+      writeClientPacket(pa, a);
+      sentA.push(pa);
+      writeClientPacket(pb, b);
+      sentB.push(pb);
+      if (i % 40 === 0) {
+        // taken mid-way, as a flush would
+        expect(decodeAll(a.take())).toEqual(sentA.splice(0));
+      }
+    }
+    expect(decodeAll(a.take())).toEqual(sentA);
+    expect(decodeAll(b.take())).toEqual(sentB);
+  });
+
+  it("bytes handed out never change, across slab rollovers and packets too big for the slab", () => {
+    const q = new WriteQueue();
+    const taken: Array<[Uint8Array, Uint8Array]> = [];
+    const sent: Packet[] = [];
+    for (let i = 1; i <= 400; i++) {
+      const p = publish(`t/${i}`, i % 37 === 0 ? 20_000 : 900, (i % 1000) + 1);
+      writeClientPacket(p, q);
+      sent.push(p);
+      if (i % 5 === 0) for (const part of q.take() ?? []) taken.push([part, part.slice()]);
+    }
+    for (const part of q.take() ?? []) taken.push([part, part.slice()]);
+    for (const [view, copy] of taken) expect(view).toEqual(copy);
+    expect(decodeAll(taken.map(([v]) => v))).toEqual(sent);
+  });
+
+  it("a payload appended after its header keeps its place between encoded packets", () => {
+    const q = new WriteQueue();
+    const big = publish("big", 50_000, 9);
+    writeClientPacket({ type: "puback", packetId: 1 }, q);
+    writePublishHead(big, q);
+    q.append(big.payload);
+    writeClientPacket({ type: "puback", packetId: 2 }, q);
+    const parts = q.take()!;
+    expect(parts).toHaveLength(3);
+    expect(parts[1]).toBe(big.payload);
+    expect(decodeAll(parts)).toEqual([{ type: "puback", packetId: 1 }, big, { type: "puback", packetId: 2 }]);
+  });
+
+  it("an encoder refusal writes nothing", () => {
+    const q = new WriteQueue();
+    writeClientPacket({ type: "puback", packetId: 1 }, q);
+    expect(() => writeClientPacket(publish("bad/+", 5), q)).toThrow(/wildcard|topic/);
+    expect(() => writeClientPacket({ type: "puback", packetId: 0 }, q)).toThrow(/packet id/);
+    expect(decodeAll(q.take())).toEqual([{ type: "puback", packetId: 1 }]);
+  });
+
+  it("clear() forgets what was queued", () => {
+    const q = new WriteQueue();
+    writeClientPacket({ type: "pingreq" }, q);
+    q.clear();
+    expect(q.take()).toBeUndefined();
+    writeClientPacket({ type: "disconnect" }, q);
+    expect(decodeAll(q.take())).toEqual([{ type: "disconnect" }]);
+  });
+});
