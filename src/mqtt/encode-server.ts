@@ -47,7 +47,7 @@ export function encodeServerPacket(packet: Packet): Uint8Array {
         }
         w.u8(code);
       }
-      return w.bytes;
+      return w.finish();
     }
     default:
       throw wrongType(packet, SENT_BY_CLIENT_ONLY, "server");
