@@ -33,7 +33,7 @@ export class Keepalive {
   start(): void {
     if (this.intervalMs <= 0) return;
     this.running = true;
-    const now = this.clock.now();
+    const now = this.now();
     this.lastSent = now;
     this.lastReceived = now;
     this.pingSentAt = -1;
@@ -49,18 +49,23 @@ export class Keepalive {
 
   /** Records that bytes were written. */
   sent(): void {
-    this.lastSent = this.clock.now();
+    this.lastSent = this.now();
   }
 
   /** Records that a packet arrived: any packet proves the link is alive. */
   received(): void {
-    this.lastReceived = this.clock.now();
+    this.lastReceived = this.now();
     this.pingSentAt = -1;
+  }
+
+  /** Whole milliseconds: small integers are stored in place, a fractional time would be a separate heap object per field. */
+  private now(): number {
+    return Math.floor(this.clock.now());
   }
 
   private schedule(): void {
     if (!this.running) return;
-    const now = this.clock.now();
+    const now = this.now();
     const due =
       this.pingSentAt >= 0
         ? this.pingSentAt + this.intervalMs / 2
@@ -71,7 +76,7 @@ export class Keepalive {
   private check(): void {
     this.timer = undefined;
     if (!this.running) return;
-    const now = this.clock.now();
+    const now = this.now();
     if (this.pingSentAt >= 0) {
       if (now - this.pingSentAt >= this.intervalMs / 2) {
         this.running = false;

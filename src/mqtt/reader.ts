@@ -50,10 +50,14 @@ const MIN_LENGTH = [0, 12, 2, 3, 2, 2, 2, 2, 5, 3, 5, 2, 0, 0, 0, 0];
  */
 const ASSEMBLY_START = 128 * 1024;
 
+/** Never written to: a reader holds an array of its own only while a fixed header is split across chunks. */
+const NO_PARTS: Uint8Array[] = [];
+
 /** Incremental MQTT 3.1.1 packet reader over a table of body decoders. After a ProtocolError it stays failed. */
 export class PacketReader {
   private readonly maxPacketSize: number;
-  private pending: Uint8Array[] = [];
+  /** Chunks of a packet whose fixed header is incomplete; the shared NO_PARTS while there are none. */
+  private pending: Uint8Array[] = NO_PARTS;
   private pendingBytes = 0;
   /** Total size of the packet at the head of `pending`, or -1 while its fixed header is incomplete. */
   private need = -1;
@@ -92,7 +96,7 @@ export class PacketReader {
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.failure = err;
-        this.pending = [];
+        this.pending = NO_PARTS;
         this.assembly = undefined;
         this.pendingBytes = 0;
       }
@@ -136,6 +140,7 @@ export class PacketReader {
       this.need = this.readHeader(head, 0, head.length);
     }
     if (this.need < 0) {
+      if (this.pending === NO_PARTS) this.pending = [];
       this.pending.push(chunk); // fewer than 5 bytes so far
       this.pendingBytes += chunk.length;
       return -1;
@@ -152,7 +157,7 @@ export class PacketReader {
           grown.set(part, n);
           n += part.length;
         }
-        this.pending = [];
+        this.pending = NO_PARTS;
       }
       packet = this.assembly = grown;
     }
