@@ -131,6 +131,12 @@ export class Session {
 
   /** Accepts a publish: sends it now if it can, else queues it. Resolves per QoS (written / PUBACK / PUBCOMP). */
   publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean): Promise<void> {
+    if (qos === 0 && this.outbox.length === 0 && this.host.writable()) {
+      // The common QoS 0 case: written now, nothing to remember, so no entry and no promise executor.
+      this.sent++;
+      this.host.send({ type: "publish", topic, payload, qos, retain, dup: false, packetId: undefined });
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve, reject) => {
       const seq = this.opened ? this.nextSeq++ : 0;
       const record: OutgoingRecord | undefined =

@@ -5,12 +5,24 @@ import { checkString, utf8Length } from "./utf8.js";
 
 const MAX_TOPIC_BYTES = 65_535;
 
+// A device publishes to a handful of topics over and over, and each publish is checked twice (by publish() and
+// by the encoder): the last few names found valid are remembered, so a repeat costs a string comparison.
+const RECENT_VALID_NAMES = 4;
+const recentValidNames: string[] = new Array<string>(RECENT_VALID_NAMES).fill("+"); // "+" is never a valid name
+let nextRecent = 0;
+
 /** Why `topic` is not a valid topic name to publish to, or undefined when it is. */
 export function topicNameProblem(topic: string): string | undefined {
+  for (let i = 0; i < RECENT_VALID_NAMES; i++) if (recentValidNames[i] === topic) return undefined;
   if (typeof topic !== "string") return "not a string";
   if (topic.length === 0) return "empty";
   if (topic.includes("+") || topic.includes("#")) return "wildcards are not allowed in a topic name";
-  return stringProblem(topic);
+  const problem = stringProblem(topic);
+  if (problem === undefined) {
+    recentValidNames[nextRecent] = topic;
+    nextRecent = (nextRecent + 1) % RECENT_VALID_NAMES;
+  }
+  return problem;
 }
 
 /** Why `filter` is not a valid topic filter, or undefined when it is. */

@@ -313,3 +313,15 @@ describe("TopicTrie", () => {
     );
   });
 });
+
+describe("topic name validation with its cache of recent valid names", () => {
+  it("never accepts an invalid name, however valid names and invalid ones interleave", () => {
+    const invalid = ["", "a/+", "#", "a\u0000b", "x/#", "\ud800", "+"];
+    const valid = ["a", "plant/press-7/temp", "$SYS/x", "a//b", "/", "ü/€"];
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constantFrom(...invalid), fc.constantFrom(...valid)), { maxLength: 40 }), (names) => {
+        for (const n of names) expect(topicNameProblem(n) === undefined).toBe(valid.includes(n));
+      }),
+    );
+  });
+});
