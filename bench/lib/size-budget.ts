@@ -31,9 +31,11 @@ const KB = 1024;
 // path (encodePublishHead, corked writeMany) and the client's hooks object (idle heap) added ~250 B; each bought a
 // target of issue #7, so the bytes are spent on purpose. The FileStore app raised to 17.0 KB for the same reason
 // (17,029 B after packets are encoded straight into a shared write slab: FileStore's lazily loaded node:fs/path).
+// The connect app raised to 15.0 KB at the QoS 0 fast path and the recent-valid-topic cache (14,871 B), which cut
+// a QoS 0 publish from ~290 to ~195 ns.
 export const BUDGETS: readonly Budget[] = [
   { label: "edgemq core (src/index.ts, everything exported)", gzipped: 18.5 * KB },
-  { label: 'app: import { connect } from "edgemq"', imports: ["connect"], gzipped: 14.5 * KB },
+  { label: 'app: import { connect } from "edgemq"', imports: ["connect"], gzipped: 15 * KB },
   { label: 'app: import { connect, FileStore } from "edgemq"', imports: ["connect", "FileStore"], gzipped: 17 * KB },
 ];
 
