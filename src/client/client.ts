@@ -356,6 +356,11 @@ export class Client {
       this.client.emit("drop", { topic, qos });
     }
 
+    onBytes(link: Link): void {
+      // Once per chunk rather than per packet: one clock read covers every packet that arrived together.
+      if (link === this.client.link) this.client.keepalive?.received();
+    }
+
     onPacket(link: Link, packet: Packet): void {
       this.client.onPacket(link, packet);
     }
@@ -418,7 +423,6 @@ export class Client {
 
   private onPacket(link: Link, p: Packet): void {
     if (link !== this.link) return;
-    this.keepalive?.received();
     const waiting = this.awaitingConnack;
     if (waiting) {
       if (p.type !== "connack") {

@@ -12,6 +12,8 @@ import { WriteQueue } from "./write-queue.js";
 
 /** Where a link reports; each call names the link, so one handler object serves every link of a client. */
 export interface LinkHandlers {
+  /** Bytes arrived (called once per chunk, before its packets). */
+  onBytes(link: Link): void;
   onPacket(link: Link, packet: Packet): void;
   /** Called once when the link is gone, with the reason unless it was closed by us. */
   onClose(link: Link, error: Error | undefined): void;
@@ -117,6 +119,7 @@ export class Link {
 
   private onData(chunk: Uint8Array): void {
     if (this.closed) return;
+    this.handlers.onBytes(this);
     try {
       this.decoder.feed(chunk, (p) => {
         if (!this.closed) this.handlers.onPacket(this, p);

@@ -335,8 +335,10 @@ export class Session {
     }
     let ack: PendingAck | undefined;
     if (p.qos > 0) {
-      ack = { type: p.qos === 1 ? "puback" : "pubrec", packetId: id, ready: !this.manualAck };
-      this.queueAck(ack);
+      const type = p.qos === 1 ? "puback" : "pubrec";
+      // Acked at once unless the application acks, or earlier acks still wait: then it queues behind them.
+      if (!this.manualAck && !this.acks?.length) this.host.send({ type, packetId: id });
+      else this.queueAck((ack = { type, packetId: id, ready: !this.manualAck }));
     }
     const pending = ack;
     this.host.deliver({
