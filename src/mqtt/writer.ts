@@ -52,9 +52,12 @@ export interface Sink {
   reserve(n: number): void;
 }
 
+/** Placeholder until reserve(): never written to. */
+const NO_BYTES = new Uint8Array(0);
+
 /** A sink for one packet: reserve() gives it a buffer of exactly its size. */
 export class OwnBuffer implements Sink {
-  bytes: Uint8Array = new Uint8Array(0);
+  bytes: Uint8Array = NO_BYTES;
   pos = 0;
 
   reserve(n: number): void {
