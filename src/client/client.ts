@@ -80,7 +80,8 @@ type State = "idle" | "connecting" | "connected" | "waiting" | "closed";
 /** An MQTT 3.1.1 client. Create with connect() or createClient(). */
 export class Client {
   private readonly o: ResolvedOptions;
-  private readonly events = new Emitter<ClientEvents>();
+  /** Created by the first on(): a client nobody listens to holds no emitter. */
+  private events: Emitter<ClientEvents> | undefined;
   private readonly hooks: InstanceType<typeof Client.Hooks>;
   private readonly session: Session;
   private readonly subs = new SubscriptionRegistry();
@@ -129,7 +130,7 @@ export class Client {
 
   /** Adds an event listener; returns the function that removes it. */
   on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
-    return this.events.on(event, listener);
+    return (this.events ??= new Emitter()).on(event, listener);
   }
 
   /**
@@ -502,15 +503,16 @@ export class Client {
   }
 
   private emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
-    if (event === "error" && !this.events.has("error")) {
+    if (event === "error" && !this.events?.has("error")) {
       // No listener: report rather than swallow, without crashing the process.
       console.warn(`edgemq: ${(payload as Error).message}`);
       return;
     }
-    this.events.emit(event, payload, (err) => {
+    const thrown = this.events?.emit(event, payload);
+    for (const err of thrown ?? []) {
       if (event === "error") console.error("edgemq: an error listener threw:", err);
       else this.emit("error", err instanceof Error ? err : new Error(String(err)));
-    });
+    }
   }
 
   private takeConnectWaiters(): Array<{ resolve: () => void; reject: (e: Error) => void }> {

@@ -28,17 +28,40 @@ export class Emitter<E> {
 
   /**
    * Calls each listener of `event`. A listener that throws does not stop the others; its error is passed to
-   * `onListenerError` (the client routes it to the "error" event, or to a last-resort report for "error" itself).
+   * `onListenerError`, or, without one, returned with the others (the client routes them to the "error" event
+   * without making a callback per emit). Returns undefined when no listener threw.
    */
-  emit<K extends keyof E>(event: K, payload: E[K], onListenerError: (err: unknown) => void): void {
+  emit<K extends keyof E>(event: K, payload: E[K], onListenerError?: (err: unknown) => void): unknown[] | undefined {
     const set = this.listeners?.get(event);
-    if (!set) return;
+    if (!set || set.size === 0) return undefined;
+    let errors: unknown[] | undefined;
+    if (set.size === 1) {
+      // The common lone listener: called without copying the set.
+      try {
+        (set.values().next().value as (p: E[K]) => void)(payload);
+      } catch (err) {
+        errors = report(err, onListenerError, errors);
+      }
+      return errors;
+    }
+    // Listeners may add or remove listeners while being called: iterate a snapshot.
     for (const listener of [...set]) {
       try {
         (listener as (p: E[K]) => void)(payload);
       } catch (err) {
-        onListenerError(err);
+        errors = report(err, onListenerError, errors);
       }
     }
+    return errors;
   }
+}
+
+/** Hands a listener's error to the callback, or collects it for the caller. */
+function report(err: unknown, onListenerError: ((err: unknown) => void) | undefined, errors: unknown[] | undefined): unknown[] | undefined {
+  if (onListenerError) {
+    onListenerError(err);
+    return errors;
+  }
+  (errors ??= []).push(err);
+  return errors;
 }

@@ -103,18 +103,20 @@ export class Link {
   }
 
   /**
-   * The transport's callbacks, as a plain object with own functions (a wrapping transport may spread it), made
-   * here so they capture only the link and not open()'s scope.
+   * The transport's callbacks: a plain object with own functions (a wrapping transport may spread it or call one
+   * detached), bound methods rather than closures (no context object, nothing of open()'s scope kept).
    */
   private connectionHandlers(): ConnectionHandlers {
-    return {
-      onData: (chunk) => this.onData(chunk),
-      onClose: (err) => this.finish(err ?? new Error("the connection was closed by the peer")),
-      onDrain: () => {
-        this.backpressured = false;
-        this.handlers.onDrain(this);
-      },
-    };
+    return { onData: this.onData.bind(this), onClose: this.onPeerClose.bind(this), onDrain: this.onDrain.bind(this) };
+  }
+
+  private onPeerClose(error: Error | undefined): void {
+    this.finish(error ?? new Error("the connection was closed by the peer"));
+  }
+
+  private onDrain(): void {
+    this.backpressured = false;
+    this.handlers.onDrain(this);
   }
 
   private onData(chunk: Uint8Array): void {

@@ -54,7 +54,9 @@ export interface SessionOptions {
 
 export class Session {
   readonly packetIds = new PacketIds();
-  private readonly outbox: Outbox<Outgoing>;
+  /** Created by the first message that has to wait: most clients publish straight through. */
+  private waiting: Outbox<Outgoing> | undefined;
+  private readonly queueOptions: OfflineQueueOptions;
   // Created on first use: a client that only subscribes never holds these.
   private inflight: Map<number, Outgoing> | undefined;
   /** QoS 2 packet ids received and not yet released by PUBREL. */
@@ -81,7 +83,7 @@ export class Session {
     private readonly host: SessionHost,
     options: SessionOptions,
   ) {
-    this.outbox = new Outbox(options.offlineQueue);
+    this.queueOptions = options.offlineQueue;
     this.maxInflight = options.maxInflight;
     this.manualAck = options.manualAck;
   }
@@ -93,12 +95,12 @@ export class Session {
 
   /** Messages waiting to be sent. */
   get queuedCount(): number {
-    return this.outbox.length;
+    return this.waiting?.length ?? 0;
   }
 
   /** Whether anything outgoing is unfinished (used by a graceful end()). */
   get idle(): boolean {
-    return this.inflightCount === 0 && this.outbox.length === 0;
+    return this.inflightCount === 0 && this.queuedCount === 0;
   }
 
   /** Restores what the store held: sent messages keep their packet ids; unsent ones queue in order. */
@@ -115,7 +117,7 @@ export class Session {
         queued.push(entry);
       }
     }
-    this.outbox.requeueFront(queued);
+    if (queued.length > 0) this.outbox.requeueFront(queued);
     for (const id of snapshot.incoming) (this.incoming ??= new Set()).add(id);
     // Publishes made before the store was open come after everything restored, in their order.
     for (const e of this.unpersisted ?? []) {
@@ -131,7 +133,7 @@ export class Session {
 
   /** Accepts a publish: sends it now if it can, else queues it. Resolves per QoS (written / PUBACK / PUBCOMP). */
   publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean): Promise<void> {
-    if (qos === 0 && this.outbox.length === 0 && this.host.writable()) {
+    if (qos === 0 && this.queuedCount === 0 && this.host.writable()) {
       // The common QoS 0 case: written now, nothing to remember, so no entry and no promise executor.
       this.sent++;
       this.host.send({ type: "publish", topic, payload, qos, retain, dup: false, packetId: undefined });
@@ -144,7 +146,7 @@ export class Session {
       const entry = this.entryFor(seq, qos, topic, payload, retain, record);
       entry.resolve = resolve;
       entry.reject = reject;
-      if (this.outbox.length === 0 && this.host.writable() && (qos === 0 || this.inflightCount < this.maxInflight)) {
+      if (this.queuedCount === 0 && this.host.writable() && (qos === 0 || this.inflightCount < this.maxInflight)) {
         if (record) {
           record.packetId = this.packetIds.take();
           this.store.putOutgoing(record);
@@ -175,7 +177,7 @@ export class Session {
 
   /** Resolves when the in-flight window and the queue have room again (backpressure for bulk publishers). */
   waitForRoom(): Promise<void> {
-    if (this.inflightCount < this.maxInflight && this.outbox.length === 0) return Promise.resolve();
+    if (this.inflightCount < this.maxInflight && this.queuedCount === 0) return Promise.resolve();
     return new Promise((resolve) => (this.roomWaiters ??= []).push(resolve));
   }
 
@@ -215,7 +217,7 @@ export class Session {
 
   /** Sends queued messages while the window and the transport have room. */
   pump(): void {
-    while (this.outbox.length > 0 && this.host.writable()) {
+    while (this.queuedCount > 0 && this.host.writable()) {
       const next = this.outbox.peek()!;
       if (next.qos > 0 && this.inflightCount >= this.maxInflight) break;
       this.outbox.shift();
@@ -225,7 +227,7 @@ export class Session {
       }
       this.transmit(next);
     }
-    if (this.roomWaiters && this.outbox.length === 0 && this.inflightCount < this.maxInflight) wake(this.takeRoomWaiters());
+    if (this.roomWaiters && this.queuedCount === 0 && this.inflightCount < this.maxInflight) wake(this.takeRoomWaiters());
     if (this.idleWaiters && this.idle) wake(this.takeIdleWaiters());
   }
 
@@ -266,13 +268,17 @@ export class Session {
 
   /** Rejects every pending publish (client closed). Records stay in the store for the next run. */
   close(reason: Error = new ClientClosedError()): void {
-    for (const e of this.outbox.drain()) e.reject?.(reason);
+    for (const e of this.waiting?.drain() ?? []) e.reject?.(reason);
     const inflight = this.inflight;
     this.inflight = undefined;
     for (const e of inflight?.values() ?? []) e.reject?.(reason);
     this.packetIds.clear();
     wake(this.takeRoomWaiters());
     wake(this.takeIdleWaiters());
+  }
+
+  private get outbox(): Outbox<Outgoing> {
+    return (this.waiting ??= new Outbox(this.queueOptions));
   }
 
   private takeRoomWaiters(): Array<() => void> | undefined {
