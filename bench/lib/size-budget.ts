@@ -33,8 +33,10 @@ const KB = 1024;
 // (17,029 B after packets are encoded straight into a shared write slab: FileStore's lazily loaded node:fs/path).
 // The connect app raised to 15.0 KB at the QoS 0 fast path and the recent-valid-topic cache (14,871 B), which cut
 // a QoS 0 publish from ~290 to ~195 ns.
+// Core raised to 19.0 KB for the WebSocket transport's writeMany (one frame per flush, 18,964 B); the earlier
+// changes had left the core 31 B under 18.5 KB.
 export const BUDGETS: readonly Budget[] = [
-  { label: "edgemq core (src/index.ts, everything exported)", gzipped: 18.5 * KB },
+  { label: "edgemq core (src/index.ts, everything exported)", gzipped: 19 * KB },
   { label: 'app: import { connect } from "edgemq"', imports: ["connect"], gzipped: 15 * KB },
   { label: 'app: import { connect, FileStore } from "edgemq"', imports: ["connect", "FileStore"], gzipped: 17 * KB },
 ];

@@ -44,15 +44,28 @@ export const webSocketTransport: Transport = (url: URL, options: TransportOption
 
     ws.onopen = (_ev: unknown) => {
       open = true;
+      const write = (bytes: Uint8Array): boolean => {
+        if (closed) return false;
+        ws.send(bytes);
+        if (ws.bufferedAmount >= HIGH_WATER) {
+          waitForDrain();
+          return false;
+        }
+        return true;
+      };
       resolve({
-        write: (bytes) => {
-          if (closed) return false;
-          ws.send(bytes);
-          if (ws.bufferedAmount >= HIGH_WATER) {
-            waitForDrain();
-            return false;
+        write,
+        // One WebSocket message per flush: a large payload and its header travel in one frame, not two.
+        writeMany(parts) {
+          let size = 0;
+          for (const p of parts) size += p.length;
+          const joined = new Uint8Array(size);
+          let at = 0;
+          for (const p of parts) {
+            joined.set(p, at);
+            at += p.length;
           }
-          return true;
+          return write(joined);
         },
         end: () => ws.close(1000),
         destroy: () => ws.close(1000),
