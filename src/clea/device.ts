@@ -54,7 +54,7 @@ export class Device {
     const handshakeState = new HandshakeState(dir ? path.join(dir, "handshake.json") : undefined);
     const volatile = new VolatileQueue(options.retention?.volatileMaxMessages ?? 1000);
     const stored = dir ? new StoredQueue(path.join(dir, "retention.log"), options.retention?.storedMaxMessages ?? 1_000_000) : undefined;
-    this.stream = new EventStream(10_000, () => this.emitter.emit("warning", "event buffer full: dropped the oldest event", noop));
+    this.stream = new EventStream(10_000, () => this.emit("warning", "event buffer full: dropped the oldest event"));
     this.ota = new OtaManager(
       { publish: (event) => this.publishOtaEvent(event), warn: (w) => this.emit("warning", w) },
       dir ? path.join(dir, "ota.json") : undefined,
@@ -78,12 +78,12 @@ export class Device {
       interfaces: this.interfaces,
       properties: this.properties,
       onError: (err) => this.emit("error", err),
-      onComplete: (current) => this.emitter.emit("handshake", { introspection: current }, noop),
+      onComplete: (current) => this.emit("handshake", { introspection: current }),
     });
     this.client.on("connect", ({ sessionPresent }) => this.onConnect(sessionPresent));
     this.client.on("disconnect", ({ reason }) => {
       this.sender.online = false;
-      this.emitter.emit("disconnect", { reason }, noop);
+      this.emit("disconnect", { reason });
     });
     this.client.on("warning", (w) => this.emit("warning", w));
     this.client.on("message", (msg) => {
@@ -220,7 +220,7 @@ export class Device {
     const handshake = this.handshake.onConnect(sessionPresent);
     this.sender.online = true;
     this.sender.flush();
-    this.emitter.emit("connect", { sessionPresent, handshake }, noop);
+    this.emit("connect", { sessionPresent, handshake });
   }
 
   // --- receiving ---
@@ -272,7 +272,6 @@ export class Device {
   }
 }
 
-function noop(): void {}
 
 /** Validates the identity, loads the interfaces, connects. Resolves after the first CONNACK; the handshake follows. */
 export async function connectDevice(options: DeviceOptions): Promise<Device> {

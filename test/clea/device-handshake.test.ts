@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { connectDevice, inflateFrame, decodePayload, encodePayload, type Device } from "../../src/clea/index.ts";
 import type { Packet } from "../../src/index.ts";
 import { FakeBroker, type FakeConnection } from "../support/fake-broker.ts";
@@ -80,6 +80,22 @@ describe("handshake", () => {
     expect(text(inflateFrame(purge!.payload))).toBe("");
     await answerAll(conn, 3); // PUBRELs of the three QoS 2 publishes
     await handshakeDone;
+  });
+
+  it("a handshake listener that throws is reported, not swallowed, and the other listeners still run", async () => {
+    const rig = await start(storeDir());
+    const reported = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      rig.device.on("handshake", () => {
+        throw new Error("listener bug");
+      });
+      const done = new Promise((r) => rig.device.on("handshake", r));
+      await answerAll(rig.conn, 9);
+      await done;
+      expect(reported).toHaveBeenCalledWith("edgemq/clea: a listener threw:", expect.objectContaining({ message: "listener bug" }));
+    } finally {
+      reported.mockRestore();
+    }
   });
 
   it("after a completed handshake the device reconnects with clean=false and skips the handshake when the session is present", async () => {
