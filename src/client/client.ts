@@ -8,9 +8,8 @@
 
 import { ProtocolError } from "../mqtt/errors.js";
 import type { ConnackPacket, Packet, QoS } from "../mqtt/packets.js";
-import { assertTopicFilter, assertTopicName } from "../mqtt/topic.js";
+import { assertTopicFilter, topicNameLength } from "../mqtt/topic.js";
 import { packetSize } from "../mqtt/encode.js";
-import { utf8Length } from "../mqtt/utf8.js";
 import { transportFor } from "../transport/index.js";
 import { Backoff } from "./backoff.js";
 import {
@@ -112,14 +111,14 @@ export class Client {
   publish(topic: string, payload: string | Uint8Array, options: PublishOptions = {}): Promise<void> {
     try {
       if (this.state === "closed") throw new ClientClosedError();
-      assertTopicName(topic);
+      const topicBytes = topicNameLength(topic);
       const qos = checkQos(options.qos ?? 0);
       const bytes = toBytes(payload);
-      const size = packetSize(2 + utf8Length(topic) + (qos > 0 ? 2 : 0) + bytes.length);
+      const size = packetSize(2 + topicBytes + (qos > 0 ? 2 : 0) + bytes.length);
       if (size > this.o.maxOutgoingPacketSize) {
         throw new PublishError("payload-too-large", `a PUBLISH of ${size} bytes exceeds maxOutgoingPacketSize (${this.o.maxOutgoingPacketSize})`);
       }
-      return this.session.publish(topic, bytes, qos, options.retain ?? false);
+      return this.session.publish(topic, bytes, qos, options.retain ?? false, topicBytes);
     } catch (err) {
       return Promise.reject(err);
     }

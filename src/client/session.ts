@@ -132,7 +132,7 @@ export class Session {
   }
 
   /** Accepts a publish: sends it now if it can, else queues it. Resolves per QoS (written / PUBACK / PUBCOMP). */
-  publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean): Promise<void> {
+  publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, topicBytes = utf8Length(topic)): Promise<void> {
     if (qos === 0 && this.queuedCount === 0 && this.host.writable()) {
       // The common QoS 0 case: written now, nothing to remember, so no entry and no promise executor.
       this.sent++;
@@ -143,7 +143,7 @@ export class Session {
       const seq = this.opened ? this.nextSeq++ : 0;
       const record: OutgoingRecord | undefined =
         qos === 0 ? undefined : { seq, packetId: 0, state: "publish", topic, payload, qos, retain };
-      const entry = this.entryFor(seq, qos, topic, payload, retain, record);
+      const entry = this.entryFor(seq, qos, topic, payload, retain, record, topicBytes);
       entry.resolve = resolve;
       entry.reject = reject;
       if (this.queuedCount === 0 && this.host.writable() && (qos === 0 || this.inflightCount < this.maxInflight)) {
@@ -293,8 +293,16 @@ export class Session {
     return w;
   }
 
-  private entryFor(seq: number, qos: QoS, topic: string, payload: Uint8Array, retain: boolean, record: OutgoingRecord | undefined): Outgoing {
-    return { seq, qos, topic, payload, retain, size: payload.length + utf8Length(topic), record, resolve: undefined, reject: undefined };
+  private entryFor(
+    seq: number,
+    qos: QoS,
+    topic: string,
+    payload: Uint8Array,
+    retain: boolean,
+    record: OutgoingRecord | undefined,
+    topicBytes = utf8Length(topic),
+  ): Outgoing {
+    return { seq, qos, topic, payload, retain, size: payload.length + topicBytes, record, resolve: undefined, reject: undefined };
   }
 
   private transmit(e: Outgoing): void {

@@ -9,7 +9,15 @@ const MAX_TOPIC_BYTES = 65_535;
 // by the encoder): the last few names found valid are remembered, so a repeat costs a string comparison.
 const RECENT_VALID_NAMES = 4;
 const recentValidNames: string[] = new Array<string>(RECENT_VALID_NAMES).fill("+"); // "+" is never a valid name
+/** UTF-8 lengths of recentValidNames, slot by slot. */
+const recentValidLengths: number[] = new Array<number>(RECENT_VALID_NAMES).fill(1);
 let nextRecent = 0;
+
+/** The UTF-8 length of `topic` when it is a recently validated topic name, else -1 (nothing is known about it). */
+export function recentTopicNameLength(topic: string): number {
+  for (let i = 0; i < RECENT_VALID_NAMES; i++) if (recentValidNames[i] === topic) return recentValidLengths[i]!;
+  return -1;
+}
 
 /** Why `topic` is not a valid topic name to publish to, or undefined when it is. */
 export function topicNameProblem(topic: string): string | undefined {
@@ -20,6 +28,7 @@ export function topicNameProblem(topic: string): string | undefined {
   const problem = stringProblem(topic);
   if (problem === undefined) {
     recentValidNames[nextRecent] = topic;
+    recentValidLengths[nextRecent] = utf8Length(topic);
     nextRecent = (nextRecent + 1) % RECENT_VALID_NAMES;
   }
   return problem;
@@ -46,6 +55,14 @@ function stringProblem(value: string): string | undefined {
   if (bad) return bad;
   if (value.length > MAX_TOPIC_BYTES / 3 && utf8Length(value) > MAX_TOPIC_BYTES) return "longer than 65,535 bytes";
   return undefined;
+}
+
+/** Validates a topic name like assertTopicName() and returns its UTF-8 length (a repeat costs a string comparison). */
+export function topicNameLength(topic: string): number {
+  const known = recentTopicNameLength(topic);
+  if (known >= 0) return known;
+  assertTopicName(topic);
+  return utf8Length(topic);
 }
 
 /** Throws TopicError (code "invalid-topic") unless `topic` is a valid topic name. */

@@ -6,7 +6,7 @@
 import { alloc } from "./alloc.js";
 import { ProtocolError } from "./errors.js";
 import { MAX_REMAINING_LENGTH, type Packet } from "./packets.js";
-import { topicFilterProblem, topicNameProblem } from "./topic.js";
+import { recentTopicNameLength, topicFilterProblem, topicNameProblem } from "./topic.js";
 import { checkString, utf8Length, writeUtf8 } from "./utf8.js";
 
 /** Total size of a packet whose body is `remaining` bytes: first byte, variable-length remaining length, body. */
@@ -28,6 +28,10 @@ export function checkQos(qos: number): void {
 
 /** UTF-8 length of a valid topic name (or, with `filter`, topic filter); throws "invalid-topic" saying why not. */
 export function topicLength(topic: string, filter?: boolean): number {
+  if (!filter) {
+    const known = recentTopicNameLength(topic);
+    if (known >= 0) return known;
+  }
   const problem = filter ? topicFilterProblem(topic) : topicNameProblem(topic);
   if (problem) throw new ProtocolError("invalid-topic", `${filter ? "topic filter" : "topic name"} ${JSON.stringify(topic)}: ${problem}`);
   return utf8Length(topic);

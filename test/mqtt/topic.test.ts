@@ -12,6 +12,7 @@ import {
   topicMatches,
   topicNameProblem,
 } from "../../src/mqtt/index.js";
+import { topicNameLength } from "../../src/mqtt/topic.ts";
 
 const VALID_NAMES = ["a", "a/b", "/", "//", "/finance", "sport/tennis/player1", "a b", " ", "$SYS/broker/uptime", "$", "über/€/😀", "a//b", "x".repeat(100)];
 const INVALID_NAMES: Array<[string, string]> = [
@@ -323,5 +324,15 @@ describe("topic name validation with its cache of recent valid names", () => {
         for (const n of names) expect(topicNameProblem(n) === undefined).toBe(valid.includes(n));
       }),
     );
+  });
+
+  it("reports each valid name's own UTF-8 length, however names come and go from the cache", () => {
+    const names = ["a", "ü/€", "plant/press-7/temp", "😀/x", "$SYS/broker", "a//b", "日本/語"];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...names), { maxLength: 60 }), (seq) => {
+        for (const n of seq) expect(topicNameLength(n)).toBe(new TextEncoder().encode(n).length);
+      }),
+    );
+    expect(() => topicNameLength("a/+")).toThrow(TopicError);
   });
 });
