@@ -35,10 +35,11 @@ const KB = 1024;
 // a QoS 0 publish from ~290 to ~195 ns.
 // Core raised to 19.0 KB for the WebSocket transport's writeMany (one frame per flush, 18,964 B); the earlier
 // changes had left the core 31 B under 18.5 KB.
+// The FileStore app raised to 17.5 KB for the cached topic-name lengths (17,416 B; QoS 0 publish ~195 -> ~142 ns).
 export const BUDGETS: readonly Budget[] = [
   { label: "edgemq core (src/index.ts, everything exported)", gzipped: 19 * KB },
   { label: 'app: import { connect } from "edgemq"', imports: ["connect"], gzipped: 15 * KB },
-  { label: 'app: import { connect, FileStore } from "edgemq"', imports: ["connect", "FileStore"], gzipped: 17 * KB },
+  { label: 'app: import { connect, FileStore } from "edgemq"', imports: ["connect", "FileStore"], gzipped: 17.5 * KB },
 ];
 
 /** Modules a client-only application must not carry: the server-role codec (what only a broker decodes or sends). */
