@@ -268,7 +268,7 @@ export class Device {
       console.warn(`edgemq/clea: ${(payload as Error).message}`);
       return;
     }
-    this.emitter.emit(event, payload, (err) => console.error("edgemq/clea: a listener threw:", err));
+    for (const err of this.emitter.emit(event, payload) ?? []) console.error("edgemq/clea: a listener threw:", err);
   }
 }
 

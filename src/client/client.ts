@@ -16,7 +16,6 @@ import {
   ClientClosedError,
   ConnectError,
   ConnectionLostError,
-  OptionsError,
   PublishError,
   SubscribeError,
   SubscriptionOverflowError,
@@ -24,7 +23,7 @@ import {
 import { Emitter } from "./events.js";
 import { Keepalive } from "./keepalive.js";
 import { Link, type LinkHandlers } from "./link.js";
-import { resolveOptions, toBytes, type ClientOptions, type ResolvedOptions } from "./options.js";
+import { checkEmptyClientId, resolveOptions, toBytes, type ClientOptions, type ResolvedOptions } from "./options.js";
 import { Requests, type RequestsHost } from "./requests.js";
 import { Session, type SessionHost } from "./session.js";
 import { Subscription, SubscriptionRegistry, type Message, type SubscribeOptions, type SubscriptionOwner } from "./subscription.js";
@@ -235,8 +234,8 @@ export class Client {
     this.state = "connecting";
     const creds = (this.o.beforeConnect ? await this.o.beforeConnect(attempt) : undefined) ?? {};
     if (this.state !== "connecting") throw new ClientClosedError();
-    if (creds.clean === false && this.o.clientId === "") throw new OptionsError('clientId "" requires clean: true (MQTT 3.1.1 section 3.1.3.1)');
-    const link = this.newLink();
+    checkEmptyClientId(this.o.clientId, creds.clean ?? this.o.clean);
+    const link = new Link(this.hooks, this.o.maxPacketSize);
     this.link = link;
     let timer: unknown;
     const timeout = new Promise<never>((_, reject) => {
@@ -280,10 +279,6 @@ export class Client {
       this.awaitingConnack = undefined;
       this.o.clock.clearTimeout(timer);
     }
-  }
-
-  private newLink(): Link {
-    return new Link(this.hooks, this.o.maxPacketSize);
   }
 
   /**

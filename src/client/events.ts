@@ -27,11 +27,10 @@ export class Emitter<E> {
   }
 
   /**
-   * Calls each listener of `event`. A listener that throws does not stop the others; its error is passed to
-   * `onListenerError`, or, without one, returned with the others (the client routes them to the "error" event
-   * without making a callback per emit). Returns undefined when no listener threw.
+   * Calls each listener of `event`. A listener that throws does not stop the others; what they threw is returned
+   * for the caller to route (the client sends it to its "error" event). Returns undefined when no listener threw.
    */
-  emit<K extends keyof E>(event: K, payload: E[K], onListenerError?: (err: unknown) => void): unknown[] | undefined {
+  emit<K extends keyof E>(event: K, payload: E[K]): unknown[] | undefined {
     const set = this.listeners?.get(event);
     if (!set || set.size === 0) return undefined;
     let errors: unknown[] | undefined;
@@ -40,7 +39,7 @@ export class Emitter<E> {
       try {
         (set.values().next().value as (p: E[K]) => void)(payload);
       } catch (err) {
-        errors = report(err, onListenerError, errors);
+        errors = [err];
       }
       return errors;
     }
@@ -49,19 +48,9 @@ export class Emitter<E> {
       try {
         (listener as (p: E[K]) => void)(payload);
       } catch (err) {
-        errors = report(err, onListenerError, errors);
+        (errors ??= []).push(err);
       }
     }
     return errors;
   }
-}
-
-/** Hands a listener's error to the callback, or collects it for the caller. */
-function report(err: unknown, onListenerError: ((err: unknown) => void) | undefined, errors: unknown[] | undefined): unknown[] | undefined {
-  if (onListenerError) {
-    onListenerError(err);
-    return errors;
-  }
-  (errors ??= []).push(err);
-  return errors;
 }

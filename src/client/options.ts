@@ -138,7 +138,7 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
   });
   const clean = o.clean ?? true;
   const clientId = o.clientId ?? `edgemq-${Math.floor(random() * 2 ** 48).toString(36)}`;
-  if (clientId === "" && !clean) throw new OptionsError('clientId "" requires clean: true (MQTT 3.1.1 section 3.1.3.1)');
+  checkEmptyClientId(clientId, clean);
   const keepalive = o.keepalive ?? 30;
   integer("keepalive", keepalive, 0, 65_535);
   if (o.password !== undefined && o.username === undefined) {
@@ -200,6 +200,11 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     clock: o.clock ?? systemClock,
     random,
   };
+}
+
+/** Throws OptionsError for an empty client id with clean: false (also checked per attempt, where beforeConnect may set clean). */
+export function checkEmptyClientId(clientId: string, clean: boolean): void {
+  if (clientId === "" && !clean) throw new OptionsError('clientId "" requires clean: true (MQTT 3.1.1 section 3.1.3.1)');
 }
 
 function integer(name: string, value: number, min: number, max: number): void {

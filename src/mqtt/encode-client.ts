@@ -32,12 +32,9 @@ export function encodeClientPacket(packet: Packet): Uint8Array {
  */
 export function writeClientPacket(packet: Packet, sink: Sink): void {
   switch (packet.type) {
-    case "publish": {
-      const w = publishWriter(packet, 0, sink);
-      w.raw(packet.payload);
-      w.finish();
+    case "publish":
+      writePublish(packet, sink);
       return;
-    }
     case "puback":
     case "pubrec":
     case "pubrel":
@@ -45,10 +42,7 @@ export function writeClientPacket(packet: Packet, sink: Sink): void {
       return writeAck(ACK_FIRST_BYTE[packet.type], packet.packetId, sink);
     case "pingreq":
     case "disconnect":
-      sink.reserve(2);
-      sink.bytes[sink.pos] = packet.type === "pingreq" ? 0xc0 : 0xe0;
-      sink.bytes[sink.pos + 1] = 0;
-      sink.pos += 2;
+      new Writer(packet.type === "pingreq" ? 0xc0 : 0xe0, 0, 0, sink).finish();
       return;
     case "connect":
       encodeConnect(packet, sink);
@@ -64,7 +58,12 @@ export function writeClientPacket(packet: Packet, sink: Sink): void {
 
 /** Encodes a PUBLISH. The topic must be a valid topic name; packetId is required for QoS 1 and 2. */
 export function encodePublish(packet: PublishPacket): Uint8Array {
-  const w = publishWriter(packet, 0);
+  return writePublish(packet);
+}
+
+/** A whole PUBLISH into `sink` (by default a buffer of its own). */
+function writePublish(packet: PublishPacket, sink?: Sink): Uint8Array {
+  const w = publishWriter(packet, 0, sink);
   w.raw(packet.payload);
   return w.finish();
 }

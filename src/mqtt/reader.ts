@@ -140,8 +140,7 @@ export class PacketReader {
       this.need = this.readHeader(head, 0, head.length);
     }
     if (this.need < 0) {
-      if (this.pending === NO_PARTS) this.pending = [];
-      this.pending.push(chunk); // fewer than 5 bytes so far
+      this.pending.push(chunk); // fewer than 5 bytes so far (stash() gave this packet its own list)
       this.pendingBytes += chunk.length;
       return -1;
     }
