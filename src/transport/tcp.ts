@@ -2,6 +2,7 @@
 
 import type * as Net from "node:net";
 import type * as Tls from "node:tls";
+import { abortReason } from "./abort.js";
 import type { Connection, ConnectionHandlers, Transport, TransportOptions } from "./transport.js";
 
 /*
@@ -21,14 +22,19 @@ type TaggedSocket = Net.Socket & { [CONNECTION]: TcpConnection };
 /** Opens a TCP or TLS connection for mqtt:// (default port 1883) or mqtts:// (default port 8883). */
 export const tcpTransport: Transport = async (url: URL, options: TransportOptions, handlers: ConnectionHandlers) => {
   const secure = url.protocol === "mqtts:" || url.protocol === "ssl:" || url.protocol === "tls:";
+  const signal = options.signal;
+  if (signal?.aborted) throw abortReason(signal);
   const net = (netModule ??= await import("node:net"));
   const tls = secure ? (tlsModule ??= await import("node:tls")) : undefined;
+  // Loading the modules may have taken a while: the attempt can have been abandoned meanwhile.
+  if (signal?.aborted) throw abortReason(signal);
   return connectSocket(net, tls, url, options, handlers);
 };
 
 /**
  * Opens the socket with the loaded modules (`tls` only for mqtts://). Until it connects, the promise is settled
- * by the socket's listeners; a synchronous throw (e.g. an unreadable key) rejects it, as before.
+ * by the socket's listeners, or by options.signal, which destroys the socket; a synchronous throw (e.g. an
+ * unreadable key) rejects it, as before.
  */
 const connectSocket = (net: typeof Net, tls: typeof Tls | undefined, url: URL, options: TransportOptions, handlers: ConnectionHandlers) =>
   new Promise<Connection>((resolve, reject) => {
@@ -50,7 +56,10 @@ const connectSocket = (net: typeof Net, tls: typeof Tls | undefined, url: URL, o
     } else {
       socket = net.connect({ host, port });
     }
-    (socket as TaggedSocket)[CONNECTION] = new TcpConnection(socket, handlers, resolve, reject);
+    const conn = new TcpConnection(socket, handlers, resolve, reject, options.signal);
+    (socket as TaggedSocket)[CONNECTION] = conn;
+    // The connection itself is the listener (handleEvent): no closure per attempt, and it is removed once settled.
+    options.signal?.addEventListener("abort", conn);
     socket.setNoDelay(true);
     socket.once(tls ? "secureConnect" : "connect", onConnect);
     socket.on("data", onData);
@@ -59,7 +68,10 @@ const connectSocket = (net: typeof Net, tls: typeof Tls | undefined, url: URL, o
     socket.on("close", onClose);
   });
 
-/** One open socket. Until it connects, it settles the transport's promise; then it reports to the handlers. */
+/**
+ * One open socket. Until it connects, it settles the transport's promise (and listens to the attempt's abort
+ * signal); then it reports to the handlers.
+ */
 class TcpConnection implements Connection {
   failure: Error | undefined;
   open = false;
@@ -70,19 +82,36 @@ class TcpConnection implements Connection {
     /** Set while connecting; cleared once open so the promise's functions are not kept for the socket's life. */
     private resolve: ((c: Connection) => void) | undefined,
     private reject: ((e: Error) => void) | undefined,
+    /** Set while connecting; cleared (and this listener removed from it) once the attempt settles. */
+    private signal: AbortSignal | undefined,
   ) {}
 
   opened(): void {
     this.open = true;
     const resolve = this.resolve;
-    this.resolve = this.reject = undefined;
+    this.settle();
     resolve?.(this);
   }
 
   failed(err: Error): void {
     const reject = this.reject;
-    this.resolve = this.reject = undefined;
+    this.settle();
     reject?.(err);
+  }
+
+  /** Drops what only the attempt needed: the promise's functions and the abort listener. */
+  private settle(): void {
+    this.resolve = this.reject = undefined;
+    this.signal?.removeEventListener("abort", this);
+    this.signal = undefined;
+  }
+
+  /** The signal's abort event, while connecting: rejects with its reason and destroys the socket being opened. */
+  handleEvent(): void {
+    const signal = this.signal;
+    if (!signal) return;
+    this.failed(abortReason(signal));
+    this.socket.destroy();
   }
 
   write(bytes: Uint8Array): boolean {

@@ -45,6 +45,11 @@ export interface TransportOptions {
   tls?: TlsOptions;
   /** WebSocket implementation for ws:// and wss:// where the runtime has no global one. */
   webSocket?: WebSocketConstructor;
+  /**
+   * Abandons the attempt: aborting before the connection opens destroys whatever was being opened and rejects with
+   * the signal's reason; after it has opened the signal is ignored and the caller uses destroy().
+   */
+  signal?: AbortSignal;
 }
 
 /** Callbacks from an open connection. */

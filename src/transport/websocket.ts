@@ -3,6 +3,7 @@
  * not aligned to frames: each frame's bytes go straight to the incremental decoder.
  */
 
+import { abortReason } from "./abort.js";
 import type { Connection, ConnectionHandlers, TlsOptions, Transport, TransportOptions, WebSocketConstructor, WebSocketLike } from "./transport.js";
 
 /** The third constructor argument: TLS settings in the shape node:tls (and so `ws`) reads them. */
@@ -12,9 +13,17 @@ type WebSocketTlsArgument = Omit<TlsOptions, "rejectUnauthorized"> & { rejectUna
 const HIGH_WATER = 1 << 20;
 const DRAIN_POLL_MS = 10;
 
-/** Opens a WebSocket connection. Uses options.webSocket, else the global WebSocket (Deno, Bun, Node >= 22). */
+/**
+ * Opens a WebSocket connection. Uses options.webSocket, else the global WebSocket (Deno, Bun, Node >= 22).
+ * options.signal, until the connection opens, closes the WebSocket being opened and rejects with its reason.
+ */
 export const webSocketTransport: Transport = (url: URL, options: TransportOptions, handlers: ConnectionHandlers) =>
   new Promise<Connection>((resolve, reject) => {
+    const signal = options.signal;
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
     const Ctor = options.webSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) {
       reject(new Error("no WebSocket implementation: pass the webSocket option (e.g. the `ws` package) on this runtime"));
@@ -27,6 +36,14 @@ export const webSocketTransport: Transport = (url: URL, options: TransportOption
       ? new WithOptions(url.href, ["mqtt"], { ca: t.ca, cert: t.cert, key: t.key, passphrase: t.passphrase, servername: t.servername, rejectUnauthorized: t.rejectUnauthorized ?? true })
       : new Ctor(url.href, ["mqtt"]);
     ws.binaryType = "arraybuffer";
+    // Listens only while connecting. Closing a CONNECTING WebSocket fails it (`ws` aborts the upgrade request and
+    // destroys its socket); its error and close events still come, and find the promise already settled.
+    const onAbort = () => {
+      signal!.removeEventListener("abort", onAbort);
+      reject(abortReason(signal!));
+      ws.close();
+    };
+    signal?.addEventListener("abort", onAbort);
     let open = false;
     let closed = false;
     let drainTimer: ReturnType<typeof setTimeout> | undefined;
@@ -44,6 +61,7 @@ export const webSocketTransport: Transport = (url: URL, options: TransportOption
 
     ws.onopen = (_ev: unknown) => {
       open = true;
+      signal?.removeEventListener("abort", onAbort);
       const write = (bytes: Uint8Array): boolean => {
         if (closed) return false;
         ws.send(bytes);
@@ -91,6 +109,7 @@ export const webSocketTransport: Transport = (url: URL, options: TransportOption
     ws.onclose = (ev: { code?: number }) => {
       if (closed) return;
       closed = true;
+      signal?.removeEventListener("abort", onAbort);
       if (drainTimer !== undefined) clearTimeout(drainTimer);
       if (!open) reject(failure ?? new Error(`WebSocket closed before opening (code ${ev.code ?? "unknown"})`));
       else handlers.onClose(failure ?? (ev.code === 1000 ? undefined : new Error(`WebSocket closed (code ${ev.code ?? "unknown"})`)));
