@@ -14,7 +14,10 @@ export {
   OptionsError,
   PublishError,
   SubscribeError,
-  SubscriptionOverflowError,
+  ClientWarning,
+  ListenerError,
+  RequestTimeoutError,
+  type WarningCode,
   type ConnectErrorCode,
   type PublishErrorCode,
 } from "./client/errors.js";

@@ -44,6 +44,6 @@ export const CLIENT_BODIES: BodyTable = [
 /** Incremental decoder for the client side: accepts what a broker sends. After a ProtocolError it stays failed. */
 export class ClientDecoder extends PacketReader {
   constructor(options: DecoderLimits = {}) {
-    super(CLIENT_BODIES, "client", options.maxPacketSize);
+    super(CLIENT_BODIES, "client", options.maxPacketSize, options.onOversizePublish);
   }
 }

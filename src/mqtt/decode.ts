@@ -9,7 +9,7 @@ import { CLIENT_BODIES } from "./decode-client.js";
 import { SERVER_BODIES } from "./decode-server.js";
 import { PacketReader, type DecoderLimits, type DecoderRole } from "./reader.js";
 
-export { DEFAULT_MAX_PACKET_SIZE, type DecoderLimits, type DecoderRole } from "./reader.js";
+export { DEFAULT_MAX_PACKET_SIZE, type DecoderLimits, type DecoderRole, type OversizePublish } from "./reader.js";
 
 /** Options of a Decoder. */
 export interface DecoderOptions extends DecoderLimits {
@@ -21,6 +21,6 @@ export interface DecoderOptions extends DecoderLimits {
 export class Decoder extends PacketReader {
   constructor(options: DecoderOptions = {}) {
     const role = options.role ?? "client";
-    super(role === "server" ? SERVER_BODIES : CLIENT_BODIES, role, options.maxPacketSize);
+    super(role === "server" ? SERVER_BODIES : CLIENT_BODIES, role, options.maxPacketSize, options.onOversizePublish);
   }
 }

@@ -2,7 +2,14 @@
 export * from "./packets.js";
 export * from "./errors.js";
 export { encode, encodeClientPacket, encodePublish, encodePublishHead, encodeServerPacket } from "./encode.js";
-export { Decoder, DEFAULT_MAX_PACKET_SIZE, type DecoderLimits, type DecoderOptions, type DecoderRole } from "./decode.js";
+export {
+  Decoder,
+  DEFAULT_MAX_PACKET_SIZE,
+  type DecoderLimits,
+  type DecoderOptions,
+  type DecoderRole,
+  type OversizePublish,
+} from "./decode.js";
 export { ClientDecoder } from "./decode-client.js";
 export { ServerDecoder } from "./decode-server.js";
 export {

@@ -6,12 +6,16 @@
  * spans chunks is assembled, and only its own bytes are copied. The reader keeps references to the chunks of an
  * incomplete packet: callers must not reuse a chunk's memory after feeding it.
  *
+ * With `onOversizePublish` set, a PUBLISH over maxPacketSize is passed over instead of refused: only its variable
+ * header is gathered and checked (by the table's own PUBLISH decoder), its payload is dropped as it arrives, and the
+ * callback runs once its last byte is consumed. That state lives outside the per-packet loop (see OversizeSkip).
+ *
  * The table is what makes a role: ClientDecoder's table holds only what a broker may send, so a client's bundle
  * carries no CONNECT or SUBSCRIBE decoding (see decode-client.ts, decode-server.ts).
  */
 
 import { ProtocolError } from "./errors.js";
-import type { Packet } from "./packets.js";
+import type { Packet, PublishPacket, QoS } from "./packets.js";
 
 /** Which side of the connection a decoder sits on: it refuses what that side must never receive. */
 export type DecoderRole = "client" | "server";
@@ -20,6 +24,28 @@ export type DecoderRole = "client" | "server";
 export interface DecoderLimits {
   /** Largest accepted packet in bytes, fixed header included. Default 1 MiB. */
   maxPacketSize?: number;
+  /**
+   * Called for an inbound PUBLISH over maxPacketSize instead of failing with packet-too-large: the packet is skipped
+   * as it streams in (payload never buffered) and reported, in stream order, once its last byte is consumed.
+   * Honoured by ClientDecoder and Decoder; ServerDecoder ignores it (a client's oversize PUBLISH stays fatal).
+   */
+  onOversizePublish?: (info: OversizePublish) => void;
+}
+
+/** What is known of a PUBLISH skipped for exceeding maxPacketSize: its variable header and its declared size. */
+export interface OversizePublish {
+  /** Topic name (validated like any received topic). */
+  topic: string;
+  /** QoS of the skipped message. */
+  qos: QoS;
+  /** Packet id when qos > 0, else undefined. */
+  packetId: number | undefined;
+  /** RETAIN flag. */
+  retain: boolean;
+  /** DUP flag (false at QoS 0, as for a decoded PUBLISH). */
+  dup: boolean;
+  /** Total packet size in bytes declared by the fixed header, fixed header included. */
+  size: number;
 }
 
 /** Default cap on the size of one inbound packet. */
@@ -53,6 +79,32 @@ const ASSEMBLY_START = 128 * 1024;
 /** Never written to: a reader holds an array of its own only while a fixed header is split across chunks. */
 const NO_PARTS: Uint8Array[] = [];
 
+/** readHeader's answer for an oversize PUBLISH it has started to skip (see OversizeSkip). */
+const SKIP = -2;
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * An oversize PUBLISH being passed over. Its variable header is gathered in `head` (first the 2-byte topic length,
+ * then at most 2 + 65,535 + 2 bytes, never more than the remaining length) and decoded once complete; every other
+ * byte is counted and dropped.
+ */
+class OversizeSkip {
+  /** Bytes of the packet consumed so far, fixed header included. */
+  consumed = 0;
+  /** Variable header bytes gathered in `head` so far. */
+  held = 0;
+  /** Variable header bytes to gather before decoding it: 2 until the topic length is known. */
+  want = 2;
+  /** Whether `want` covers the whole variable header (the topic length has been read). */
+  sized = false;
+  head = new Uint8Array(2);
+  /** Set once the variable header has been decoded; the rest of the packet is payload. */
+  info: OversizePublish | undefined;
+
+  constructor(readonly first: number, readonly headerSize: number, readonly total: number) {}
+}
+
 /** Incremental MQTT 3.1.1 packet reader over a table of body decoders. After a ProtocolError it stays failed. */
 export class PacketReader {
   private readonly maxPacketSize: number;
@@ -68,14 +120,21 @@ export class PacketReader {
    */
   private assembly: Uint8Array | undefined;
   private failure: ProtocolError | undefined;
+  /** The oversize PUBLISH being skipped, if any. */
+  private skip: OversizeSkip | undefined;
 
-  constructor(private readonly bodies: BodyTable, private readonly role: DecoderRole, maxPacketSize?: number) {
+  constructor(
+    private readonly bodies: BodyTable,
+    private readonly role: DecoderRole,
+    maxPacketSize?: number,
+    private readonly onOversizePublish?: (info: OversizePublish) => void,
+  ) {
     this.maxPacketSize = maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
   }
 
-  /** Bytes held for a packet not yet complete. */
+  /** Bytes held for a packet not yet complete (for a skipped PUBLISH, only its variable header's). */
   get buffered(): number {
-    return this.pendingBytes;
+    return this.pendingBytes + (this.skip?.held ?? 0);
   }
 
   /** Decodes `chunk` and returns the packets it completes. Throws ProtocolError on malformed input. */
@@ -99,6 +158,7 @@ export class PacketReader {
         this.pending = NO_PARTS;
         this.assembly = undefined;
         this.pendingBytes = 0;
+        this.skip = undefined;
       }
       throw err;
     }
@@ -106,7 +166,10 @@ export class PacketReader {
 
   private run(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
     let pos = 0;
-    if (this.pendingBytes > 0) {
+    if (this.skip !== undefined) {
+      pos = this.passOver(chunk, 0);
+      if (pos < 0) return; // all of chunk belonged to the skipped PUBLISH
+    } else if (this.pendingBytes > 0) {
       pos = this.completePending(chunk, onPacket);
       if (pos < 0) return; // still incomplete: chunk was absorbed into pending
     }
@@ -114,6 +177,11 @@ export class PacketReader {
     while (pos < end) {
       const total = this.readHeader(chunk, pos, end);
       if (total < 0 || pos + total > end) {
+        if (total === SKIP) {
+          pos = this.passOver(chunk, pos);
+          if (pos < 0) return;
+          continue;
+        }
         this.stash(chunk.subarray(pos), total);
         return;
       }
@@ -138,6 +206,14 @@ export class PacketReader {
       for (const part of this.pending) for (let i = 0; i < part.length && n < head.length; i++) head[n++] = part[i]!;
       for (let i = 0; n < head.length; i++) head[n++] = chunk[i]!;
       this.need = this.readHeader(head, 0, head.length);
+      if (this.need === SKIP) {
+        // pending held only fixed-header bytes (fewer than 5): count them and skip on from the start of chunk
+        this.skip!.consumed = this.pendingBytes;
+        this.pending = NO_PARTS;
+        this.pendingBytes = 0;
+        this.need = -1;
+        return this.passOver(chunk, 0);
+      }
     }
     if (this.need < 0) {
       this.pending.push(chunk); // fewer than 5 bytes so far (stash() gave this packet its own list)
@@ -170,6 +246,56 @@ export class PacketReader {
     return used;
   }
 
+  /**
+   * Consumes chunk[pos...] for the oversize PUBLISH being skipped: fixed header counted, variable header gathered
+   * and decoded, payload dropped. Once the packet's last byte is consumed it reports the PUBLISH and returns where
+   * the next packet starts; returns -1 while all of chunk belonged to the skipped packet.
+   */
+  private passOver(chunk: Uint8Array, pos: number): number {
+    const s = this.skip!;
+    const end = chunk.length;
+    if (s.consumed < s.headerSize) {
+      const n = Math.min(s.headerSize - s.consumed, end - pos);
+      s.consumed += n;
+      pos += n;
+    }
+    while (s.info === undefined && pos < end) {
+      const n = Math.min(s.want - s.held, end - pos);
+      s.head.set(chunk.subarray(pos, pos + n), s.held);
+      s.held += n;
+      s.consumed += n;
+      pos += n;
+      if (s.held < s.want) return -1;
+      if (!s.sized) {
+        s.sized = true;
+        const len = (s.head[0]! << 8) | s.head[1]!;
+        // An empty topic is refused at once; otherwise never gather past the remaining length (a shorter one is
+        // refused as truncated by the decoder, exactly as for a PUBLISH within the limit).
+        const want = len === 0 ? 2 : Math.min(s.total - s.headerSize, 2 + len + (s.first & 0x06 ? 2 : 0));
+        if (want > 2) {
+          const head = new Uint8Array(want);
+          head.set(s.head);
+          s.head = head;
+          s.want = want;
+          continue;
+        }
+      }
+      // The table's own PUBLISH decoder on the variable header alone (an empty payload): the same checks, the same
+      // errors, as for a PUBLISH within the limit.
+      const { topic, qos, packetId, retain, dup } = this.bodies[3]!(s.first, s.head, 0, s.want, true) as PublishPacket;
+      s.info = { topic, qos, packetId, retain, dup, size: s.total };
+      s.head = NO_BYTES;
+      s.held = 0;
+    }
+    const n = Math.min(s.total - s.consumed, end - pos);
+    s.consumed += n;
+    pos += n;
+    if (s.consumed < s.total) return -1;
+    this.skip = undefined;
+    this.onOversizePublish!(s.info!);
+    return pos;
+  }
+
   private stash(rest: Uint8Array, need: number): void {
     this.pending = [rest];
     this.pendingBytes = rest.length;
@@ -178,7 +304,8 @@ export class PacketReader {
 
   /**
    * Validates the fixed header at bytes[pos] and returns the packet's total size, or -1 when the
-   * header's bytes are not all there yet. Throws as soon as the available bytes prove a fault.
+   * header's bytes are not all there yet. Throws as soon as the available bytes prove a fault. For a PUBLISH over
+   * maxPacketSize with onOversizePublish set, it starts skipping that packet (this.skip) and returns SKIP.
    */
   private readHeader(bytes: Uint8Array, pos: number, end: number): number {
     const first = bytes[pos]!;
@@ -221,6 +348,10 @@ export class PacketReader {
     }
     const total = i - pos + remaining;
     if (total > this.maxPacketSize) {
+      if (type === 3 && this.onOversizePublish !== undefined) {
+        this.skip = new OversizeSkip(first, i - pos, total);
+        return SKIP;
+      }
       throw new ProtocolError("packet-too-large", `${name} of ${total} bytes exceeds maxPacketSize ${this.maxPacketSize}`);
     }
     return total;
