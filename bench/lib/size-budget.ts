@@ -36,10 +36,14 @@ const KB = 1024;
 // Core raised to 19.0 KB for the WebSocket transport's writeMany (one frame per flush, 18,964 B); the earlier
 // changes had left the core 31 B under 18.5 KB.
 // The FileStore app raised to 17.5 KB for the cached topic-name lengths (17,416 B; QoS 0 publish ~195 -> ~142 ns).
+// All three raised for issue #11 (core 21,309 B, connect 17,332 B, connect + FileStore 19,663 B): inbound flow
+// control (acks wait for consumers), skipping oversize PUBLISHes as they stream, abortable connection attempts,
+// request timeouts, waitOnFirstConnect, typed warnings and the connection lifecycle in its own class cost ~2 KB.
+// Each closes a way the client lost messages or a process, so the bytes are spent on purpose.
 export const BUDGETS: readonly Budget[] = [
-  { label: "edgemq core (src/index.ts, everything exported)", gzipped: 19 * KB },
-  { label: 'app: import { connect } from "edgemq"', imports: ["connect"], gzipped: 15 * KB },
-  { label: 'app: import { connect, FileStore } from "edgemq"', imports: ["connect", "FileStore"], gzipped: 17.5 * KB },
+  { label: "edgemq core (src/index.ts, everything exported)", gzipped: 21 * KB },
+  { label: 'app: import { connect } from "edgemq"', imports: ["connect"], gzipped: 17 * KB },
+  { label: 'app: import { connect, FileStore } from "edgemq"', imports: ["connect", "FileStore"], gzipped: 19.5 * KB },
 ];
 
 /** Modules a client-only application must not carry: the server-role codec (what only a broker decodes or sends). */

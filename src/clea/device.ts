@@ -85,7 +85,7 @@ export class Device {
       this.sender.online = false;
       this.emit("disconnect", { reason });
     });
-    this.client.on("warning", (w) => this.emit("warning", w));
+    this.client.on("warning", (w) => this.emit("warning", w.message));
     this.client.on("message", (msg) => {
       if (msg.topic.startsWith(`${this.prefix}/`)) this.receive(msg.topic, msg.payload);
     });

@@ -1,6 +1,7 @@
 /** The shapes the Client's public API speaks: its events, its counters, the options of publish(). */
 
 import type { QoS } from "../mqtt/packets.js";
+import type { ClientWarning } from "./errors.js";
 import type { Message } from "./subscription.js";
 
 /** Events of a Client and their payloads. */
@@ -15,12 +16,12 @@ export interface ClientEvents {
   offline: undefined;
   /** An application message arrived (also delivered to matching subscriptions). */
   message: Message;
-  /** Something failed that no promise reports (e.g. a subscription buffer overflowed, a resubscribe was refused). */
+  /** Something failed that no promise reports (a resubscribe was refused, a listener threw: ListenerError with the throw as `cause`). */
   error: Error;
   /** The offline queue evicted a message under overflow "drop-oldest". */
   drop: { topic: string; qos: QoS };
-  /** Non-fatal notices, e.g. damaged store records that were skipped. */
-  warning: string;
+  /** Non-fatal conditions with a `code`: slow-consumer, message-too-large, store-damaged. */
+  warning: ClientWarning;
 }
 
 /** Counters of a client. */
@@ -35,7 +36,7 @@ export interface ClientStats {
   received: number;
   /** Reconnect attempts scheduled. */
   reconnects: number;
-  /** Messages evicted by the offline queue. */
+  /** Messages the client dropped: evicted by the offline queue, QoS 0 ones a slow iterator could not keep, inbound ones over maxPacketSize. */
   dropped: number;
   connected: boolean;
 }

@@ -1,37 +1,25 @@
 /**
- * Client: the public methods and the connection state machine. QoS flows live in Session, the wire in Link,
- * subscriptions in SubscriptionRegistry, reconnect timing in Backoff, liveness in Keepalive.
- *
- *   idle --connect()--> connecting --CONNACK 0--> connected --drop--> waiting --delay--> connecting ...
- *   any --end()--> closed
+ * Client: the public methods. The connection lifecycle lives in ConnectionLifecycle, QoS flows in Session, the
+ * wire in Link, subscriptions in SubscriptionRegistry, inbound acks in InboundAcks.
  */
 
-import { ProtocolError } from "../mqtt/errors.js";
-import type { ConnackPacket, Packet, QoS } from "../mqtt/packets.js";
+import type { Packet, QoS } from "../mqtt/packets.js";
+import type { OversizePublish } from "../mqtt/reader.js";
 import { assertTopicFilter, topicNameLength } from "../mqtt/topic.js";
 import { packetSize } from "../mqtt/encode.js";
-import { transportFor } from "../transport/index.js";
-import { Backoff } from "./backoff.js";
-import {
-  ClientClosedError,
-  ConnectError,
-  ConnectionLostError,
-  PublishError,
-  SubscribeError,
-  SubscriptionOverflowError,
-} from "./errors.js";
+import { ConnectionLifecycle, type LifecycleHost } from "./connection.js";
+import { ClientClosedError, ClientWarning, ListenerError, PublishError, SubscribeError } from "./errors.js";
+import { EdgemqError } from "../mqtt/errors.js";
 import { Emitter } from "./events.js";
-import { Keepalive } from "./keepalive.js";
-import { Link, type LinkHandlers } from "./link.js";
-import { checkEmptyClientId, resolveOptions, toBytes, type ClientOptions, type ResolvedOptions } from "./options.js";
+import type { Delivery } from "./inbound.js";
+import type { Link, LinkHandlers } from "./link.js";
+import { resolveOptions, toBytes, type ClientOptions, type ResolvedOptions } from "./options.js";
 import { Requests, type RequestsHost } from "./requests.js";
 import { Session, type SessionHost } from "./session.js";
-import { Subscription, SubscriptionRegistry, type Message, type SubscribeOptions, type SubscriptionOwner } from "./subscription.js";
+import { DEFAULT_MAX_BUFFERED, Subscription, SubscriptionRegistry, type SubscribeOptions, type SubscriptionOwner } from "./subscription.js";
 import type { ClientEvents, ClientStats, PublishOptions } from "./client-types.js";
 
 export type { ClientEvents, ClientStats, PublishOptions };
-
-type State = "idle" | "connecting" | "connected" | "waiting" | "closed";
 
 /** An MQTT 3.1.1 client. Create with connect() or createClient(). */
 export class Client {
@@ -39,23 +27,15 @@ export class Client {
   /** Created by the first on(): a client nobody listens to holds no emitter. */
   private events: Emitter<ClientEvents> | undefined;
   private readonly hooks: InstanceType<typeof Client.Hooks>;
+  private readonly conn: ConnectionLifecycle;
   private readonly session: Session;
   private readonly subs = new SubscriptionRegistry();
   private readonly requests: Requests;
-  private readonly backoff: Backoff | undefined;
-  private state: State = "idle";
-  private link: Link | undefined;
-  private keepalive: Keepalive | undefined;
-  /** Set between CONNECT and CONNACK. The CONNACK is handled synchronously: packets behind it in the same read must see the connected state. */
-  private awaitingConnack: { url: URL; resolve: (p: ConnackPacket) => void; reject: (e: Error) => void } | undefined;
-  private serverIndex = 0;
   private storeOpened: Promise<void> | undefined;
-  private connecting: Promise<void> | undefined;
-  private reconnectTimer: unknown;
-  private stableTimer: unknown;
-  private reconnects = 0;
-  private connectWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> | undefined;
-  private present = false;
+  /** Inbound messages the client dropped: QoS 0 ones a slow iterator could not keep, and PUBLISHes over maxPacketSize. */
+  private droppedInbound = 0;
+  /** What was printed for lack of an "error" / "warning" listener: one line per distinct condition. */
+  private printed: Set<string> | undefined;
 
   constructor(options: ClientOptions) {
     this.o = resolveOptions(options);
@@ -65,8 +45,8 @@ export class Client {
       manualAck: this.o.manualAck,
       offlineQueue: this.o.offlineQueue,
     });
-    this.requests = new Requests(this.session.packetIds, this.hooks);
-    this.backoff = this.o.reconnect === false ? undefined : new Backoff(this.o.reconnect, this.o.random);
+    this.requests = new Requests(this.session.packetIds, this.hooks, this.o.clock, this.o.requestTimeout);
+    this.conn = new ConnectionLifecycle(this.o, this.hooks);
   }
 
   /** The client identifier sent in CONNECT. */
@@ -76,12 +56,12 @@ export class Client {
 
   /** Whether a CONNACK accepted the current connection. */
   get connected(): boolean {
-    return this.state === "connected";
+    return this.conn.state === "connected";
   }
 
   /** Session present flag of the last CONNACK. */
   get sessionPresent(): boolean {
-    return this.present;
+    return this.conn.present;
   }
 
   /** Adds an event listener; returns the function that removes it. */
@@ -91,25 +71,17 @@ export class Client {
 
   /**
    * Connects. Resolves after the first accepted CONNACK; rejects with ConnectError (refused, timed out, or
-   * unreachable after trying every server once). Once connected, drops are retried per the reconnect option.
+   * unreachable after trying every server once; with waitOnFirstConnect it keeps trying instead). Once connected,
+   * drops are retried per the reconnect option. end() meanwhile rejects it with ClientClosedError at once.
    */
   connect(): Promise<void> {
-    if (this.state === "closed") return Promise.reject(new ClientClosedError());
-    if (this.state === "connected") return Promise.resolve();
-    if (!this.connecting && (this.state === "waiting" || this.state === "connecting")) {
-      // A reconnect cycle is already running: wait for it rather than racing it with a second connection.
-      return new Promise((resolve, reject) => (this.connectWaiters ??= []).push({ resolve, reject }));
-    }
-    this.connecting ??= this.firstConnect().finally(() => {
-      this.connecting = undefined;
-    });
-    return this.connecting;
+    return this.conn.connect();
   }
 
   /** Publishes. Resolves when written (QoS 0, or queued while offline), on PUBACK (QoS 1) or on PUBCOMP (QoS 2). */
   publish(topic: string, payload: string | Uint8Array, options: PublishOptions = {}): Promise<void> {
     try {
-      if (this.state === "closed") throw new ClientClosedError();
+      if (this.conn.state === "closed") throw new ClientClosedError();
       const topicBytes = topicNameLength(topic);
       const qos = checkQos(options.qos ?? 0);
       const bytes = toBytes(payload);
@@ -130,17 +102,25 @@ export class Client {
 
   /**
    * Subscribes to one or more topic filters. The Subscription is registered before SUBSCRIBE is sent, so
-   * messages arriving with the SUBACK are kept. Rejects with SubscribeError if the broker refuses any filter.
+   * messages arriving with the SUBACK are kept. Rejects with SubscribeError if the broker refuses any filter, and
+   * with RequestTimeoutError when no SUBACK comes within requestTimeout.
    */
   async subscribe(filters: string | string[], options: SubscribeOptions = {}): Promise<Subscription> {
-    if (this.state === "closed") throw new ClientClosedError();
+    if (this.conn.state === "closed") throw new ClientClosedError();
     const list = typeof filters === "string" ? [filters] : [...filters];
     if (list.length === 0) throw new TypeError("subscribe() needs at least one topic filter");
     for (const f of list) assertTopicFilter(f);
     const qos = checkQos(options.qos ?? 0);
-    const sub = new Subscription(list, qos, options.maxBuffered ?? 10_000, this.hooks);
+    const sub = new Subscription(list, qos, options.maxBuffered ?? DEFAULT_MAX_BUFFERED, this.hooks);
     this.subs.add(sub);
-    const suback = await this.requests.subscribe(list.map((topic) => ({ topic, qos })));
+    let suback;
+    try {
+      suback = await this.requests.subscribe(list.map((topic) => ({ topic, qos })));
+    } catch (err) {
+      sub.close();
+      this.subs.delete(sub);
+      throw err;
+    }
     sub.granted = suback.granted;
     const refused = list.filter((_, i) => suback.granted[i] === 0x80);
     if (refused.length > 0) {
@@ -149,6 +129,8 @@ export class Client {
       if (orphaned.length > 0) void this.requests.unsubscribe(orphaned).catch(() => undefined);
       throw new SubscribeError(refused, suback.granted);
     }
+    // The caller's for-await starts within the microtasks that follow; if nobody iterates by the next turn, nobody reads.
+    setTimeout(() => sub.settleReader(), 0);
     return sub;
   }
 
@@ -159,8 +141,8 @@ export class Client {
       queued: this.session.queuedCount,
       sent: this.session.sent,
       received: this.session.received,
-      reconnects: this.reconnects,
-      dropped: this.session.dropped,
+      reconnects: this.conn.reconnects,
+      dropped: this.session.dropped + this.droppedInbound,
       connected: this.connected,
     };
   }
@@ -168,32 +150,22 @@ export class Client {
   /**
    * Closes the client. Graceful (default): waits up to endTimeout for in-flight acks and queued messages, then
    * sends DISCONNECT. `force: true` drops the connection without DISCONNECT (the broker then publishes the will).
-   * Unfinished publishes reject with ClientClosedError; their records stay in the store for the next run.
+   * A connection attempt under way is abandoned at once. Unfinished publishes reject with ClientClosedError; their
+   * records stay in the store for the next run. Afterwards the client holds nothing that keeps a process alive.
    */
   async end(options: { force?: boolean; timeout?: number } = {}): Promise<void> {
-    if (this.state === "closed") return;
-    const wasConnected = this.state === "connected";
-    if (wasConnected && !options.force) {
+    if (this.conn.state === "closed") return;
+    if (this.conn.state === "connected" && !options.force) {
       let timer: unknown;
       const timeout = new Promise<void>((resolve) => {
         timer = this.o.clock.setTimeout(resolve, options.timeout ?? this.o.endTimeout);
       });
       await Promise.race([this.session.whenIdle(), timeout]);
       this.o.clock.clearTimeout(timer);
+      if (this.conn.closed) return; // another end() finished meanwhile
     }
-    const link = this.link;
-    this.state = "closed";
-    this.stopTimers();
-    this.link = undefined;
-    if (link) {
-      if (wasConnected && !options.force) {
-        link.send({ type: "disconnect" });
-        link.close(true);
-      } else link.close(false);
-    }
-    this.awaitingConnack?.reject(new ClientClosedError());
+    const wasConnected = this.conn.close(!options.force);
     const closed = new ClientClosedError();
-    for (const w of this.takeConnectWaiters()) w.reject(closed);
     this.session.close(closed);
     this.requests.close(closed);
     this.subs.closeAll();
@@ -202,106 +174,59 @@ export class Client {
     if (wasConnected) this.emit("disconnect", { reason: undefined });
   }
 
-  // --- connection state machine ---
-
-  private async firstConnect(): Promise<void> {
-    await this.openStore();
-    let lastError: Error | undefined;
-    for (let tried = 0; tried < this.o.servers.length; tried++) {
-      if (this.state === "closed") throw new ClientClosedError();
-      try {
-        await this.attempt(new URL(this.o.servers[this.serverIndex]!), 0);
-        return;
-      } catch (err) {
-        lastError = err as Error;
-        this.serverIndex = (this.serverIndex + 1) % this.o.servers.length;
-      }
-    }
-    if (this.state !== "closed") this.state = "idle";
-    throw lastError ?? new ClientClosedError();
-  }
-
   private openStore(): Promise<void> {
     this.storeOpened ??= this.o.store.open(this.o.clientId).then((snapshot) => {
-      for (const w of snapshot.warnings) this.emit("warning", w);
+      for (const w of snapshot.warnings) this.emit("warning", new ClientWarning("store-damaged", w));
       this.session.restore(snapshot);
     });
     return this.storeOpened;
   }
 
-  /** One connection attempt to `url`: transport, CONNECT, CONNACK. Resolves once connected. */
-  private async attempt(url: URL, attempt: number): Promise<void> {
-    this.state = "connecting";
-    const creds = (this.o.beforeConnect ? await this.o.beforeConnect(attempt) : undefined) ?? {};
-    if (this.state !== "connecting") throw new ClientClosedError();
-    checkEmptyClientId(this.o.clientId, creds.clean ?? this.o.clean);
-    const link = new Link(this.hooks, this.o.maxPacketSize);
-    this.link = link;
-    let timer: unknown;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = this.o.clock.setTimeout(() => {
-        const err = new ConnectError("connect-timeout", `no CONNACK from ${url.host} within ${this.o.connectTimeout} ms`);
-        link.fail(err);
-        reject(err);
-      }, this.o.connectTimeout);
-    });
-    try {
-      const transport = this.o.transport ?? transportFor(url)!;
-      await Promise.race([
-        link.open(transport, url, { tls: creds.tls ?? this.o.tls, webSocket: this.o.webSocket }).catch((err: unknown) => {
-          throw new ConnectError("connection-failed", `cannot connect to ${url.host}: ${(err as Error).message}`, undefined, err);
-        }),
-        timeout,
-      ]);
-      const connack = new Promise<ConnackPacket>((resolve, reject) => {
-        this.awaitingConnack = { url, resolve, reject };
-      });
-      const password = creds.password !== undefined ? toBytes(creds.password) : this.o.password;
-      link.send({
-        type: "connect",
-        clientId: this.o.clientId,
-        clean: creds.clean ?? this.o.clean,
-        keepalive: this.o.keepalive,
-        username: creds.username ?? this.o.username,
-        password,
-        will: this.o.will,
-      });
-      const ack = await Promise.race([connack, timeout]);
-      if (ack.returnCode !== 0) {
-        link.close(false);
-        throw ConnectError.fromReturnCode(ack.returnCode);
-      }
-    } catch (err) {
-      if (this.link === link) this.link = undefined;
-      link.close(false);
-      throw err;
-    } finally {
-      this.awaitingConnack = undefined;
-      this.o.clock.clearTimeout(timer);
-    }
-  }
-
   /**
-   * The client's side of its session, requests, links and subscriptions: one object whose methods reach the
-   * client, instead of a closure per callback (an idle client would hold a dozen of them).
+   * The client's side of its lifecycle, session, requests, links and subscriptions: one object whose methods reach
+   * the client, instead of a closure per callback (an idle client would hold a dozen of them).
    */
-  private static readonly Hooks = class implements SessionHost, RequestsHost, LinkHandlers, SubscriptionOwner {
+  private static readonly Hooks = class implements LifecycleHost, SessionHost, RequestsHost, LinkHandlers, SubscriptionOwner {
     constructor(private readonly client: Client) {}
 
-    send(packet: Packet): void {
-      this.client.link?.send(packet);
+    get linkHandlers(): LinkHandlers {
+      return this;
+    }
+
+    openStore(): Promise<void> {
+      return this.client.openStore();
     }
 
     connected(): boolean {
-      return this.client.state === "connected";
+      return this.client.conn.state === "connected";
+    }
+
+    established(sessionPresent: boolean): void {
+      const c = this.client;
+      c.requests.resend(); // first: requests the previous connection left unanswered
+      if (!sessionPresent) c.resubscribe();
+      c.session.onConnected(sessionPresent);
+    }
+
+    lost(): void {
+      this.client.session.onDisconnected();
+      this.client.requests.onDisconnected();
+    }
+
+    emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
+      this.client.emit(event, payload);
+    }
+
+    send(packet: Packet): void {
+      this.client.conn.link?.send(packet);
     }
 
     writable(): boolean {
-      const c = this.client;
-      return c.state === "connected" && c.link !== undefined && c.link.writable;
+      const conn = this.client.conn;
+      return conn.state === "connected" && conn.link !== undefined && conn.link.writable;
     }
 
-    deliver(message: Message): void {
+    deliver(message: Delivery): void {
       this.client.deliver(message);
     }
 
@@ -311,52 +236,44 @@ export class Client {
 
     onBytes(link: Link): void {
       // Once per chunk rather than per packet: one clock read covers every packet that arrived together.
-      if (link === this.client.link) this.client.keepalive?.received();
+      const conn = this.client.conn;
+      if (link === conn.link) conn.keepalive?.received();
     }
 
     onPacket(link: Link, packet: Packet): void {
       this.client.onPacket(link, packet);
     }
 
+    onOversize(link: Link, info: OversizePublish): void {
+      if (link === this.client.conn.link) this.client.skipOversize(info);
+    }
+
     onClose(link: Link, error: Error | undefined): void {
-      this.client.onLinkClosed(link, error);
+      this.client.conn.linkClosed(link, error);
     }
 
     onDrain(link: Link): void {
-      if (link === this.client.link) this.client.session.pump();
+      if (link === this.client.conn.link) this.client.session.pump();
     }
 
     onWrite(link: Link): void {
-      if (link === this.client.link) this.client.keepalive?.sent();
+      const conn = this.client.conn;
+      if (link === conn.link) conn.keepalive?.sent();
     }
 
     unsubscribed(sub: Subscription): Promise<void> {
       return this.client.unsubscribeAll(sub);
     }
 
-    overflowed(sub: Subscription): void {
-      this.client.emit("error", new SubscriptionOverflowError(sub.filters, sub.dropped));
+    overflowed(sub: Subscription, first: boolean): void {
+      const c = this.client;
+      c.droppedInbound++;
+      if (first) {
+        const message = `a subscription to ${sub.filters.join(", ")} is iterated too slowly: QoS 0 messages beyond maxBuffered are dropped (${sub.dropped} so far)`;
+        c.emit("warning", new ClientWarning("slow-consumer", message, { filters: sub.filters }));
+      }
     }
   };
-
-  private onAccepted(link: Link, url: URL, sessionPresent: boolean): void {
-    this.state = "connected";
-    this.present = sessionPresent;
-    this.keepalive = new Keepalive(this.o.keepalive, this.o.clock, link);
-    this.keepalive.start();
-    this.requests.resend(); // first: requests the previous connection left unanswered
-    if (!sessionPresent) this.resubscribe();
-    this.session.onConnected(sessionPresent);
-    if (this.backoff) {
-      const backoff = this.backoff;
-      this.stableTimer = this.o.clock.setTimeout(() => {
-        this.stableTimer = undefined; // a fired Node timer is still an object worth ~200 bytes
-        backoff.reset();
-      }, backoff.stableAfter);
-    }
-    for (const w of this.takeConnectWaiters()) w.resolve();
-    this.emit("connect", { sessionPresent, server: url.href });
-  }
 
   /** A new session knows none of our subscriptions: subscribe again to every active filter. */
   private resubscribe(): void {
@@ -369,29 +286,15 @@ export class Client {
           const refused = batch.filter((_, k) => ack.granted[k] === 0x80).map((f) => f.topic);
           if (refused.length > 0) this.emit("error", new SubscribeError(refused, ack.granted));
         },
-        () => undefined, // client closed: nothing to report
+        (err: Error) => {
+          if (!(err instanceof ClientClosedError)) this.emit("error", err);
+        },
       );
     }
   }
 
   private onPacket(link: Link, p: Packet): void {
-    if (link !== this.link) return;
-    const waiting = this.awaitingConnack;
-    if (waiting) {
-      if (p.type !== "connack") {
-        link.fail(new ProtocolError("unexpected-packet-type", `the broker sent ${p.type.toUpperCase()} before CONNACK`));
-        return;
-      }
-      this.awaitingConnack = undefined;
-      if (p.returnCode === 0) this.onAccepted(link, waiting.url, p.sessionPresent);
-      else link.close(false); // refused [MQTT-3.2.2-5]: nothing behind it in the same read may reach the session
-      waiting.resolve(p);
-      return;
-    }
-    if (p.type === "connack") {
-      link.fail(new ProtocolError("unexpected-packet-type", "the broker sent a second CONNACK"));
-      return;
-    }
+    if (!this.conn.admits(link, p)) return;
     if (p.type === "pingresp" || this.session.handle(p)) return;
     try {
       this.requests.handle(p);
@@ -400,85 +303,55 @@ export class Client {
     }
   }
 
-  private onLinkClosed(link: Link, err: Error | undefined): void {
-    if (link !== this.link) return;
-    this.link = undefined;
-    if (this.awaitingConnack) {
-      const cause = err ?? new Error("connection closed");
-      this.awaitingConnack.reject(
-        cause instanceof ConnectError ? cause : new ConnectError("connection-failed", `connection closed before CONNACK: ${cause.message}`, undefined, cause),
-      );
-      return;
-    }
-    if (this.state !== "connected") return;
-    this.keepalive?.stop();
-    this.keepalive = undefined;
-    this.o.clock.clearTimeout(this.stableTimer);
-    this.session.onDisconnected();
-    this.state = this.backoff ? "waiting" : "idle";
-    const reason = err ?? new ConnectionLostError("connection-lost", "the connection closed");
-    this.emit("disconnect", { reason });
-    this.emit("offline", undefined);
-    if (this.backoff) this.scheduleReconnect(reason);
+  /** An inbound PUBLISH over maxPacketSize was skipped as it streamed in: acknowledge it and say so. */
+  private skipOversize(info: OversizePublish): void {
+    this.droppedInbound++;
+    this.session.skip(info.qos, info.packetId ?? 0);
+    const message = `skipped a ${info.size}-byte message on ${JSON.stringify(info.topic)}: larger than maxPacketSize (${this.o.maxPacketSize})`;
+    this.emit("warning", new ClientWarning("message-too-large", message, { topic: info.topic, size: info.size }));
   }
 
-  private scheduleReconnect(previous: Error): void {
-    if (this.state === "closed" || !this.backoff) return;
-    this.state = "waiting";
-    const refusedCredentials = previous instanceof ConnectError && (previous.returnCode === 4 || previous.returnCode === 5);
-    const delay = this.backoff.next(refusedCredentials);
-    const attempt = this.backoff.attempts;
-    this.reconnects++;
-    const server = this.o.servers[this.serverIndex]!;
-    this.emit("reconnecting", { attempt, delay, server, error: previous });
-    this.reconnectTimer = this.o.clock.setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.state !== "waiting") return;
-      this.attempt(new URL(server), attempt).catch((err: Error) => {
-        if (this.state === "closed") return;
-        this.serverIndex = (this.serverIndex + 1) % this.o.servers.length;
-        this.scheduleReconnect(err);
-      });
-    }, delay);
-  }
-
-  // --- helpers ---
-
-  private deliver(msg: Message): void {
+  private deliver(msg: Delivery): void {
     for (const sub of this.subs.match(msg.topic)) sub.push(msg);
-    this.emit("message", msg);
+    if (this.events?.has("message")) {
+      msg.seen = true;
+      this.emit("message", msg);
+    }
   }
 
   private async unsubscribeAll(sub: Subscription): Promise<void> {
     const orphaned = this.subs.delete(sub);
-    if (orphaned.length > 0 && this.state !== "closed") await this.requests.unsubscribe(orphaned);
+    if (orphaned.length > 0 && this.conn.state !== "closed") await this.requests.unsubscribe(orphaned);
   }
 
   private emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
-    if (event === "error" && !this.events?.has("error")) {
-      // No listener: report rather than swallow, without crashing the process.
-      console.warn(`edgemq: ${(payload as Error).message}`);
+    if ((event === "error" || event === "warning") && !this.events?.has(event)) {
+      this.print(event, payload as Error);
       return;
     }
     const thrown = this.events?.emit(event, payload);
     for (const err of thrown ?? []) {
-      if (event === "error") console.error("edgemq: an error listener threw:", err);
-      else this.emit("error", err instanceof Error ? err : new Error(String(err)));
+      const wrapped = new ListenerError(event, err);
+      if (event === "error") this.print("error", wrapped);
+      else this.emit("error", wrapped);
     }
   }
 
-  private takeConnectWaiters(): Array<{ resolve: () => void; reject: (e: Error) => void }> {
-    const w = this.connectWaiters ?? [];
-    this.connectWaiters = undefined;
-    return w;
+  /** Nobody listens: one line per distinct condition, never one per occurrence. */
+  private print(event: "error" | "warning", err: Error): void {
+    const code = err instanceof EdgemqError ? err.code : err.name;
+    const key = `${event}:${code}`;
+    const printed = (this.printed ??= new Set());
+    if (printed.has(key)) return;
+    printed.add(key);
+    const where = err.cause instanceof Error ? ` (${firstFrame(err.cause)})` : "";
+    console.warn(`edgemq ${event} [${code}]: ${err.message}${where}; add a "${event}" listener to handle these (further ones are not printed)`);
   }
+}
 
-  private stopTimers(): void {
-    this.keepalive?.stop();
-    this.keepalive = undefined;
-    this.o.clock.clearTimeout(this.reconnectTimer);
-    this.o.clock.clearTimeout(this.stableTimer);
-  }
+/** The first "at ..." line of an error's stack, for a one-line report. */
+function firstFrame(err: Error): string {
+  return err.stack?.split("\n").find((l) => l.trim().startsWith("at "))?.trim() ?? err.name;
 }
 
 function checkQos(qos: number): QoS {

@@ -89,13 +89,45 @@ export class OptionsError extends EdgemqError {
   }
 }
 
-/** A subscription's buffer was full, so its oldest message was dropped (the subscription is not being iterated fast enough). */
-export class SubscriptionOverflowError extends EdgemqError {
-  declare readonly code: "subscription-overflow";
-  /** Messages this subscription has dropped so far. */
-  readonly dropped: number;
-  constructor(filters: readonly string[], dropped: number) {
-    super("subscription-overflow", `subscription ${filters.join(", ")} dropped its oldest message: its buffer is full (${dropped} dropped so far)`);
-    this.dropped = dropped;
+/** Codes of ClientWarning. */
+export type WarningCode = "slow-consumer" | "message-too-large" | "store-damaged";
+
+/**
+ * A non-fatal condition, reported as a "warning" event: an iterator too slow for its QoS 0 messages
+ * ("slow-consumer", once per episode), an inbound message over maxPacketSize that was skipped and acknowledged
+ * ("message-too-large"), damaged store records that were skipped ("store-damaged").
+ */
+export class ClientWarning extends EdgemqError {
+  declare readonly code: WarningCode;
+  /** The topic concerned (message-too-large). */
+  readonly topic: string | undefined;
+  /** The message's size in bytes (message-too-large). */
+  readonly size: number | undefined;
+  /** The subscription's filters (slow-consumer). */
+  readonly filters: readonly string[] | undefined;
+  constructor(code: WarningCode, message: string, details: { topic?: string; size?: number; filters?: readonly string[] } = {}) {
+    super(code, message);
+    this.topic = details.topic;
+    this.size = details.size;
+    this.filters = details.filters;
+  }
+}
+
+/** An event listener threw; the original error (or value) is the `cause`, stack intact. */
+export class ListenerError extends EdgemqError {
+  declare readonly code: "listener-error";
+  /** The event whose listener threw. */
+  readonly event: string;
+  constructor(event: string, thrown: unknown) {
+    super("listener-error", `a "${event}" listener threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { cause: thrown });
+    this.event = event;
+  }
+}
+
+/** A SUBSCRIBE or UNSUBSCRIBE got no answer within requestTimeout. */
+export class RequestTimeoutError extends EdgemqError {
+  declare readonly code: "request-timeout";
+  constructor(message: string) {
+    super("request-timeout", message);
   }
 }

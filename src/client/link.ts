@@ -7,6 +7,7 @@
 import { ClientDecoder } from "../mqtt/decode-client.js";
 import { writeClientPacket, writePublishHead } from "../mqtt/encode-client.js";
 import type { Packet } from "../mqtt/packets.js";
+import type { OversizePublish } from "../mqtt/reader.js";
 import type { Connection, ConnectionHandlers, Transport, TransportOptions } from "../transport/transport.js";
 import { WriteQueue } from "./write-queue.js";
 
@@ -15,6 +16,8 @@ export interface LinkHandlers {
   /** Bytes arrived (called once per chunk, before its packets). */
   onBytes(link: Link): void;
   onPacket(link: Link, packet: Packet): void;
+  /** A PUBLISH over maxPacketSize was skipped as its bytes streamed in (never buffered); in stream order with onPacket. */
+  onOversize(link: Link, info: OversizePublish): void;
   /** Called once when the link is gone, with the reason unless it was closed by us. */
   onClose(link: Link, error: Error | undefined): void;
   /** The transport can take writes again. */
@@ -35,7 +38,7 @@ export class Link {
   private closed = false;
 
   constructor(private readonly handlers: LinkHandlers, maxPacketSize: number) {
-    this.decoder = new ClientDecoder({ maxPacketSize });
+    this.decoder = new ClientDecoder({ maxPacketSize, onOversizePublish: this.onOversize.bind(this) });
   }
 
   /** Opens the transport. Rejects with the transport's error. */
@@ -117,6 +120,10 @@ export class Link {
   private onDrain(): void {
     this.backpressured = false;
     this.handlers.onDrain(this);
+  }
+
+  private onOversize(info: OversizePublish): void {
+    if (!this.closed) this.handlers.onOversize(this, info);
   }
 
   private onData(chunk: Uint8Array): void {

@@ -74,6 +74,10 @@ export interface ClientOptions {
   beforeConnect?: (attempt: number) => AttemptSettings | void | Promise<AttemptSettings | void>;
   /** Milliseconds end() waits for in-flight acks before disconnecting. Default 10,000. */
   endTimeout?: number;
+  /** Milliseconds a SUBSCRIBE or UNSUBSCRIBE may wait for its ack; then it rejects with code "request-timeout". Default 30,000. */
+  requestTimeout?: number;
+  /** true: connect() keeps retrying with the reconnect backoff until the first CONNACK (or end()). Default false. */
+  waitOnFirstConnect?: boolean;
   /** WebSocket constructor for ws:// and wss:// on runtimes without a global WebSocket (Node 20). */
   webSocket?: WebSocketConstructor;
   /** Replaces the built-in transports (tests inject scripted brokers and faults this way). */
@@ -105,6 +109,8 @@ export interface ResolvedOptions {
   manualAck: boolean;
   beforeConnect: ClientOptions["beforeConnect"];
   endTimeout: number;
+  requestTimeout: number;
+  waitOnFirstConnect: boolean;
   webSocket: WebSocketConstructor | undefined;
   transport: Transport | undefined;
   clock: Clock;
@@ -159,6 +165,9 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
   integer("maxInflight", maxInflight, 1, 65_535);
   const connectTimeout = o.connectTimeout ?? 30_000;
   integer("connectTimeout", connectTimeout, 1, 2 ** 31 - 1);
+  const requestTimeout = o.requestTimeout ?? 30_000;
+  integer("requestTimeout", requestTimeout, 1, 2 ** 31 - 1);
+  if (o.waitOnFirstConnect && o.reconnect === false) throw new OptionsError("waitOnFirstConnect retries with the reconnect backoff: it cannot be used with reconnect: false");
   const maxPacketSize = o.maxPacketSize ?? 1 << 20;
   integer("maxPacketSize", maxPacketSize, 16, 268_435_460);
   const maxOutgoingPacketSize = o.maxOutgoingPacketSize ?? 268_435_460;
@@ -195,6 +204,8 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     manualAck: o.manualAck ?? false,
     beforeConnect: o.beforeConnect,
     endTimeout: o.endTimeout ?? 10_000,
+    requestTimeout,
+    waitOnFirstConnect: o.waitOnFirstConnect === true,
     webSocket: o.webSocket,
     transport: o.transport,
     clock: o.clock ?? systemClock,

@@ -1,15 +1,19 @@
 /**
  * SUBSCRIBE and UNSUBSCRIBE requests awaiting their SUBACK / UNSUBACK. A request sent on a connection that
- * dropped is sent again (same packet id) on the next one, so no subscribe() promise is left hanging.
+ * dropped is sent again (same packet id) on the next one; one that gets no answer within requestTimeout (counted
+ * from the call, offline time included) rejects with RequestTimeoutError. No promise is left hanging.
  */
 
 import type { Packet, SubackPacket, SubscribePacket, UnsubscribePacket } from "../mqtt/packets.js";
 import { ProtocolError } from "../mqtt/errors.js";
+import type { Clock } from "./clock.js";
+import { RequestTimeoutError } from "./errors.js";
 import type { PacketIds } from "./packet-ids.js";
 
-type Request =
-  | { packet: SubscribePacket; resolve: (ack: SubackPacket) => void; reject: (err: Error) => void }
-  | { packet: UnsubscribePacket; resolve: () => void; reject: (err: Error) => void };
+type Request = (
+  | { packet: SubscribePacket; resolve: (ack: SubackPacket) => void }
+  | { packet: UnsubscribePacket; resolve: () => void }
+) & { reject: (err: Error) => void; timer: unknown };
 
 /** The connection requests go out on. */
 export interface RequestsHost {
@@ -22,24 +26,37 @@ export class Requests {
   /** Created on first request and dropped when empty: most of a client's life has no request pending. */
   private pending: Map<number, Request> | undefined;
 
-  constructor(private readonly ids: PacketIds, private readonly host: RequestsHost) {}
+  /**
+   * Packet ids of requests that timed out while their packet may still be answered on this connection: held
+   * until the late ack arrives or the connection drops, so a new request cannot take an id the broker may still ack.
+   */
+  private abandoned: Set<number> | undefined;
+
+  constructor(
+    private readonly ids: PacketIds,
+    private readonly host: RequestsHost,
+    private readonly clock: Clock,
+    private readonly timeoutMs: number,
+  ) {}
 
   /** Sends SUBSCRIBE (now, or on the next connection); resolves with the SUBACK. */
   subscribe(subscriptions: SubscribePacket["subscriptions"]): Promise<SubackPacket> {
     return new Promise((resolve, reject) => {
-      const packet: SubscribePacket = { type: "subscribe", packetId: this.ids.take(), subscriptions };
-      (this.pending ??= new Map()).set(packet.packetId, { packet, resolve, reject });
-      if (this.host.connected()) this.host.send(packet);
+      this.start({ type: "subscribe", packetId: this.ids.take(), subscriptions }, resolve, reject);
     });
   }
 
   /** Sends UNSUBSCRIBE (now, or on the next connection); resolves on UNSUBACK. */
   unsubscribe(topics: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      const packet: UnsubscribePacket = { type: "unsubscribe", packetId: this.ids.take(), topics };
-      (this.pending ??= new Map()).set(packet.packetId, { packet, resolve, reject });
-      if (this.host.connected()) this.host.send(packet);
+      this.start({ type: "unsubscribe", packetId: this.ids.take(), topics }, resolve, reject);
     });
+  }
+
+  /** The connection dropped: ids held for late answers are free again (the next connection starts afresh). */
+  onDisconnected(): void {
+    for (const id of this.abandoned ?? []) this.ids.release(id);
+    this.abandoned = undefined;
   }
 
   /** Filters of SUBSCRIBE requests still awaiting their SUBACK. */
@@ -63,7 +80,10 @@ export class Requests {
   handle(packet: Packet): boolean {
     if (packet.type !== "suback" && packet.type !== "unsuback") return false;
     const r = this.pending?.get(packet.packetId);
-    if (!r) return true;
+    if (!r) {
+      if (this.abandoned?.delete(packet.packetId)) this.ids.release(packet.packetId); // a late answer: the id is free
+      return true;
+    }
     if (packet.type === "suback" && r.packet.type === "subscribe") {
       if (packet.granted.length !== r.packet.subscriptions.length) {
         throw new ProtocolError(
@@ -85,14 +105,38 @@ export class Requests {
     const pending = this.pending;
     this.pending = undefined;
     for (const [id, r] of pending ?? []) {
+      this.clock.clearTimeout(r.timer);
       this.ids.release(id);
       r.reject(reason);
     }
+    this.onDisconnected();
+  }
+
+  private start(packet: SubscribePacket | UnsubscribePacket, resolve: (ack: never) => void, reject: (err: Error) => void): void {
+    const id = packet.packetId;
+    const timer = this.clock.setTimeout(() => this.expire(id), this.timeoutMs);
+    (this.pending ??= new Map()).set(id, { packet, resolve, reject, timer } as Request);
+    if (this.host.connected()) this.host.send(packet);
+  }
+
+  private expire(id: number): void {
+    const r = this.pending?.get(id);
+    if (!r) return;
+    this.forget(id);
+    if (this.host.connected()) (this.abandoned ??= new Set()).add(id);
+    else this.ids.release(id);
+    const what = r.packet.type === "subscribe" ? `SUBSCRIBE to ${r.packet.subscriptions.map((s) => s.topic).join(", ")}` : `UNSUBSCRIBE from ${r.packet.topics.join(", ")}`;
+    r.reject(new RequestTimeoutError(`${what}: no answer within ${this.timeoutMs} ms (requestTimeout)`));
   }
 
   private settle(id: number): void {
+    this.clock.clearTimeout(this.pending?.get(id)?.timer);
+    this.forget(id);
+    this.ids.release(id);
+  }
+
+  private forget(id: number): void {
     const pending = this.pending;
     if (pending?.delete(id) && pending.size === 0) this.pending = undefined;
-    this.ids.release(id);
   }
 }

@@ -8,10 +8,9 @@ import type { Packet, PublishPacket, QoS } from "../mqtt/packets.js";
 import { utf8Length } from "../mqtt/utf8.js";
 import type { OutgoingRecord, Store, StoreSnapshot } from "../store/store.js";
 import { ClientClosedError, PublishError } from "./errors.js";
+import { Delivery, InboundAcks } from "./inbound.js";
 import { Outbox, type OfflineQueueOptions } from "./outbox.js";
 import { PacketIds } from "./packet-ids.js";
-import { Queue } from "./queue.js";
-import type { Message } from "./subscription.js";
 
 /** What the session needs from the connection that carries it. */
 export interface SessionHost {
@@ -19,8 +18,8 @@ export interface SessionHost {
   send(packet: Packet): void;
   /** True while connected and the transport accepts writes. */
   writable(): boolean;
-  /** Hands an incoming message to the application. */
-  deliver(message: Message): void;
+  /** Hands an incoming message to its consumers (subscriptions hold it, listeners see it) before its ack is decided. */
+  deliver(message: Delivery): void;
   /** Reports a message the offline queue evicted under "drop-oldest". */
   dropped(topic: string, qos: QoS): void;
 }
@@ -36,13 +35,6 @@ interface Outgoing {
   record: OutgoingRecord | undefined;
   resolve: (() => void) | undefined;
   reject: ((err: Error) => void) | undefined;
-}
-
-/** An ack owed to the broker, sent only when it and every earlier one are ready. */
-interface PendingAck {
-  type: "puback" | "pubrec";
-  packetId: number;
-  ready: boolean;
 }
 
 /** Session settings. */
@@ -61,8 +53,8 @@ export class Session {
   private inflight: Map<number, Outgoing> | undefined;
   /** QoS 2 packet ids received and not yet released by PUBREL. */
   private incoming: Set<number> | undefined;
-  /** Acks waiting for an earlier one (manualAck, or a repeat whose first PUBREC is owed); created on first need. */
-  private acks: Queue<PendingAck> | undefined;
+  /** Acks owed to the broker that wait for their consumers or for an earlier ack; created on first need. */
+  private acks: InboundAcks | undefined;
   private nextSeq = 1;
   /** False until restore(): the store is not open, so publishes wait here without touching it. */
   private opened = false;
@@ -203,15 +195,14 @@ export class Session {
   }
 
   /**
-   * The connection is gone. Acks not yet sent are void: the broker redelivers those messages. A QoS 2
-   * message the application has not acked (manualAck) is forgotten too, so its redelivery reaches the
-   * application again (at-least-once processing) instead of being suppressed as a duplicate.
+   * The connection is gone. Acks not yet sent are void: the broker redelivers those messages. A QoS 2 message
+   * the application has not acked (manualAck) is forgotten too, so its redelivery reaches the application again
+   * (at-least-once processing) instead of being suppressed as a duplicate. One that is only waiting for an
+   * iterator stays known: the copy in the subscription is delivered, the redelivery is answered as a repeat.
    */
   onDisconnected(): void {
-    const acks = this.acks?.drain() ?? [];
-    this.acks = undefined;
-    for (const ack of acks) {
-      if (ack.type === "pubrec" && !ack.ready && this.incoming?.delete(ack.packetId)) this.store.deleteIncoming(ack.packetId);
+    for (const d of this.acks?.void() ?? []) {
+      if (d.qos === 2 && this.manualAck && !d.acked && this.incoming?.delete(d.packetId)) this.store.deleteIncoming(d.packetId);
     }
   }
 
@@ -333,62 +324,42 @@ export class Session {
     this.host.dropped(victim.topic, victim.qos);
   }
 
+  /** An inbound PUBLISH too large to take (skipped by the reader): acknowledged per its QoS, delivered to nobody. */
+  skip(qos: QoS, packetId: number): void {
+    if (qos === 0 || this.isRepeat(qos, packetId)) return;
+    this.ackLine.offer(new Delivery("", EMPTY, qos, false, false, packetId));
+  }
+
   private receive(p: PublishPacket): void {
     this.received++;
     const id = p.packetId ?? 0;
-    if (p.qos === 2 && this.incoming?.has(id)) {
-      // A repeat before PUBREL: already delivered. Answer it unless the first copy's PUBREC is still owed.
-      let owed = false;
-      for (const a of this.acks ?? []) if (a.type === "pubrec" && a.packetId === id) owed = true;
-      if (!owed) this.queueAck({ type: "pubrec", packetId: id, ready: true });
-      return;
-    }
-    if (p.qos === 2) {
-      (this.incoming ??= new Set()).add(id);
-      this.store.putIncoming(id);
-    }
-    let ack: PendingAck | undefined;
-    if (p.qos > 0) {
-      const type = p.qos === 1 ? "puback" : "pubrec";
-      // Acked at once unless the application acks, or earlier acks still wait: then it queues behind them.
-      if (!this.manualAck && !this.acks?.length) this.host.send({ type, packetId: id });
-      else this.queueAck((ack = { type, packetId: id, ready: !this.manualAck }));
-    }
-    const pending = ack;
-    this.host.deliver({
-      topic: p.topic,
-      payload: p.payload,
-      qos: p.qos,
-      retain: p.retain,
-      dup: p.dup,
-      ack: pending && !pending.ready
-        ? () => {
-            if (pending.ready) return;
-            pending.ready = true;
-            this.flushAcks();
-          }
-        : noop,
-    });
+    if (this.isRepeat(p.qos, id)) return;
+    const d = new Delivery(p.topic, p.payload, p.qos, p.retain, p.dup, id);
+    this.host.deliver(d);
+    if (p.qos > 0) this.ackLine.offer(d);
   }
 
-  private queueAck(ack: PendingAck): void {
-    if (ack.ready && !this.acks?.length) {
-      this.host.send({ type: ack.type, packetId: ack.packetId });
-      return;
+  /**
+   * A QoS 2 PUBLISH whose packet id is known and not yet released: already delivered. It is answered (unless the
+   * first copy's PUBREC is still owed, which then answers both); a new one is remembered before it is delivered.
+   */
+  private isRepeat(qos: QoS, id: number): boolean {
+    if (qos !== 2) return false;
+    if (this.incoming?.has(id)) {
+      if (!this.acks?.owes(id)) this.ackLine.offer(new Delivery("", EMPTY, 2, false, true, id));
+      return true;
     }
-    (this.acks ??= new Queue()).push(ack);
+    (this.incoming ??= new Set()).add(id);
+    this.store.putIncoming(id);
+    return false;
   }
 
-  private flushAcks(): void {
-    const acks = this.acks;
-    while (acks && acks.length > 0 && acks.peek()!.ready) {
-      const a = acks.shift()!;
-      this.host.send({ type: a.type, packetId: a.packetId });
-    }
+  private get ackLine(): InboundAcks {
+    return (this.acks ??= new InboundAcks(this.manualAck, (type, packetId) => this.host.send({ type, packetId })));
   }
 }
 
-function noop(): void {}
+const EMPTY = new Uint8Array(0);
 
 function wake(waiters: Array<() => void> | undefined): void {
   for (const w of waiters ?? []) w();

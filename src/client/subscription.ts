@@ -5,6 +5,7 @@
 
 import type { QoS, SubackCode } from "../mqtt/packets.js";
 import { TopicTrie } from "../mqtt/topic.js";
+import type { Delivery } from "./inbound.js";
 import { Queue } from "./queue.js";
 
 /** A received application message. */
@@ -15,7 +16,10 @@ export interface Message {
   retain: boolean;
   /** Set when the broker says this may be a redelivery. */
   dup: boolean;
-  /** With manualAck, sends the PUBACK/PUBREC (in arrival order); otherwise a no-op. Idempotent. */
+  /**
+   * With manualAck, sends the PUBACK/PUBREC (in arrival order); otherwise a no-op. Idempotent. Call it as a method
+   * (`msg.ack()`).
+   */
   ack(): void;
 }
 
@@ -24,8 +28,10 @@ export interface SubscribeOptions {
   /** Requested maximum QoS. Default 0. */
   qos?: QoS;
   /**
-   * Messages buffered for a slow iterator before the oldest is dropped (reported as an "error" event). Default 10,000.
-   * 0: keep nothing for iteration (for callers that read client.on("message") instead).
+   * QoS 0 messages kept for an iterator that is behind; beyond it the oldest QoS 0 message is dropped (counted in
+   * `dropped`, reported as one "slow-consumer" warning per episode). QoS 1/2 messages are never dropped: their acks
+   * wait for the iterator instead. Default 1,000. A Subscription that nobody iterates keeps the newest maxBuffered
+   * messages (of any QoS) for a reader that may still come, and delays no acks.
    */
   maxBuffered?: number;
 }
@@ -34,9 +40,18 @@ export interface SubscribeOptions {
 export interface SubscriptionOwner {
   /** unsubscribe() was called: drop the subscription and UNSUBSCRIBE the filters nobody else holds. */
   unsubscribed(sub: Subscription): Promise<void>;
-  /** The buffer was full and the oldest message was dropped. */
-  overflowed(sub: Subscription): void;
+  /** An iterator fell behind and the oldest QoS 0 message was dropped; `first` starts a new episode. */
+  overflowed(sub: Subscription, first: boolean): void;
 }
+
+/** Default of SubscribeOptions.maxBuffered. */
+export const DEFAULT_MAX_BUFFERED = 1000;
+
+/**
+ * Whether anyone reads the subscription. "pending": just created, its reader may still come (messages are held as
+ * for a reader until the turn after subscribe() resolved); "reading": iterated; "unread": nobody came.
+ */
+type Reader = "pending" | "reading" | "unread";
 
 /** A live subscription to one or more topic filters. Iterate it with `for await`. */
 export class Subscription implements AsyncIterable<Message> {
@@ -47,11 +62,15 @@ export class Subscription implements AsyncIterable<Message> {
   /** Granted QoS (or 0x80) per filter, from the SUBACK. */
   granted: SubackCode[] = [];
   /** Messages no reader has taken yet; created by the first one buffered. */
-  private buffer: Queue<Message> | undefined;
+  private buffer: Queue<Delivery> | undefined;
+  /** QoS 0 messages in the buffer (only they count against maxBuffered while someone reads). */
+  private bufferedQos0 = 0;
   /** Readers waiting in next(); created by the first one. */
   private waiters: Array<(r: IteratorResult<Message>) => void> | undefined;
+  private reader: Reader = "pending";
+  private overflowing = false;
   private ended = false;
-  /** Messages dropped because the buffer was full. */
+  /** Messages this subscription dropped: QoS 0 ones a slow iterator could not keep, or what nobody read. */
   dropped = 0;
 
   constructor(
@@ -69,6 +88,11 @@ export class Subscription implements AsyncIterable<Message> {
     return this.ended;
   }
 
+  /** Messages buffered for the iterator. */
+  get buffered(): number {
+    return this.buffer?.length ?? 0;
+  }
+
   /** Unsubscribes from the broker (filters still used by another subscription stay subscribed) and ends iteration. */
   async unsubscribe(): Promise<void> {
     if (this.ended) return;
@@ -76,48 +100,125 @@ export class Subscription implements AsyncIterable<Message> {
     await this.owner.unsubscribed(this);
   }
 
-  /** Delivers a message to this subscription. */
-  push(msg: Message): void {
+  /** Delivers a message to this subscription (the library's call). */
+  push(d: Delivery): void {
     if (this.ended) return;
     const waiter = this.waiters?.shift();
     if (waiter) {
-      waiter({ value: msg, done: false });
+      d.seen = true;
+      waiter({ value: d, done: false });
       return;
     }
-    if (this.maxBuffered === 0) return;
-    const buffer = (this.buffer ??= new Queue());
-    if (buffer.length >= this.maxBuffered) {
-      buffer.shift();
-      this.dropped++;
-      this.owner.overflowed(this);
+    if (this.reader === "unread") {
+      if (this.maxBuffered === 0) return;
+      const buffer = (this.buffer ??= new Queue());
+      if (buffer.length >= this.maxBuffered) {
+        if (buffer.shift()!.qos === 0) this.bufferedQos0--;
+        this.dropped++;
+      }
+      this.append(buffer, d);
+      return;
     }
-    buffer.push(msg);
+    // Someone reads (or may still come): QoS 1/2 messages are held, their acks wait; QoS 0 ones are bounded.
+    if (d.qos > 0) d.hold();
+    else if (this.bufferedQos0 >= this.maxBuffered) {
+      if (this.maxBuffered === 0) {
+        if (this.reader === "reading") this.overflow(); // only a waiting next() could have taken it
+        return;
+      }
+      this.dropOldestQos0();
+      this.overflow();
+    }
+    this.append((this.buffer ??= new Queue()), d);
   }
 
-  /** Ends iteration; buffered messages are still yielded first. */
+  /**
+   * The turn after subscribe() resolved has come: if nobody started iterating, nobody reads this subscription.
+   * Held messages are let go (their acks go out) and only the newest few are kept for a late reader.
+   */
+  settleReader(): void {
+    if (this.reader !== "pending") return;
+    this.releaseHolds();
+    this.reader = "unread";
+    while (this.buffered > this.maxBuffered) {
+      if (this.buffer!.shift()!.qos === 0) this.bufferedQos0--;
+      this.dropped++;
+    }
+  }
+
+  /** Ends iteration; buffered messages are still yielded first, but no ack waits for them any more. */
   close(): void {
     if (this.ended) return;
     this.ended = true;
+    this.releaseHolds();
+    this.reader = "unread";
     const waiters = this.waiters ?? [];
     this.waiters = undefined;
     for (const w of waiters) w({ value: undefined, done: true });
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Message> {
+    this.startReading();
     return {
       next: () => {
-        const msg = this.buffer?.shift();
-        if (msg) return Promise.resolve({ value: msg, done: false });
+        this.startReading();
+        const d = this.buffer?.shift();
+        if (d) {
+          if (d.qos === 0) this.bufferedQos0--;
+          else if (this.reader === "reading") d.taken();
+          d.seen = true;
+          if (this.buffer!.length === 0) this.overflowing = false;
+          return Promise.resolve({ value: d, done: false });
+        }
+        this.overflowing = false;
         if (this.ended) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve) => (this.waiters ??= []).push(resolve));
       },
-      return: async () => {
-        await this.unsubscribe();
-        return { value: undefined, done: true };
+      // `break` out of for await: ends at once, even offline; the UNSUBSCRIBE goes out now or on the next connection.
+      return: () => {
+        if (!this.ended) {
+          this.close();
+          this.owner.unsubscribed(this).catch(() => undefined); // nobody is left to tell
+        }
+        return Promise.resolve({ value: undefined, done: true });
       },
     };
   }
+
+  /** An iterator arrived: messages buffered while nobody read become held again (their acks, if still owed, wait). */
+  private startReading(): void {
+    if (this.reader === "reading" || this.ended) return;
+    if (this.reader === "unread") for (const d of this.buffer ?? []) if (d.qos > 0) d.hold();
+    this.reader = "reading";
+  }
+
+  private append(buffer: Queue<Delivery>, d: Delivery): void {
+    buffer.push(d);
+    if (d.qos === 0) this.bufferedQos0++;
+  }
+
+  /** Drops the oldest buffered QoS 0 message (held QoS 1/2 messages before it stay). */
+  private dropOldestQos0(): void {
+    const buffer = this.buffer!;
+    if (buffer.peek()!.qos === 0) buffer.shift();
+    else buffer.removeFirst(isQos0);
+    this.bufferedQos0--;
+  }
+
+  private overflow(): void {
+    this.dropped++;
+    const first = !this.overflowing;
+    this.overflowing = true;
+    this.owner.overflowed(this, first);
+  }
+
+  private releaseHolds(): void {
+    if (this.reader === "unread") return;
+    for (const d of this.buffer ?? []) if (d.qos > 0) d.release();
+  }
 }
+
+const isQos0 = (d: Delivery): boolean => d.qos === 0;
 
 const MATCH_CACHE_SIZE = 1024;
 

@@ -207,9 +207,9 @@ describe("valid traffic then a fault in the same read", () => {
     expect(rig.conn.packets.map((p) => p.type)).toEqual(["connect"]);
   });
 
-  it("three QoS 0 messages then a 200 MB header: all three delivered in order, then packet-too-large", async () => {
+  it("three QoS 0 messages then a 200 MB SUBACK header: all three delivered in order, then packet-too-large", async () => {
     const rig = await open();
-    deliver(rig.conn, join(encode(publish("a", "1", 0)), encode(publish("b", "2", 0)), encode(publish("c", "3", 0)), hex("30 80 80 80 64")));
+    deliver(rig.conn, join(encode(publish("a", "1", 0)), encode(publish("b", "2", 0)), encode(publish("c", "3", 0)), hex("90 80 80 80 64")));
     await tick();
     expectProtocolClose(rig, "packet-too-large");
     expect(rig.messages.map((m) => m.topic)).toEqual(["a", "b", "c"]);

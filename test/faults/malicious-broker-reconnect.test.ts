@@ -30,7 +30,7 @@ function reconnectingErrors(rig: Rig): Array<Error | undefined> {
 
 const FAULTS: Array<[name: string, bytes: string, code: ProtocolErrorCode]> = [
   ["a 5-byte remaining length", "30 ff ff ff ff 01", "malformed-remaining-length"],
-  ["a 200 MB header", "30 80 80 80 64", "packet-too-large"],
+  ["a 200 MB SUBACK header", "90 80 80 80 64", "packet-too-large"],
   ["PUBLISH QoS 3", "36 07 00 03 61 2f 62 00 01", "invalid-qos"],
   ["a second CONNACK", "20 02 00 00", "unexpected-packet-type"],
   ["a PINGREQ", "c0 00", "unexpected-packet-type"],

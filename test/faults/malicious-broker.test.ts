@@ -61,9 +61,9 @@ describe("hostile broker: the client closes with a typed ProtocolError", () => {
 });
 
 describe("maxPacketSize from the client option, enforced at the fixed header", () => {
-  it("a header declaring 200 MB is refused at its last byte, before any body byte arrives", async () => {
+  it("a SUBACK header declaring 200 MB is refused at its last byte, before any body byte arrives", async () => {
     const rig = await open({ maxPacketSize: 1024 });
-    const header = hex("30 80 80 80 64"); // remaining length 209,715,200
+    const header = hex("90 80 80 80 64"); // remaining length 209,715,200
     for (let i = 0; i < header.length - 1; i++) {
       deliver(rig.conn, header.subarray(i, i + 1));
       expect(rig.reasons).toEqual([]);
@@ -81,7 +81,7 @@ describe("maxPacketSize from the client option, enforced at the fixed header", (
     const max = 1024;
     const over = await open({ maxPacketSize: max });
     const rlOver = max + 1 - 1 - varint(max - 3).length; // total = 1 + varint + rl = max + 1
-    deliver(over.conn, Uint8Array.from([0x30, ...varint(rlOver)]));
+    deliver(over.conn, Uint8Array.from([0x90, ...varint(rlOver)])); // a SUBACK: only PUBLISH is skipped
     expectProtocolClose(over, "packet-too-large");
 
     const exact = await open({ maxPacketSize: max });
@@ -98,7 +98,7 @@ describe("maxPacketSize from the client option, enforced at the fixed header", (
   });
 
   it("the limit follows the option: 64 KiB refuses what 1 MiB accepts", async () => {
-    const header = Uint8Array.from([0x30, ...varint(100_000)]);
+    const header = Uint8Array.from([0x90, ...varint(100_000)]);
     const small = await open({ maxPacketSize: 64 * 1024 });
     deliver(small.conn, header);
     expectProtocolClose(small, "packet-too-large");

@@ -13,7 +13,7 @@ import {
   createClient,
   Decoder,
   encode,
-  ProtocolError,
+  ClientWarning,
   type Client,
   type ClientOptions,
   type Packet,
@@ -121,16 +121,23 @@ describe("ws:// against aedes", () => {
     expect(sameBytes(msg.payload, payload)).toBe(true);
   });
 
-  it("with the default maxPacketSize the same 1.5 MB message is refused: the subscriber's connection drops", async () => {
+  it("with the default maxPacketSize the same 1.5 MB message is skipped and acknowledged; what follows arrives", async () => {
     const publisher = await open({ url: broker.url });
     const subscriber = await open({ url: broker.url });
-    const dropped = new Promise<Error | undefined>((resolve) => subscriber.on("disconnect", (e) => resolve(e.reason)));
-    await subscriber.subscribe("ws/too-big", { qos: 1 });
+    const warnings: ClientWarning[] = [];
+    subscriber.on("warning", (w) => warnings.push(w));
+    let drops = 0;
+    subscriber.on("disconnect", () => drops++);
+    const sub = await subscriber.subscribe("ws/too-big", { qos: 1 });
     await publisher.publish("ws/too-big", pattern(1_500_000, 5), { qos: 1 });
-    const reason = await dropped;
-    expect(reason).toBeInstanceOf(ProtocolError);
-    expect((reason as ProtocolError).code).toBe("packet-too-large");
-    expect(subscriber.connected).toBe(false);
+    await publisher.publish("ws/too-big", "after", { qos: 1 });
+    const msg = await takeMessage(sub);
+    expect(text(msg.payload)).toBe("after");
+    expect(warnings.map((w) => [w.code, w.topic])).toEqual([["message-too-large", "ws/too-big"]]);
+    expect(warnings[0]!.size).toBeGreaterThan(1_500_000);
+    expect(drops).toBe(0);
+    expect(subscriber.connected).toBe(true);
+    expect(subscriber.stats().dropped).toBe(1);
   });
 
   it("keeps order across many small messages sent in one burst", async () => {

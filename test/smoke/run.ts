@@ -6,6 +6,7 @@ import { run } from "./harness.ts";
 import { codecSmoke } from "./codec.smoke.ts";
 import { clientSmoke } from "./client.smoke.ts";
 import { cleaSmoke } from "./clea.smoke.ts";
+import { lifetimeSmoke } from "./lifetime.smoke.ts";
 
 type Global = { Deno?: { exit(code: number): never }; Bun?: unknown; process?: { exit(code: number): never } };
 const g = globalThis as unknown as Global;
@@ -23,6 +24,7 @@ const api = core as typeof import("../../src/index.ts");
 codecSmoke(api);
 clientSmoke(api);
 cleaSmoke(api, cleaModule as typeof import("../../src/clea/index.ts"), root);
+lifetimeSmoke(api, runtime, root);
 
 const code = await run(runtime);
 if (g.Deno) g.Deno.exit(code);

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ClientClosedError, createClient, FileStore, type ClientOptions, type Packet } from "../../src/index.ts";
+import { ClientClosedError, ClientWarning, createClient, FileStore, type ClientOptions, type Packet } from "../../src/index.ts";
 import { FakeBroker, type FakeConnection } from "../support/fake-broker.ts";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "edgemq-client-store-"));
@@ -89,7 +89,7 @@ async function firstRun(dir: string): Promise<number[]> {
 }
 
 /** A new client on the same directory connects; returns what it sends first. */
-async function secondRun(dir: string, sessionPresent: boolean, onWarning?: (w: string) => void) {
+async function secondRun(dir: string, sessionPresent: boolean, onWarning?: (w: ClientWarning) => void) {
   const broker = new FakeBroker();
   const client = device(broker, dir);
   if (onWarning) client.on("warning", onWarning);
@@ -172,9 +172,10 @@ describe("client + FileStore across a restart", () => {
     const good = fs.readFileSync(file);
     const junk = new Uint8Array(777).map((_, i) => (i * 73 + 11) & 0xff);
     fs.writeFileSync(file, Buffer.concat([junk, good, junk.subarray(0, 20)]));
-    const warnings: string[] = [];
+    const warnings: ClientWarning[] = [];
     const { client, conn } = await secondRun(dir, true, (w) => warnings.push(w));
     expect(warnings).toHaveLength(2);
+    expect(warnings.map((w) => w.code)).toEqual(["store-damaged", "store-damaged"]);
     expect(client.connected).toBe(true);
     const packets = await take(conn, 6);
     expectResend(packets, ids, true);
@@ -186,9 +187,10 @@ describe("client + FileStore across a restart", () => {
     await firstRun(dir);
     const file = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith(".log"))!);
     fs.writeFileSync(file, new Uint8Array(4096).map((_, i) => (i * 131 + 7) & 0xff));
-    const warnings: string[] = [];
+    const warnings: ClientWarning[] = [];
     const { client, conn } = await secondRun(dir, true, (w) => warnings.push(w));
     expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toBeInstanceOf(ClientWarning);
     expect(client.stats().inflight).toBe(0);
     const p = client.publish("after", "x", { qos: 1 });
     const sent = await conn.next("publish");
