@@ -7,7 +7,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createClient, Emitter, FileStore, MemoryStore, OptionsError, type Client } from "../index.js";
+import { createClient, Emitter, FileStore, ListenerError, MemoryStore, OptionsError, type Client } from "../index.js";
 import { isValidDeviceId } from "./device-id.js";
 import { deviceInfoProperties, EDGEHOG, edgehogInterfaces, hostInfo, type DeviceInfo } from "./edgehog.js";
 import { InterfaceError } from "./errors.js";
@@ -33,6 +33,8 @@ export class Device {
   readonly client: Client;
   private readonly interfaces = new Map<string, Interface>();
   private readonly emitter = new Emitter<DeviceEvents>();
+  /** What was printed for lack of an "error" listener: one line per distinct condition, never one per occurrence. */
+  private printed: Set<string> | undefined;
   private readonly stream: EventStream<DeviceEvent>;
   private readonly properties: PropertyCache;
   private readonly handshake: Handshake;
@@ -265,10 +267,20 @@ export class Device {
 
   private emit<K extends keyof DeviceEvents>(event: K, payload: DeviceEvents[K]): void {
     if (event === "error" && !this.emitter.has("error")) {
-      console.warn(`edgemq/clea: ${(payload as Error).message}`);
+      this.print(payload as Error);
       return;
     }
-    for (const err of this.emitter.emit(event, payload) ?? []) console.error("edgemq/clea: a listener threw:", err);
+    for (const err of this.emitter.emit(event, payload) ?? []) {
+      if (event === "error") this.print(new ListenerError(event, err));
+      else this.emit("error", new ListenerError(event, err));
+    }
+  }
+
+  private print(err: Error): void {
+    const code = (err as { code?: string }).code ?? err.name;
+    if ((this.printed ??= new Set()).has(code)) return;
+    this.printed.add(code);
+    console.warn(`edgemq/clea error [${code}]: ${err.message}; add an "error" listener to handle these (further ones are not printed)`);
   }
 }
 
