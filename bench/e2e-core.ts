@@ -1,18 +1,31 @@
 /**
  * The runtime-neutral core of the end-to-end benchmark: runs under Node (tsx), Bun and Deno (`deno run -A`).
- * For every case (QoS 0/1/2 x 64 B / 1 KB / 64 KB) it runs every contender (edgemq, MQTT.js, raw) in
+ * For every case (QoS 0/1/2 x 64 B / 1 KB / 64 KB) it runs every contender (edgemq, MQTT.js, raw, and
+ * edgemq-unread: edgemq received through client.on("message") with the Subscription never iterated) in
  * alternating order for several rounds against the broker at BENCH_PORT (or a mosquitto it starts itself),
- * and prints the medians: as a table, and as one JSON line after "@@E2E " for bench/e2e.ts to collect.
+ * and prints the medians: as tables, and as one JSON line after "@@E2E " for bench/e2e.ts to collect.
  *
  * Env: BENCH_ROUNDS (default 5), BENCH_SCALE (message count multiplier, default 1), BENCH_WINDOW (unfinished
  * publishes per publisher, default 128), BENCH_CAP_BYTES (end-to-end bytes in flight, default 1 MiB),
- * BENCH_PORT (an already running broker on 127.0.0.1), BENCH_CONTENDERS (comma list), BENCH_QOS (comma list).
+ * BENCH_PORT (an already running broker on 127.0.0.1), BENCH_CONTENDERS (comma list of edgemq, MQTT.js, raw,
+ * edgemq-unread; default all), BENCH_QOS (comma list).
  */
 import process from "node:process";
 import { startBenchBroker } from "./lib/broker.ts";
-import { CONTENDERS, loadMqttJs, type Contender, type Target } from "./lib/contenders.ts";
-import { TABLE_HEADER, tableRows, type CaseResult, type RuntimeResult } from "./lib/e2e-table.ts";
-import { median, printTable } from "./lib/measure.ts";
+import { loadMqttJs, selectContenders, type Contender, type Target } from "./lib/contenders.ts";
+import {
+  TABLE_HEADER,
+  UNREAD_HEADER,
+  UNREAD_TITLE,
+  mainContenders,
+  summarize,
+  tableRows,
+  unreadRows,
+  unreadSamples,
+  type CaseResult,
+  type RuntimeResult,
+} from "./lib/e2e-table.ts";
+import { printTable } from "./lib/measure.ts";
 import { measureOnce, type Case, type Pacing, type Sample } from "./lib/throughput.ts";
 
 type G = { Deno?: { version: { deno: string } }; Bun?: { version: string } };
@@ -43,11 +56,7 @@ const CASES: Case[] = base
 
 /** Runs every case for every contender that loads here; logs progress to stderr. */
 async function runE2E(target: Target): Promise<RuntimeResult> {
-  let contenders: Contender[] = CONTENDERS;
-  if (env.BENCH_CONTENDERS) {
-    const wanted = env.BENCH_CONTENDERS.split(",");
-    contenders = contenders.filter((c) => wanted.includes(c.name));
-  }
+  const contenders: Contender[] = selectContenders(env.BENCH_CONTENDERS);
   const skipped: string[] = [];
   // A contender that cannot even load or connect on this runtime is reported, not fatal.
   const usable: Contender[] = [];
@@ -80,17 +89,7 @@ async function runE2E(target: Target): Promise<RuntimeResult> {
   const results: CaseResult[] = [];
   for (const c of CASES) {
     for (const k of usable) {
-      const list = samples.get(key(c, k.name)) ?? [];
-      results.push({
-        qos: c.qos,
-        size: c.size,
-        contender: k.name,
-        rate: median(list.map((s) => s.rate)),
-        cpuUs: median(list.map((s) => s.cpuUs)),
-        lost: list.reduce((n, s) => n + s.lost, 0),
-        errors: [...new Set(list.flatMap((s) => (s.error ? [s.error] : [])))],
-        rounds: list.length,
-      });
+      results.push(summarize(c.qos, c.size, k.name, samples.get(key(c, k.name)) ?? []));
     }
   }
   return { runtime, results, skipped };
@@ -104,9 +103,15 @@ async function main(): Promise<void> {
     const out = await runE2E(target);
     if (env.BENCH_JSON) console.log(`@@E2E ${JSON.stringify(out)}`);
     else {
-      const names = [...new Set(out.results.map((r) => r.contender))];
+      const names = mainContenders(out.results);
       console.log(`\nend-to-end through mosquitto, ${out.runtime}, median of ${ROUNDS} alternating rounds\n`);
-      printTable(TABLE_HEADER(names), tableRows(out.results, names));
+      if (names.length > 0) printTable(TABLE_HEADER(names), tableRows(out.results, names));
+      const unread = unreadRows(out.results);
+      if (unread) {
+        console.log(`\n${UNREAD_TITLE}\n`);
+        printTable(UNREAD_HEADER, unread);
+        for (const line of unreadSamples(out.results)) console.log(`console line seen: ${line}`);
+      }
       for (const s of out.skipped) console.log(`skipped ${s}`);
     }
   } finally {

@@ -3,10 +3,13 @@
  * publisher + subscriber pair in this process, over TCP to a broker (bench/e2e) or over the in-memory broker
  * (bench/inmem). All publish the same way (a window of unfinished publishes, the run's end-to-end cap) and count
  * what the subscriber receives through their cheapest receive path ("message" callbacks).
+ * A fourth contender, "edgemq-unread", is edgemq used the way MQTT.js is: `client.on("message", ...)` after
+ * `await client.subscribe(topic, { qos })` with default options, the returned Subscription never iterated.
  * Runs on Node, Deno and Bun (MQTT.js is loaded lazily, so a runtime where it fails still runs the others).
  */
 import { Duplex } from "node:stream";
 import { connect as edgemqConnect, type QoS } from "../../src/index.ts";
+import { retainedBytes } from "./capture.ts";
 import type { MemBroker } from "./membroker.ts";
 import { netPipe, type PipeFactory } from "./pipe.ts";
 import { RawClient } from "./raw.ts";
@@ -20,6 +23,16 @@ export interface Pair {
   /** Publishes run.count messages; resolves when every publish finished (written / PUBACK / PUBCOMP). */
   publish(run: Run, payload: Uint8Array, window: number): Promise<void>;
   close(): Promise<void>;
+  /** What the pair observed about itself, read after close() (only contenders that track something). */
+  report?(): PairReport;
+}
+
+/** Observations of a pair beyond rate and CPU. */
+export interface PairReport {
+  /** Messages the unread Subscription dropped from its buffer (its `dropped` counter), if it has one. */
+  dropped?: number;
+  /** Heap + external bytes the pair held at the end of the run and released by close() (after forced GCs). */
+  retained?: number;
 }
 
 /** A client implementation under test. */
@@ -54,6 +67,48 @@ export const edgemq: Contender = {
       close: async () => {
         await Promise.all([pub.end({ force: true }), sub.end({ force: true })]);
       },
+    };
+  },
+};
+
+/**
+ * edgemq received the MQTT.js way: `const sub = await client.subscribe(topic, { qos })` (default options, so the
+ * Subscription buffers for an iterator) and `client.on("message", handler)`; `sub` is never iterated. The publisher
+ * is the "edgemq" contender's. Reports the Subscription's `dropped` counter and the memory the pair still held at the
+ * end of the run. It attaches no "error" / "warning" listener (neither does the pattern it stands for), so whatever
+ * the client reports through the console is counted by the run's console capture (bench/lib/capture.ts).
+ */
+export const edgemqUnread: Contender = {
+  name: "edgemq-unread",
+  async open(target, topic, qos, onMessage, window) {
+    const options = {
+      url: target.kind === "tcp" ? `mqtt://${target.host}:${target.port}` : "mqtt://in-memory:1883",
+      transport: target.kind === "mem" ? target.broker.transport() : undefined,
+      keepalive: 60,
+      reconnect: false as const,
+      maxInflight: window,
+    };
+    // `let`: close() clears them so that the retained-memory measurement sees them collected.
+    let pub: Awaited<ReturnType<typeof edgemqConnect>> | undefined = await edgemqConnect({ ...options, clientId: clientId("emu-pub") });
+    let sub: Awaited<ReturnType<typeof edgemqConnect>> | undefined = await edgemqConnect({ ...options, clientId: clientId("emu-sub") });
+    let subscription: { dropped?: unknown } | undefined = await sub.subscribe(topic, { qos });
+    sub.on("message", () => onMessage());
+    const report: PairReport = {};
+    return {
+      publish: (run, payload, w) =>
+        publishLoop(run, w, (done, fail) => {
+          pub!.publish(topic, payload, { qos }).then(done, fail);
+        }),
+      close: async () => {
+        const before = await retainedBytes();
+        const dropped = subscription?.dropped;
+        if (typeof dropped === "number") report.dropped = dropped;
+        await Promise.all([pub!.end({ force: true }), sub!.end({ force: true })]);
+        pub = sub = subscription = undefined; // no local may keep them: this frame lives on while it measures
+        const after = await retainedBytes();
+        if (before !== undefined && after !== undefined) report.retained = Math.max(0, before - after);
+      },
+      report: () => report,
     };
   },
 };
@@ -147,4 +202,13 @@ export const raw: Contender = {
 };
 
 /** Every contender, by name. */
-export const CONTENDERS: Contender[] = [edgemq, mqttjs, raw];
+export const CONTENDERS: Contender[] = [edgemq, mqttjs, raw, edgemqUnread];
+
+/** The contenders named in BENCH_CONTENDERS (comma list), or all of them; unknown names are reported on stderr. */
+export function selectContenders(list: string | undefined): Contender[] {
+  if (!list) return CONTENDERS;
+  const wanted = list.split(",").map((n) => n.trim());
+  const unknown = wanted.filter((n) => n && !CONTENDERS.some((c) => c.name === n));
+  if (unknown.length > 0) console.error(`BENCH_CONTENDERS: ignoring ${unknown.join(", ")} (known: ${CONTENDERS.map((c) => c.name).join(", ")})`);
+  return CONTENDERS.filter((c) => wanted.includes(c.name));
+}

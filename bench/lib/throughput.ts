@@ -1,11 +1,13 @@
 /**
  * Measures one publish/receive run of one contender: messages received by the subscriber per second (first
  * publish to last receipt) and this process's CPU time per message (process.cpuUsage delta / messages: publisher,
- * subscriber and, in bench/inmem, the in-memory broker).
+ * subscriber and, in bench/inmem, the in-memory broker). Console output during the run (open to close) is counted
+ * and dropped (bench/lib/capture.ts), so a contender that prints per message is reported, not a flood.
  */
 import process from "node:process";
 import type { QoS } from "../../src/index.ts";
-import type { Contender, Target } from "./contenders.ts";
+import { ConsoleCapture } from "./capture.ts";
+import type { Contender, PairReport, Target } from "./contenders.ts";
 import { Run } from "./run.ts";
 
 /** One benchmark case. */
@@ -26,6 +28,12 @@ export interface Sample {
   lost: number;
   /** Why publishing stopped early (the error's code or message), if it did. */
   error?: string;
+  /** Console lines printed from open to close (counted, not written). */
+  consoleLines: number;
+  /** The first few distinct console lines, if any. */
+  consoleSamples: string[];
+  /** What the pair reported about itself (contenders with report()). */
+  report?: PairReport;
 }
 
 /** Pacing of a run. */
@@ -45,8 +53,19 @@ export function capFor(size: number, pacing: Pacing): number {
 
 let topicSeq = 0;
 
-/** Runs one case once for one contender (fresh connections, fresh topic). */
+/** Runs one case once for one contender (fresh connections, fresh topic), its console output counted, not written. */
 export async function measureOnce(contender: Contender, target: Target, c: Case, pacing: Pacing): Promise<Sample> {
+  const capture = new ConsoleCapture();
+  capture.start();
+  try {
+    const s = await measureRun(contender, target, c, pacing);
+    return { ...s, consoleLines: capture.lines, consoleSamples: capture.samples };
+  } finally {
+    capture.stop();
+  }
+}
+
+async function measureRun(contender: Contender, target: Target, c: Case, pacing: Pacing): Promise<Omit<Sample, "consoleLines" | "consoleSamples">> {
   const topic = `bench/${contender.name.replace(/\W/g, "")}/${process.pid}/${++topicSeq}`;
   const run = new Run(c.count, capFor(c.size, pacing));
   const pair = await contender.open(target, topic, c.qos, () => run.received1(), pacing.window);
@@ -85,11 +104,13 @@ export async function measureOnce(contender: Contender, target: Target, c: Case,
   await watchdog;
   await pair.close();
   const received = run.received;
+  const report = pair.report?.();
   return {
     rate: (received * 1000) / ms,
     cpuUs: (cpu.user + cpu.system) / Math.max(1, received),
     received,
     lost: c.count - received,
     ...(error !== undefined ? { error } : {}),
+    ...(report !== undefined ? { report } : {}),
   };
 }
