@@ -7,6 +7,7 @@ import { codecSmoke } from "./codec.smoke.ts";
 import { clientSmoke } from "./client.smoke.ts";
 import { cleaSmoke } from "./clea.smoke.ts";
 import { lifetimeSmoke } from "./lifetime.smoke.ts";
+import { flowControlSmoke } from "./flow-control.smoke.ts";
 
 type Global = { Deno?: { exit(code: number): never }; Bun?: unknown; process?: { exit(code: number): never } };
 const g = globalThis as unknown as Global;
@@ -25,6 +26,7 @@ codecSmoke(api);
 clientSmoke(api);
 cleaSmoke(api, cleaModule as typeof import("../../src/clea/index.ts"), root);
 lifetimeSmoke(api, runtime, root);
+flowControlSmoke(api);
 
 const code = await run(runtime);
 if (g.Deno) g.Deno.exit(code);
