@@ -45,16 +45,19 @@ export interface Contender {
 let ids = 0;
 const clientId = (prefix: string) => `${prefix}-${process.pid}-${++ids}`;
 
+/** The options both edgemq contenders connect with. */
+const edgemqOptions = (target: Target, window: number) => ({
+  url: target.kind === "tcp" ? `mqtt://${target.host}:${target.port}` : "mqtt://in-memory:1883",
+  transport: target.kind === "mem" ? target.broker.transport() : undefined,
+  keepalive: 60,
+  reconnect: false as const,
+  maxInflight: window,
+});
+
 export const edgemq: Contender = {
   name: "edgemq",
   async open(target, topic, qos, onMessage, window) {
-    const options = {
-      url: target.kind === "tcp" ? `mqtt://${target.host}:${target.port}` : "mqtt://in-memory:1883",
-      transport: target.kind === "mem" ? target.broker.transport() : undefined,
-      keepalive: 60,
-      reconnect: false as const,
-      maxInflight: window,
-    };
+    const options = edgemqOptions(target, window);
     const pub = await edgemqConnect({ ...options, clientId: clientId("em-pub") });
     const sub = await edgemqConnect({ ...options, clientId: clientId("em-sub") });
     sub.on("message", onMessage);
@@ -81,13 +84,7 @@ export const edgemq: Contender = {
 export const edgemqUnread: Contender = {
   name: "edgemq-unread",
   async open(target, topic, qos, onMessage, window) {
-    const options = {
-      url: target.kind === "tcp" ? `mqtt://${target.host}:${target.port}` : "mqtt://in-memory:1883",
-      transport: target.kind === "mem" ? target.broker.transport() : undefined,
-      keepalive: 60,
-      reconnect: false as const,
-      maxInflight: window,
-    };
+    const options = edgemqOptions(target, window);
     // `let`: close() clears them so that the retained-memory measurement sees them collected.
     let pub: Awaited<ReturnType<typeof edgemqConnect>> | undefined = await edgemqConnect({ ...options, clientId: clientId("emu-pub") });
     let sub: Awaited<ReturnType<typeof edgemqConnect>> | undefined = await edgemqConnect({ ...options, clientId: clientId("emu-sub") });
