@@ -13,13 +13,12 @@ import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as edgemq from "../../src/index.ts";
 import { ensureBuilt } from "../support/built-package.ts";
-import { createExits, endExits, launcherFor, subscriberOutage } from "../support/lifetime.ts";
+import { createExits, endExits, launcherFor, publisherOutage, subscriberOutage } from "../support/lifetime.ts";
 import { startMosquitto, type Mosquitto } from "../support/mosquitto.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const launch = launcherFor("node", root);
 const tag = `${process.pid}-${Date.now()}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let broker: Mosquitto;
 /** Whether the broker runs: a test that stops it and fails before starting it again leaves it to afterEach. */
@@ -78,33 +77,13 @@ describe("a program whose only work is a client", () => {
   );
 
   it("keeps a QoS 1 publish made while the broker is away, sends it after the restart, then exits by itself", async () => {
-    const received: string[] = [];
-    const sub = edgemq.createClient({ url: broker.url, clientId: `life-q-sub-${tag}`, clean: false, reconnect: { initialDelay: 100, maxDelay: 500 } });
-    sub.on("message", (m) => received.push(`${m.topic} ${new TextDecoder().decode(m.payload)}`));
-    await sub.connect();
-    await sub.subscribe("life/q", { qos: 1, maxBuffered: 0 });
-    const p = launch("publisher", broker.url, `life-pub-${tag}`);
-    try {
-      await p.waitForLine("ready", 15_000);
-      await broker.stop();
-      await p.waitForLine("offline", 5000);
-      await sleep(3000);
-      // publish() is waiting for its PUBACK; the client, waiting to reconnect, holds the program open.
-      expect(p.exit(), p.describe()).toBeUndefined();
-      expect(p.lines).toEqual(["ready", "offline"]);
-      await broker.start();
-      const exit = await p.waitForExit(10_000);
-      expect(p.lines).toEqual(["ready", "offline", "published"]);
-      expect(p.stderr()).toBe("");
-      expect(exit).toEqual({ code: 0, signal: null });
-      // The subscriber's persistent session got it, whether before or after the subscriber itself reconnected.
-      for (let waited = 0; received.length === 0 && waited < 10_000; waited += 50) await sleep(50);
-      expect(received.length).toBeGreaterThan(0);
-      expect(new Set(received)).toEqual(new Set(["life/q queued"]));
-    } finally {
-      p.kill();
-      await sub.end();
-    }
+    const run = await publisherOutage(edgemq, launch, broker, `life-pub-${tag}`);
+    expect(run.aliveDuringOutage, "the program stayed alive, its publish pending, while the broker was away").toBe(true);
+    expect(run.lines).toEqual(["ready", "offline", "published"]);
+    expect(run.stderr).toBe("");
+    expect(run.exit).toEqual({ code: 0, signal: null });
+    expect(run.received.length).toBeGreaterThan(0);
+    expect(new Set(run.received)).toEqual(new Set(["life/q queued"]));
   });
 
   it("exits by itself right after end()", async () => {

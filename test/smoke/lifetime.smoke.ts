@@ -1,11 +1,11 @@
 /**
- * Process lifetime on Deno and Bun: the programs of test/integration/process-lifetime.test.ts (cases 1 and 3), each
+ * Process lifetime on Deno and Bun: the programs of test/integration/process-lifetime.test.ts (cases 1, 2 and 3), each
  * run in a child process of the same runtime, with nothing else in it: this suite's own loop would hide a client
  * that lets its program exit. Deno's child imports src/index.ts and Bun's the built package by name (dist/), as
  * this suite does.
  */
 import { startMosquitto } from "../support/mosquitto.ts";
-import { createExits, endExits, launcherFor, subscriberOutage } from "../support/lifetime.ts";
+import { createExits, endExits, launcherFor, publisherOutage, subscriberOutage } from "../support/lifetime.ts";
 import { assert, assertEqual, test } from "./harness.ts";
 import type * as Edgemq from "../../src/index.ts";
 
@@ -32,6 +32,24 @@ export function lifetimeSmoke(m: typeof Edgemq, runtime: string, root: string): 
       }
     },
     15_000,
+  );
+
+  test(
+    "a program that publishes QoS 1 while the broker is away stays alive, sends it after the restart, then exits by itself",
+    async () => {
+      const broker = await startMosquitto({ persistence: true });
+      try {
+        const run = await publisherOutage(m, launch, broker, `life-pub-${tag}`, { shape: "main" });
+        assert(run.aliveDuringOutage, "the program stayed alive, its publish pending, while the broker was away");
+        assertEqual(run.lines, ["ready", "offline", "published"], "what the program printed");
+        assertEqual(run.stderr, "", "nothing on stderr");
+        assertEqual(run.exit, { code: 0, signal: null }, "exits by itself with code 0");
+        assertEqual([...new Set(run.received)], ["life/q queued"], "the subscriber got the queued message");
+      } finally {
+        await broker.dispose();
+      }
+    },
+    20_000,
   );
 
   test(

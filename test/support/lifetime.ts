@@ -105,6 +105,44 @@ export async function subscriberOutage(
   }
 }
 
+/**
+ * Case 2. A subscriber in this process holds a persistent session on "life/q"; the publisher program connects, the
+ * broker goes away, the program publishes QoS 1 while offline and must stay alive (its client waits to reconnect)
+ * for `outageMs`; once the broker is back the publish resolves and the program exits by itself. Returns the
+ * program's outcome and what the subscriber received.
+ */
+export async function publisherOutage(
+  m: typeof Edgemq,
+  launch: Launch,
+  broker: Mosquitto,
+  clientId: string,
+  { outageMs = 3000, shape = "tla" as Shape } = {},
+): Promise<Outcome & { received: string[]; aliveDuringOutage: boolean }> {
+  const received: string[] = [];
+  const sub = m.createClient({ url: broker.url, clientId: `${clientId}-sub`, clean: false, reconnect: { initialDelay: 100, maxDelay: 500 } });
+  sub.on("message", (msg) => received.push(`${msg.topic} ${new TextDecoder().decode(msg.payload)}`));
+  await sub.connect();
+  await sub.subscribe("life/q", { qos: 1, maxBuffered: 0 });
+  const p = launch("publisher", broker.url, clientId, shape);
+  try {
+    await p.waitForLine("ready", 15_000);
+    await broker.stop();
+    await p.waitForLine("offline", 5000);
+    await sleep(outageMs);
+    // publish() is waiting for its PUBACK; the client, waiting to reconnect, must hold the program open.
+    const aliveDuringOutage = p.exit() === undefined && p.lines.length === 2;
+    await broker.start();
+    const since = Date.now();
+    const result = outcome(p, await p.waitForExit(10_000), since);
+    // The subscriber's persistent session gets it, whether before or after the subscriber itself reconnected.
+    for (let waited = 0; received.length === 0 && waited < 10_000; waited += 50) await sleep(50);
+    return { ...result, received, aliveDuringOutage };
+  } finally {
+    p.kill();
+    await sub.end();
+  }
+}
+
 /** Case 3a. The "end" program connects and ends; it must exit by itself within `ms` of connecting. */
 export async function endExits(launch: Launch, url: string, clientId: string, shape: Shape = "tla", ms = 2000): Promise<Outcome> {
   const p = launch("end", url, clientId, shape);
