@@ -34,6 +34,8 @@ export class Client {
   private storeOpened: Promise<void> | undefined;
   /** Inbound messages the client dropped: QoS 0 ones a slow iterator could not keep, and PUBLISHes over maxPacketSize. */
   private droppedInbound = 0;
+  /** Whether this connection already reported a QoS 2 message taken at QoS 1. */
+  private downgradeReported = false;
   /** What was printed for lack of an "error" / "warning" listener: one line per distinct condition. */
   private printed: Set<string> | undefined;
 
@@ -203,6 +205,7 @@ export class Client {
 
     established(sessionPresent: boolean): void {
       const c = this.client;
+      c.downgradeReported = false;
       c.requests.resend(); // first: requests the previous connection left unanswered
       if (!sessionPresent) c.resubscribe();
       c.session.onConnected(sessionPresent);
@@ -232,6 +235,14 @@ export class Client {
 
     dropped(topic: string, qos: QoS): void {
       this.client.emit("drop", { topic, qos });
+    }
+
+    downgraded(topic: string): void {
+      const c = this.client;
+      if (c.downgradeReported) return;
+      c.downgradeReported = true;
+      const message = `the broker answered a QoS 2 PUBLISH on ${JSON.stringify(topic)} with PUBACK: it takes QoS 2 messages at QoS 1 (reported once per connection)`;
+      c.emit("warning", new ClientWarning("qos-downgraded", message, { topic }));
     }
 
     onBytes(link: Link): void {

@@ -90,16 +90,17 @@ export class OptionsError extends EdgemqError {
 }
 
 /** Codes of ClientWarning. */
-export type WarningCode = "slow-consumer" | "message-too-large" | "store-damaged";
+export type WarningCode = "slow-consumer" | "message-too-large" | "store-damaged" | "qos-downgraded";
 
 /**
  * A non-fatal condition, reported as a "warning" event: an iterator too slow for its QoS 0 messages
  * ("slow-consumer", once per episode), an inbound message over maxPacketSize that was skipped and acknowledged
- * ("message-too-large"), damaged store records that were skipped ("store-damaged").
+ * ("message-too-large"), damaged store records that were skipped ("store-damaged"), a broker that took QoS 2
+ * messages at QoS 1 ("qos-downgraded", once per connection).
  */
 export class ClientWarning extends EdgemqError {
   declare readonly code: WarningCode;
-  /** The topic concerned (message-too-large). */
+  /** The topic concerned (message-too-large, qos-downgraded). */
   readonly topic: string | undefined;
   /** The message's size in bytes (message-too-large). */
   readonly size: number | undefined;

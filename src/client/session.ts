@@ -22,6 +22,8 @@ export interface SessionHost {
   deliver(message: Delivery): void;
   /** Reports a message the offline queue evicted under "drop-oldest". */
   dropped(topic: string, qos: QoS): void;
+  /** The broker answered a QoS 2 PUBLISH with PUBACK: it took the message at QoS 1. */
+  downgraded(topic: string): void;
 }
 
 /** One outgoing message: a QoS 0 packet waiting to be written, or a QoS 1/2 message until its final ack. */
@@ -230,7 +232,12 @@ export class Session {
         return true;
       case "puback": {
         const e = this.inflight?.get(packet.packetId);
-        if (e && e.qos === 1) this.finish(packet.packetId, e); // an unknown PUBACK is ignored
+        if (e?.qos === 1) this.finish(packet.packetId, e); // an unknown PUBACK is ignored
+        else if (e?.qos === 2 && e.record!.state === "publish") {
+          // The broker took a QoS 2 message at QoS 1 (RabbitMQ does): it is delivered, so it is done.
+          this.host.downgraded(e.topic);
+          this.finish(packet.packetId, e);
+        }
         return true;
       }
       case "pubrec": {
