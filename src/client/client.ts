@@ -176,11 +176,19 @@ export class Client {
     if (wasConnected) this.emit("disconnect", { reason: undefined });
   }
 
+  /** Opens the store once; a failed open is not kept, so the next connect() tries again (the disk may be freed). */
   private openStore(): Promise<void> {
-    this.storeOpened ??= this.o.store.open(this.o.clientId).then((snapshot) => {
-      for (const w of snapshot.warnings) this.emit("warning", new ClientWarning("store-damaged", w));
-      this.session.restore(snapshot);
-    });
+    const warn = (message: string) => this.emit("warning", new ClientWarning("store-degraded", message));
+    this.storeOpened ??= this.o.store.open(this.o.clientId, warn).then(
+      (snapshot) => {
+        for (const w of snapshot.warnings) this.emit("warning", new ClientWarning("store-damaged", w));
+        this.session.restore(snapshot);
+      },
+      (err: unknown) => {
+        this.storeOpened = undefined;
+        throw err;
+      },
+    );
     return this.storeOpened;
   }
 
@@ -235,6 +243,10 @@ export class Client {
 
     dropped(topic: string, qos: QoS): void {
       this.client.emit("drop", { topic, qos });
+    }
+
+    storeFailed(err: Error): void {
+      this.client.emit("error", err);
     }
 
     downgraded(topic: string): void {

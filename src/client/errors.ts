@@ -90,12 +90,13 @@ export class OptionsError extends EdgemqError {
 }
 
 /** Codes of ClientWarning. */
-export type WarningCode = "slow-consumer" | "message-too-large" | "store-damaged" | "qos-downgraded";
+export type WarningCode = "slow-consumer" | "message-too-large" | "store-damaged" | "store-degraded" | "qos-downgraded";
 
 /**
  * A non-fatal condition, reported as a "warning" event: an iterator too slow for its QoS 0 messages
  * ("slow-consumer", once per episode), an inbound message over maxPacketSize that was skipped and acknowledged
- * ("message-too-large"), damaged store records that were skipped ("store-damaged"), a broker that took QoS 2
+ * ("message-too-large"), damaged store records that were skipped ("store-damaged"), a store that works but not as
+ * it should (a failed compaction: "store-degraded"), a broker that took QoS 2
  * messages at QoS 1 ("qos-downgraded", once per connection).
  */
 export class ClientWarning extends EdgemqError {

@@ -57,6 +57,12 @@ export class Outbox<T extends Queued> {
     return this.length + 1 <= this.maxMessages && this.bytesHeld + entry.size <= this.maxBytes;
   }
 
+  /** Why offer(entry) would refuse `entry`, or undefined when it would take it (evicting under "drop-oldest"). */
+  refusal(entry: T): "queue-full" | "too-large" | undefined {
+    if (entry.size > this.maxBytes) return "too-large";
+    return this.overflow === "reject" && !this.fits(entry) ? "queue-full" : undefined;
+  }
+
   /** Offers `entry`; under "drop-oldest" returns what was evicted to make room (the caller settles them). */
   offer(entry: T): Admission<T> {
     if (entry.size > this.maxBytes) return { ok: false, reason: "too-large" };

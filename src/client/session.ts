@@ -6,7 +6,7 @@
 
 import type { Packet, PublishPacket, QoS } from "../mqtt/packets.js";
 import { utf8Length } from "../mqtt/utf8.js";
-import type { OutgoingRecord, Store, StoreSnapshot } from "../store/store.js";
+import { StoreError, type OutgoingRecord, type Store, type StoreSnapshot } from "../store/store.js";
 import { ClientClosedError, PublishError } from "./errors.js";
 import { Delivery, InboundAcks } from "./inbound.js";
 import { Outbox, type OfflineQueueOptions } from "./outbox.js";
@@ -24,6 +24,8 @@ export interface SessionHost {
   dropped(topic: string, qos: QoS): void;
   /** The broker answered a QoS 2 PUBLISH with PUBACK: it took the message at QoS 1. */
   downgraded(topic: string): void;
+  /** A store write failed where no promise can carry the error (the flow went on). */
+  storeFailed(err: StoreError): void;
 }
 
 /** One outgoing message: a QoS 0 packet waiting to be written, or a QoS 1/2 message until its final ack. */
@@ -143,22 +145,27 @@ export class Session {
       if (this.queuedCount === 0 && this.host.writable() && (qos === 0 || this.inflightCount < this.maxInflight)) {
         if (record) {
           record.packetId = this.packetIds.take();
-          this.store.putOutgoing(record);
+          if (!this.persist(record, reject)) {
+            this.packetIds.release(record.packetId); // nothing was sent: the id is free again
+            return;
+          }
         }
         this.transmit(entry);
         return;
       }
-      const admitted = this.outbox.offer(entry);
-      if (!admitted.ok) {
+      const refusal = this.outbox.refusal(entry);
+      if (refusal) {
         reject(
-          admitted.reason === "too-large"
+          refusal === "too-large"
             ? new PublishError("payload-too-large", `a message of ${entry.size} bytes exceeds offlineQueue.maxBytes (${this.outbox.maxBytes})`)
             : new PublishError("queue-full", `the offline queue is full (${this.outbox.length} messages, ${this.outbox.bytes} bytes)`),
         );
         return;
       }
+      // Written before it is queued: a publish whose record could not be written rejects and is never sent.
+      if (this.opened && record && !this.persist(record, reject)) return;
+      const admitted = this.outbox.offer(entry) as { ok: true; evicted: Outgoing[] };
       if (!this.opened) (this.unpersisted ??= []).push(entry);
-      else if (record) this.store.putOutgoing(record);
       if (qos === 0) {
         // QoS 0 is done once queued; an eviction later is reported by the "drop" event and stats, not this promise.
         entry.resolve = undefined;
@@ -185,7 +192,7 @@ export class Session {
   onConnected(sessionPresent: boolean): void {
     if (!sessionPresent) {
       this.incoming = undefined;
-      this.store.clearIncoming();
+      this.record(() => this.store.clearIncoming());
     }
     const replay = [...(this.inflight?.values() ?? [])].sort((a, b) => a.seq - b.seq);
     for (const e of replay) {
@@ -204,7 +211,7 @@ export class Session {
    */
   onDisconnected(): void {
     for (const d of this.acks?.void() ?? []) {
-      if (d.qos === 2 && this.manualAck && !d.acked && this.incoming?.delete(d.packetId)) this.store.deleteIncoming(d.packetId);
+      if (d.qos === 2 && this.manualAck && !d.acked && this.incoming?.delete(d.packetId)) this.record(() => this.store.deleteIncoming(d.packetId));
     }
   }
 
@@ -216,7 +223,8 @@ export class Session {
       this.outbox.shift();
       if (next.record) {
         next.record.packetId = this.packetIds.take();
-        this.store.updateOutgoing(next.seq, next.record.packetId, "publish");
+        const r = next.record;
+        this.record(() => this.store.updateOutgoing(next.seq, r.packetId, "publish"));
       }
       this.transmit(next);
     }
@@ -244,7 +252,7 @@ export class Session {
         const e = this.inflight?.get(packet.packetId);
         if (e && e.qos === 2 && e.record!.state === "publish") {
           e.record!.state = "pubrel";
-          this.store.updateOutgoing(e.seq, packet.packetId, "pubrel");
+          this.record(() => this.store.updateOutgoing(e.seq, packet.packetId, "pubrel"));
         }
         // Known or not, a PUBREC is answered with PUBREL so the broker can finish its side.
         if (!e || e.qos === 2) this.host.send({ type: "pubrel", packetId: packet.packetId });
@@ -256,7 +264,13 @@ export class Session {
         return true;
       }
       case "pubrel":
-        if (this.incoming?.delete(packet.packetId)) this.store.deleteIncoming(packet.packetId);
+        if (this.incoming?.has(packet.packetId)) {
+          // Forgotten only once written: a throw fails the connection before PUBCOMP, so the broker sends PUBREL
+          // again after the reconnect (a PUBCOMP with the id still stored would make a later message with this id
+          // look like a repeat after a restart, and be lost).
+          this.store.deleteIncoming(packet.packetId);
+          this.incoming.delete(packet.packetId);
+        }
         this.host.send({ type: "pubcomp", packetId: packet.packetId });
         return true;
       default:
@@ -273,6 +287,29 @@ export class Session {
     this.packetIds.clear();
     wake(this.takeRoomWaiters());
     wake(this.takeIdleWaiters());
+  }
+
+  /** Writes `record`; on a store failure rejects with StoreError (the store's state is as before) and returns false. */
+  private persist(record: OutgoingRecord, reject: (err: Error) => void): boolean {
+    try {
+      this.store.putOutgoing(record);
+      return true;
+    } catch (err) {
+      reject(asStoreError(err));
+      return false;
+    }
+  }
+
+  /**
+   * A store write that must not stop the flow it belongs to (an ack is in hand, a state moved on): a failure is
+   * reported, and the log replays the record later (a possible duplicate, which QoS 1 allows and QoS 2 handles).
+   */
+  private record(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.host.storeFailed(asStoreError(err));
+    }
   }
 
   private get outbox(): Outbox<Outgoing> {
@@ -317,7 +354,7 @@ export class Session {
   private finish(packetId: number, e: Outgoing): void {
     this.inflight!.delete(packetId);
     this.packetIds.release(packetId);
-    this.store.deleteOutgoing(e.seq);
+    this.record(() => this.store.deleteOutgoing(e.seq));
     e.resolve?.();
     this.pump();
   }
@@ -326,7 +363,7 @@ export class Session {
     this.dropped++;
     const early = this.unpersisted?.indexOf(victim) ?? -1;
     if (early >= 0) this.unpersisted!.splice(early, 1);
-    else if (victim.record) this.store.deleteOutgoing(victim.seq);
+    else if (victim.record) this.record(() => this.store.deleteOutgoing(victim.seq));
     victim.reject?.(new PublishError("message-dropped", `dropped from the full offline queue (overflow "drop-oldest")`));
     this.host.dropped(victim.topic, victim.qos);
   }
@@ -356,8 +393,10 @@ export class Session {
       if (!this.acks?.owes(id)) this.ackLine.offer(new Delivery("", EMPTY, 2, false, true, id));
       return true;
     }
-    (this.incoming ??= new Set()).add(id);
+    // Marked received only once written: if the write fails, the message is not taken (no delivery, no PUBREC) and
+    // the connection is failed, so the broker sends it again after the reconnect.
     this.store.putIncoming(id);
+    (this.incoming ??= new Set()).add(id);
     return false;
   }
 
@@ -367,6 +406,11 @@ export class Session {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** A store failure as a StoreError (the store's own, or the thrown value as its cause). */
+function asStoreError(err: unknown): StoreError {
+  return err instanceof StoreError ? err : new StoreError(`the store failed: ${(err as Error)?.message ?? String(err)}`, err);
+}
 
 function wake(waiters: Array<() => void> | undefined): void {
   for (const w of waiters ?? []) w();

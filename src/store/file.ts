@@ -9,7 +9,7 @@
 import type * as Fs from "node:fs";
 import type * as Path from "node:path";
 import type * as Process from "node:process";
-import { encodeEntry, Op, scanLog, type LogEntry } from "./log-format.js";
+import { encodeEntry, Op, scanLogStream, type LogEntry } from "./log-format.js";
 import { StoreError, type OutgoingRecord, type Store, type StoreSnapshot } from "./store.js";
 
 /*
@@ -50,6 +50,10 @@ export class FileStore implements Store {
   private logBytes = 0;
   /** After a failed compaction: the log size at which to try again. */
   private retryCompactionAt = 0;
+  /** The lock file this store holds while open. */
+  private lock: string | undefined;
+  /** Reports what fails without failing an operation (a compaction). */
+  private warn: ((message: string) => void) | undefined;
 
   /** A store keeping its files in `dir` (created if missing). */
   constructor(readonly dir: string, options: FileStoreOptions = {}) {
@@ -57,42 +61,59 @@ export class FileStore implements Store {
     this.compactAfterBytes = options.compactAfterBytes ?? 4 << 20;
   }
 
-  async open(clientId: string): Promise<StoreSnapshot> {
+  async open(clientId: string, warn?: (message: string) => void): Promise<StoreSnapshot> {
     await loadBuiltins();
     const name = await fileNameFor(clientId);
     // Nothing below awaits, so of two concurrent open()s the second sees the first's fd / openLogs entry.
     if (this.fd !== undefined) throw new StoreError("FileStore is already open: use one FileStore per client");
     const file = path.resolve(this.dir, `${name}.log`);
     if (openLogs.has(file)) throw new StoreError(`${file} is already open by another FileStore in this process`);
-    const warnings: string[] = [];
-    let data: Uint8Array = new Uint8Array(0);
     try {
       fs.mkdirSync(this.dir, { recursive: true });
-      const buf = fs.readFileSync(file);
-      // A plain Uint8Array view: payloads sliced from it are copies, not Buffers pinning the whole file.
-      data = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (err) {
-      if ((err as { code?: string }).code !== "ENOENT") throw new StoreError(`cannot read ${file}: ${(err as Error).message}`, err);
+      throw new StoreError(`cannot create ${this.dir}: ${(err as Error).message}`, err);
     }
+    const lock = takeLock(`${file}.lock`);
     this.file = file;
+    this.warn = warn;
     this.outgoing.clear();
     this.incoming.clear();
-    const { entries, skipped } = scanLog(data);
-    for (const [offset, length] of skipped) {
-      warnings.push(`${this.file}: skipped ${length} damaged byte(s) at offset ${offset}`);
-    }
-    for (const e of entries) this.apply(e);
+    const warnings: string[] = [];
     try {
+      for (const [offset, length] of this.load(file)) warnings.push(`${this.file}: skipped ${length} damaged byte(s) at offset ${offset}`);
       this.compact();
     } catch (err) {
-      throw new StoreError(`cannot write ${file}: ${(err as Error).message}`, err);
+      releaseLock(lock);
+      throw err instanceof StoreError ? err : new StoreError(`cannot write ${file}: ${(err as Error).message}`, err);
     }
+    this.lock = lock;
     openLogs.add(file);
     return {
       outgoing: [...this.outgoing.values()].sort((a, b) => a.seq - b.seq).map((r) => ({ ...r })),
       incoming: [...this.incoming],
       warnings,
     };
+  }
+
+  /** Replays the log into memory piece by piece (a log larger than memory is never read whole); returns what was skipped. */
+  private load(file: string): Array<[number, number]> {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, "r");
+    } catch (err) {
+      if ((err as { code?: string }).code === "ENOENT") return [];
+      throw new StoreError(`cannot read ${file}: ${(err as Error).message}`, err);
+    }
+    try {
+      return scanLogStream(
+        (into) => fs.readSync(fd, into, 0, into.length, null),
+        (e) => this.apply(e),
+      );
+    } catch (err) {
+      throw new StoreError(`cannot read ${file}: ${(err as Error).message}`, err);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   putOutgoing(record: OutgoingRecord): void {
@@ -104,32 +125,34 @@ export class FileStore implements Store {
   updateOutgoing(seq: number, packetId: number, state: OutgoingRecord["state"]): void {
     const r = this.outgoing.get(seq);
     if (!r) return;
+    this.append({ op: Op.UpdateOutgoing, seq, packetId, state });
     r.packetId = packetId;
     r.state = state;
-    this.append({ op: Op.UpdateOutgoing, seq, packetId, state });
   }
 
   deleteOutgoing(seq: number): void {
-    if (!this.outgoing.delete(seq)) return;
+    if (!this.outgoing.has(seq)) return;
     this.append({ op: Op.DeleteOutgoing, seq });
+    this.outgoing.delete(seq);
     this.maybeCompact();
   }
 
   putIncoming(packetId: number): void {
-    this.incoming.add(packetId);
     this.append({ op: Op.PutIncoming, packetId });
+    this.incoming.add(packetId);
   }
 
   deleteIncoming(packetId: number): void {
-    if (!this.incoming.delete(packetId)) return;
+    if (!this.incoming.has(packetId)) return;
     this.append({ op: Op.DeleteIncoming, packetId });
+    this.incoming.delete(packetId);
     this.maybeCompact();
   }
 
   clearIncoming(): void {
     if (this.incoming.size === 0) return;
-    this.incoming.clear();
     this.append({ op: Op.ClearIncoming });
+    this.incoming.clear();
   }
 
   async close(): Promise<void> {
@@ -139,8 +162,12 @@ export class FileStore implements Store {
     openLogs.delete(this.file);
     try {
       fs.fsyncSync(fd);
+    } catch {
+      /* nothing left to do about it: every record was written (or reported) when it was made */
     } finally {
       fs.closeSync(fd);
+      releaseLock(this.lock);
+      this.lock = undefined;
     }
   }
 
@@ -172,18 +199,33 @@ export class FileStore implements Store {
     }
   }
 
+  /**
+   * Writes one record, whole or not at all: a failed or short write is cut off again (the log ends where it did), and
+   * the error is thrown as StoreError with the runtime's error as its cause. The caller changes memory only after.
+   */
   private append(entry: LogEntry): void {
     if (this.fd === undefined) throw new StoreError("FileStore is not open: the client opens it on connect()");
     const bytes = encodeEntry(entry);
-    fs.writeSync(this.fd, bytes);
-    if (this.fsync) fs.fsyncSync(this.fd);
+    const at = this.logBytes;
+    try {
+      const written = fs.writeSync(this.fd, bytes);
+      if (written !== bytes.length) throw Object.assign(new Error(`short write: ${written} of ${bytes.length} bytes`), { code: "EIO" });
+      if (this.fsync) fs.fsyncSync(this.fd);
+    } catch (err) {
+      try {
+        fs.ftruncateSync(this.fd, at);
+      } catch {
+        /* a torn tail is skipped (and reported) by the next open */
+      }
+      throw new StoreError(`cannot write ${this.file}: ${(err as Error).message}`, err);
+    }
     this.logBytes += bytes.length;
   }
 
   /**
    * Rewrites the log when it is large and mostly dead (deleted or superseded records). The mutation that got
    * here is already in the log, so a failed compaction only costs space: the old log stays in use, the failure
-   * is reported as a process warning, and the next attempt waits until the log has doubled.
+   * is reported through open()'s `warn` (the client's "warning" event), and the next attempt waits until the log has doubled.
    */
   private maybeCompact(): void {
     if (this.logBytes < Math.max(this.compactAfterBytes, this.retryCompactionAt)) return;
@@ -195,7 +237,7 @@ export class FileStore implements Store {
       this.retryCompactionAt = 0;
     } catch (err) {
       this.retryCompactionAt = this.logBytes * 2;
-      process.emitWarning(`edgemq FileStore: compacting ${this.file} failed, the log keeps growing: ${(err as Error).message}`, "StoreWarning");
+      this.warn?.(`compacting ${this.file} failed, the log keeps growing: ${(err as Error).message}`);
     }
   }
 
@@ -262,6 +304,48 @@ function syncDirectory(dir: string): void {
     }
   } catch {
     /* best effort: the rename itself is atomic */
+  }
+}
+
+/**
+ * Takes the lock file beside a log: it holds the owner's pid. A lock whose process is gone (killed, crashed) is
+ * taken over; one held by a live process refuses with StoreError "store-locked": two processes appending to one
+ * log, each compacting it under the other, would lose records.
+ */
+function takeLock(lock: string): string {
+  const mine = String(process.pid);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      fs.writeFileSync(lock, mine, { flag: "wx" });
+      return lock;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "EEXIST") throw new StoreError(`cannot create ${lock}: ${(err as Error).message}`, err);
+    }
+    let owner = NaN;
+    try {
+      owner = Number(fs.readFileSync(lock, "utf8").trim());
+    } catch {
+      /* removed meanwhile, or unreadable: try again */
+    }
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+      throw new StoreError(`${lock} is held by process ${owner}: another process uses this FileStore for the same client id`, undefined, "store-locked");
+    }
+    removeQuietly(lock); // stale: its process is gone (or it was ours, left by a store that was never closed)
+  }
+  throw new StoreError(`cannot take ${lock}: other processes keep taking it`, undefined, "store-locked");
+}
+
+function releaseLock(lock: string | undefined): void {
+  if (lock !== undefined) removeQuietly(lock);
+}
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
   }
 }
 

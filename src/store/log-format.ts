@@ -137,33 +137,91 @@ export interface ScanResult {
 /** Reads every intact record of `data`, skipping (and reporting) damaged regions. */
 export function scanLog(data: Uint8Array): ScanResult {
   const entries: LogEntry[] = [];
-  const skipped: Array<[number, number]> = [];
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let pos = 0;
-  let badStart = -1;
-  while (pos < data.length) {
-    const entry = readAt(data, view, pos);
-    if (entry) {
-      if (badStart >= 0) {
-        skipped.push([badStart, pos - badStart]);
-        badStart = -1;
-      }
-      entries.push(entry.entry);
-      pos = entry.next;
-    } else {
-      if (badStart < 0) badStart = pos;
-      const next = data.indexOf(MAGIC, pos + 1);
-      pos = next === -1 ? data.length : next;
-    }
-  }
-  if (badStart >= 0) skipped.push([badStart, data.length - badStart]);
+  let given = false;
+  const skipped = scanLogStream(
+    (into) => {
+      if (given) return 0;
+      given = true;
+      into.set(data);
+      return data.length;
+    },
+    (e) => entries.push(e),
+    data.length,
+  );
   return { entries, skipped };
 }
 
-function readAt(data: Uint8Array, view: DataView, pos: number): { entry: LogEntry; next: number } | undefined {
-  if (data[pos] !== MAGIC || pos + FRAME_HEADER > data.length) return undefined;
+/** What readAt() says about the bytes at a position. */
+type ReadOutcome = { entry: LogEntry; next: number } | { need: number } | undefined;
+
+/**
+ * Reads a log piece by piece: `readInto` fills the buffer it is given from the file's current position and returns
+ * how many bytes it put there (0 at the end). Each intact record goes to `onEntry` in order; damaged regions are
+ * skipped and returned as [offset, length]. Memory holds one piece plus the record being read, never the whole log.
+ */
+export function scanLogStream(
+  readInto: (into: Uint8Array) => number,
+  onEntry: (entry: LogEntry) => void,
+  chunkSize = 1 << 20,
+): Array<[number, number]> {
+  const skipped: Array<[number, number]> = [];
+  let buf = new Uint8Array(0);
+  let base = 0; // file offset of buf[0]
+  let pos = 0;
+  let badStart = -1;
+  let eof = false;
+  let need = chunkSize;
+  for (;;) {
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    while (pos < buf.length) {
+      const r = readAt(buf, view, pos, eof);
+      if (r && "need" in r) {
+        need = r.need;
+        break;
+      }
+      if (r) {
+        if (badStart >= 0) {
+          skipped.push([badStart, base + pos - badStart]);
+          badStart = -1;
+        }
+        onEntry(r.entry);
+        pos = r.next;
+      } else {
+        if (badStart < 0) badStart = base + pos;
+        const next = buf.indexOf(MAGIC, pos + 1);
+        pos = next === -1 ? buf.length : next;
+      }
+    }
+    if (eof) break;
+    // Keep the unread tail and read after it: at least a piece, or all of a record whose length is known.
+    const tail = buf.length - pos;
+    const next = new Uint8Array(Math.max(tail + chunkSize, need));
+    next.set(buf.subarray(pos));
+    let filled = tail;
+    while (filled < next.length) {
+      const n = readInto(next.subarray(filled));
+      if (n === 0) {
+        eof = true;
+        break;
+      }
+      filled += n;
+    }
+    base += pos;
+    buf = next.subarray(0, filled);
+    pos = 0;
+    need = chunkSize;
+  }
+  if (badStart >= 0) skipped.push([badStart, base + buf.length - badStart]);
+  return skipped;
+}
+
+/** The record at `pos`; { need } when its bytes are not all read yet (never at the end of the file); undefined when damaged. */
+function readAt(data: Uint8Array, view: DataView, pos: number, eof: boolean): ReadOutcome {
+  if (data[pos] !== MAGIC) return undefined;
+  if (pos + FRAME_HEADER > data.length) return eof ? undefined : { need: FRAME_HEADER };
   const len = view.getUint32(pos + 1);
-  if (len === 0 || len > MAX_BODY || pos + FRAME_HEADER + len > data.length) return undefined;
+  if (len === 0 || len > MAX_BODY) return undefined;
+  if (pos + FRAME_HEADER + len > data.length) return eof ? undefined : { need: FRAME_HEADER + len };
   const start = pos + FRAME_HEADER;
   if (crc32(data, start, start + len) !== view.getUint32(pos + 5)) return undefined;
   const entry = decodeBody(data.subarray(start, start + len));

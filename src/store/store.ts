@@ -28,11 +28,15 @@ export interface StoreSnapshot {
 
 /**
  * A client's durable in-flight state. Mutations are synchronous so that, when publish() returns, the
- * message is already in the store (the file store has handed it to the operating system).
+ * message is already in the store (the file store has handed it to the operating system). A mutation that
+ * cannot be written throws (StoreError) and leaves the store as it was before the call.
  */
 export interface Store {
-  /** Loads (or creates) the state for `clientId`. Called once, before the first connection. */
-  open(clientId: string): Promise<StoreSnapshot>;
+  /**
+   * Loads (or creates) the state for `clientId`. Called before the first connection, and again by the next
+   * connect() if it failed. `warn` reports what goes wrong later without failing an operation (e.g. a compaction).
+   */
+  open(clientId: string, warn?: (message: string) => void): Promise<StoreSnapshot>;
   /** Inserts or replaces an outgoing message (keyed by seq). */
   putOutgoing(record: OutgoingRecord): void;
   /** Records a packet id or state change of an outgoing message. */
@@ -49,10 +53,17 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** A store could not be used (e.g. opened twice, or used before open). Damaged records are warnings, not errors. */
+/** Codes of StoreError. */
+export type StoreErrorCode = "store-error" | "store-locked";
+
+/**
+ * A store could not be used: "store-error" for an I/O failure (the runtime's error is the `cause`), a store opened
+ * twice or used before open; "store-locked" when another live process holds the FileStore for this client id.
+ * Damaged records are warnings, not errors.
+ */
 export class StoreError extends EdgemqError {
-  declare readonly code: "store-error";
-  constructor(message: string, cause?: unknown) {
-    super("store-error", message, cause === undefined ? undefined : { cause });
+  declare readonly code: StoreErrorCode;
+  constructor(message: string, cause?: unknown, code: StoreErrorCode = "store-error") {
+    super(code, message, cause === undefined ? undefined : { cause });
   }
 }
