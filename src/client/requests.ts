@@ -23,8 +23,12 @@ export interface RequestsHost {
 }
 
 export class Requests {
-  /** Created on first request and dropped when empty: most of a client's life has no request pending. */
-  private pending: Map<number, Request> | undefined;
+  /**
+   * Unanswered requests in the order they were made; created on first request and dropped when empty. A request
+   * made while not connected has packet id 0: it takes an id when it is first sent, after the store has been opened
+   * and its ids restored, so it can never take an id a stored message still holds.
+   */
+  private pending: Request[] | undefined;
 
   /**
    * Packet ids of requests that timed out while their packet may still be answered on this connection: held
@@ -42,14 +46,14 @@ export class Requests {
   /** Sends SUBSCRIBE (now, or on the next connection); resolves with the SUBACK. */
   subscribe(subscriptions: SubscribePacket["subscriptions"]): Promise<SubackPacket> {
     return new Promise((resolve, reject) => {
-      this.start({ type: "subscribe", packetId: this.ids.take(), subscriptions }, resolve, reject);
+      this.start({ type: "subscribe", packetId: 0, subscriptions }, resolve, reject);
     });
   }
 
   /** Sends UNSUBSCRIBE (now, or on the next connection); resolves on UNSUBACK. */
   unsubscribe(topics: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.start({ type: "unsubscribe", packetId: this.ids.take(), topics }, resolve, reject);
+      this.start({ type: "unsubscribe", packetId: 0, topics }, resolve, reject);
     });
   }
 
@@ -62,15 +66,15 @@ export class Requests {
   /** Filters of SUBSCRIBE requests still awaiting their SUBACK. */
   pendingFilters(): Set<string> {
     const out = new Set<string>();
-    for (const r of this.pending?.values() ?? []) {
+    for (const r of this.pending ?? []) {
       if (r.packet.type === "subscribe") for (const s of r.packet.subscriptions) out.add(s.topic);
     }
     return out;
   }
 
-  /** Sends every unanswered request again, in packet-id order of creation. */
+  /** Sends every unanswered request (again: same packet id), in the order they were made. */
   resend(): void {
-    for (const r of this.pending?.values() ?? []) this.host.send(r.packet);
+    for (const r of this.pending ?? []) this.send(r);
   }
 
   /**
@@ -79,7 +83,7 @@ export class Requests {
    */
   handle(packet: Packet): boolean {
     if (packet.type !== "suback" && packet.type !== "unsuback") return false;
-    const r = this.pending?.get(packet.packetId);
+    const r = this.find(packet.packetId);
     if (!r) {
       if (this.abandoned?.delete(packet.packetId)) this.ids.release(packet.packetId); // a late answer: the id is free
       return true;
@@ -91,10 +95,10 @@ export class Requests {
           `SUBACK ${packet.packetId} has ${packet.granted.length} return codes for ${r.packet.subscriptions.length} filters`,
         );
       }
-      this.settle(packet.packetId);
+      this.settle(r);
       (r.resolve as (a: SubackPacket) => void)(packet);
     } else if (packet.type === "unsuback" && r.packet.type === "unsubscribe") {
-      this.settle(packet.packetId);
+      this.settle(r);
       (r.resolve as () => void)();
     }
     return true;
@@ -104,39 +108,53 @@ export class Requests {
   close(reason: Error): void {
     const pending = this.pending;
     this.pending = undefined;
-    for (const [id, r] of pending ?? []) {
+    for (const r of pending ?? []) {
       this.clock.clearTimeout(r.timer);
-      this.ids.release(id);
+      if (r.packet.packetId !== 0) this.ids.release(r.packet.packetId);
       r.reject(reason);
     }
     this.onDisconnected();
   }
 
   private start(packet: SubscribePacket | UnsubscribePacket, resolve: (ack: never) => void, reject: (err: Error) => void): void {
-    const id = packet.packetId;
-    const timer = this.clock.setTimeout(() => this.expire(id), this.timeoutMs);
-    (this.pending ??= new Map()).set(id, { packet, resolve, reject, timer } as Request);
-    if (this.host.connected()) this.host.send(packet);
+    const r = { packet, resolve, reject, timer: undefined } as Request;
+    r.timer = this.clock.setTimeout(() => this.expire(r), this.timeoutMs);
+    (this.pending ??= []).push(r);
+    if (this.host.connected()) this.send(r);
   }
 
-  private expire(id: number): void {
-    const r = this.pending?.get(id);
-    if (!r) return;
-    this.forget(id);
-    if (this.host.connected()) (this.abandoned ??= new Set()).add(id);
-    else this.ids.release(id);
+  /** Sends `r`, taking its packet id on first send. */
+  private send(r: Request): void {
+    if (r.packet.packetId === 0) r.packet.packetId = this.ids.take();
+    this.host.send(r.packet);
+  }
+
+  private find(id: number): Request | undefined {
+    for (const r of this.pending ?? []) if (r.packet.packetId === id) return r;
+    return undefined;
+  }
+
+  private expire(r: Request): void {
+    if (!this.pending?.includes(r)) return;
+    this.forget(r);
+    const id = r.packet.packetId;
+    if (id !== 0) {
+      if (this.host.connected()) (this.abandoned ??= new Set()).add(id);
+      else this.ids.release(id);
+    }
     const what = r.packet.type === "subscribe" ? `SUBSCRIBE to ${r.packet.subscriptions.map((s) => s.topic).join(", ")}` : `UNSUBSCRIBE from ${r.packet.topics.join(", ")}`;
     r.reject(new RequestTimeoutError(`${what}: no answer within ${this.timeoutMs} ms (requestTimeout)`));
   }
 
-  private settle(id: number): void {
-    this.clock.clearTimeout(this.pending?.get(id)?.timer);
-    this.forget(id);
-    this.ids.release(id);
+  private settle(r: Request): void {
+    this.clock.clearTimeout(r.timer);
+    this.forget(r);
+    this.ids.release(r.packet.packetId);
   }
 
-  private forget(id: number): void {
-    const pending = this.pending;
-    if (pending?.delete(id) && pending.size === 0) this.pending = undefined;
+  private forget(r: Request): void {
+    const pending = this.pending!;
+    pending.splice(pending.indexOf(r), 1);
+    if (pending.length === 0) this.pending = undefined;
   }
 }
