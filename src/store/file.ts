@@ -339,13 +339,22 @@ function releaseLock(lock: string | undefined): void {
   if (lock !== undefined) removeQuietly(lock);
 }
 
-/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+/**
+ * Whether a process with this pid exists (signal 0 checks without sending anything). A killed process that nobody
+ * reaped (a zombie, as under an init that does not reap) still answers signal 0, so on Linux its state is read too.
+ */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as { code?: string }).code === "EPERM";
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return true; // no /proc (not Linux): signal 0 is all there is
   }
 }
 
