@@ -1,7 +1,7 @@
 /** edgemq: the MQTT 3.1.1 client core. This file only re-exports. */
 export * from "./mqtt/index.js";
 export { Client, connect, createClient, type ClientEvents, type ClientStats, type PublishOptions } from "./client/client.js";
-export type { AttemptSettings, ClientOptions, Credentials, WillOptions } from "./client/options.js";
+export type { AttemptSettings, Payload, ClientOptions, Credentials, WillOptions } from "./client/options.js";
 export type { ReconnectOptions } from "./client/backoff.js";
 export type { OfflineQueueOptions } from "./client/outbox.js";
 export { Subscription, type Message, type SubscribeOptions } from "./client/subscription.js";
@@ -20,6 +20,7 @@ export {
   type WarningCode,
   type ConnectErrorCode,
   type PublishErrorCode,
+  type SubscribeErrorCode,
 } from "./client/errors.js";
 export { MemoryStore } from "./store/memory.js";
 export { FileStore, type FileStoreOptions } from "./store/file.js";

@@ -17,6 +17,7 @@ export type PayloadErrorCode =
 
 /** A value does not fit its mapping type, or bytes from the wire are not a valid payload. Nothing was published. */
 export class PayloadError extends EdgemqError {
+  override readonly name = "PayloadError";
   declare readonly code: PayloadErrorCode;
   constructor(code: PayloadErrorCode, message: string, cause?: unknown) {
     super(code, message, cause === undefined ? undefined : { cause });
@@ -28,6 +29,7 @@ export type InterfaceErrorCode = "invalid-interface" | "interface-not-found" | "
 
 /** An interface definition breaks a rule, or a (interface, path) does not resolve to a mapping. */
 export class InterfaceError extends EdgemqError {
+  override readonly name = "InterfaceError";
   declare readonly code: InterfaceErrorCode;
   /** The interface concerned, when known. */
   readonly interfaceName: string | undefined;

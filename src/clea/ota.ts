@@ -57,6 +57,7 @@ export type OtaHandler = (request: OtaRequest, report: OtaReport) => Promise<voi
 
 /** A report the SDK refused (bad status, code or progress, or a report after the update ended). */
 export class OtaError extends EdgemqError {
+  override readonly name = "OtaError";
   declare readonly code: "invalid-report" | "update-finished";
   constructor(code: "invalid-report" | "update-finished", message: string) {
     super(code, message);

@@ -7,6 +7,7 @@ export type PairingErrorCode = "http-error" | "network-error" | "invalid-respons
 
 /** The pairing API refused or failed a request, answered something unusable, or a needed package is missing. */
 export class PairingError extends EdgemqError {
+  override readonly name = "PairingError";
   declare readonly code: PairingErrorCode;
   /** The HTTP status, when the API answered one. */
   readonly status: number | undefined;

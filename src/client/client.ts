@@ -8,12 +8,13 @@ import type { OversizePublish } from "../mqtt/reader.js";
 import { assertTopicFilter, topicNameLength } from "../mqtt/topic.js";
 import { packetSize } from "../mqtt/encode.js";
 import { ConnectionLifecycle, type LifecycleHost } from "./connection.js";
-import { ClientClosedError, ClientWarning, ListenerError, PublishError, SubscribeError } from "./errors.js";
+import { ClientClosedError, ClientWarning, ListenerError, OptionsError, PublishError, SubscribeError } from "./errors.js";
 import { EdgemqError } from "../mqtt/errors.js";
+import { show } from "../mqtt/show.js";
 import { Emitter } from "./events.js";
 import type { Delivery } from "./inbound.js";
 import type { Link, LinkHandlers } from "./link.js";
-import { resolveOptions, toBytes, type ClientOptions, type ResolvedOptions } from "./options.js";
+import { fields, given, integer, ofType, resolveOptions, toBytes, type ClientOptions, type Payload, type ResolvedOptions } from "./options.js";
 import { Requests, type RequestsHost } from "./requests.js";
 import { Session, type SessionHost } from "./session.js";
 import { DEFAULT_MAX_BUFFERED, Subscription, SubscriptionRegistry, type SubscribeOptions, type SubscriptionOwner } from "./subscription.js";
@@ -23,6 +24,8 @@ export type { ClientEvents, ClientStats, PublishOptions };
 
 /** An MQTT 3.1.1 client. Create with connect() or createClient(). */
 export class Client {
+  /** Spelled out: a bundler renames the class itself ("_Client"). */
+  static readonly name = "Client";
   private readonly o: ResolvedOptions;
   /** Created by the first on(): a client nobody listens to holds no emitter. */
   private events: Emitter<ClientEvents> | undefined;
@@ -66,8 +69,9 @@ export class Client {
     return this.conn.present;
   }
 
-  /** Adds an event listener; returns the function that removes it. */
+  /** Adds an event listener; returns the function that removes it. A listener that is not a function throws OptionsError. */
   on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
+    if (typeof listener !== "function") throw new OptionsError(`the ${show(event)} listener must be a function, got ${show(listener)}`);
     return (this.events ??= new Emitter()).on(event, listener);
   }
 
@@ -80,20 +84,32 @@ export class Client {
     return this.conn.connect();
   }
 
-  /** Publishes. Resolves when written (QoS 0, or queued while offline), on PUBACK (QoS 1) or on PUBCOMP (QoS 2). */
-  publish(topic: string, payload: string | Uint8Array, options: PublishOptions = {}): Promise<void> {
+  /**
+   * Publishes `payload`: a string (sent as UTF-8), or the bytes of a Uint8Array (Buffer included), an ArrayBuffer or
+   * any other ArrayBufferView, not copied. Resolves when written (QoS 0, or queued while offline), on PUBACK (QoS 1)
+   * or on PUBCOMP (QoS 2). `options` and its fields undefined or null take the defaults. Any other payload rejects
+   * with PublishError "invalid-payload"; options that are not an object, or a retain that is not a boolean, with
+   * OptionsError. A refused publish sends nothing.
+   */
+  publish(topic: string, payload: Payload, options?: PublishOptions | null): Promise<void> {
     try {
       if (this.conn.state === "closed") throw new ClientClosedError();
       const topicBytes = topicNameLength(topic);
-      const qos = checkQos(options.qos ?? 0);
+      ofType("the publish options", options, "object");
+      const qos: unknown = options?.qos ?? 0; // read here, not through fields(): no array for the common call
+      const retain: unknown = options?.retain;
+      ofType("retain", retain, "boolean");
+      if (!isQos(qos)) throw new PublishError("invalid-qos", `QoS ${show(qos)} is not 0, 1 or 2`);
       const bytes = toBytes(payload);
+      if (!bytes) throw new PublishError("invalid-payload", `a payload is a string, a Uint8Array, an ArrayBuffer or an ArrayBufferView, not ${show(payload)}`);
       const size = packetSize(2 + topicBytes + (qos > 0 ? 2 : 0) + bytes.length);
       if (size > this.o.maxOutgoingPacketSize) {
         throw new PublishError("payload-too-large", `a PUBLISH of ${size} bytes exceeds maxOutgoingPacketSize (${this.o.maxOutgoingPacketSize})`);
       }
-      return this.session.publish(topic, bytes, qos, options.retain ?? false, topicBytes);
+      return this.session.publish(topic, bytes, qos, retain === true, topicBytes);
     } catch (err) {
-      return Promise.reject(err);
+      // Only reading the options can throw something untyped here (a getter, a Proxy).
+      return Promise.reject(err instanceof EdgemqError ? err : new OptionsError("the publish options could not be read", err));
     }
   }
 
@@ -105,15 +121,20 @@ export class Client {
   /**
    * Subscribes to one or more topic filters. The Subscription is registered before SUBSCRIBE is sent, so
    * messages arriving with the SUBACK are kept. Rejects with SubscribeError if the broker refuses any filter, and
-   * with RequestTimeoutError when no SUBACK comes within requestTimeout.
+   * with RequestTimeoutError when no SUBACK comes within requestTimeout. Refuses its arguments before sending
+   * anything: TopicError "invalid-topic-filter" for a filter that is not a valid filter string (or filters that are
+   * not a string or an array), SubscribeError "no-filters" for an empty list and "invalid-qos", OptionsError for
+   * options that are not an object or a maxBuffered that is not a count.
    */
-  async subscribe(filters: string | string[], options: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe(filters: string | readonly string[], options?: SubscribeOptions | null): Promise<Subscription> {
     if (this.conn.state === "closed") throw new ClientClosedError();
-    const list = typeof filters === "string" ? [filters] : [...filters];
-    if (list.length === 0) throw new TypeError("subscribe() needs at least one topic filter");
-    for (const f of list) assertTopicFilter(f);
-    const qos = checkQos(options.qos ?? 0);
-    const sub = new Subscription(list, qos, options.maxBuffered ?? DEFAULT_MAX_BUFFERED, this.hooks);
+    const list = filterList(filters);
+    const [q, max] = fields("the subscribe options", options, "qos", "maxBuffered");
+    const qos = q ?? 0;
+    if (!isQos(qos)) throw new SubscribeError([], [], "invalid-qos", `QoS ${show(qos)} is not 0, 1 or 2`);
+    const maxBuffered = max ?? DEFAULT_MAX_BUFFERED;
+    integer("maxBuffered", maxBuffered, 0, Number.MAX_SAFE_INTEGER);
+    const sub = new Subscription(list, qos, maxBuffered as number, this.hooks);
     this.subs.add(sub);
     let suback;
     try {
@@ -154,19 +175,24 @@ export class Client {
    * sends DISCONNECT. `force: true` drops the connection without DISCONNECT (the broker then publishes the will).
    * A connection attempt under way is abandoned at once. Unfinished publishes reject with ClientClosedError; their
    * records stay in the store for the next run. Afterwards the client holds nothing that keeps a process alive.
+   * Options that are not an object (undefined and null mean the defaults), a force that is not a boolean or a
+   * timeout that is not a whole number of ms reject with OptionsError and leave the client as it was.
    */
-  async end(options: { force?: boolean; timeout?: number } = {}): Promise<void> {
+  async end(options?: { force?: boolean; timeout?: number } | null): Promise<void> {
+    const [force, ms] = fields("the end() options", options, "force", "timeout");
+    ofType("force", force, "boolean");
+    if (given(ms)) integer("timeout", ms, 0, 2 ** 31 - 1);
     if (this.conn.state === "closed") return;
-    if (this.conn.state === "connected" && !options.force) {
+    if (this.conn.state === "connected" && !force) {
       let timer: unknown;
       const timeout = new Promise<void>((resolve) => {
-        timer = this.o.clock.setTimeout(resolve, options.timeout ?? this.o.endTimeout);
+        timer = this.o.clock.setTimeout(resolve, (ms as number | undefined) ?? this.o.endTimeout);
       });
       await Promise.race([this.session.whenIdle(), timeout]);
       this.o.clock.clearTimeout(timer);
       if (this.conn.closed) return; // another end() finished meanwhile
     }
-    const wasConnected = this.conn.close(!options.force);
+    const wasConnected = this.conn.close(!force);
     const closed = new ClientClosedError();
     this.session.close(closed);
     this.requests.close(closed);
@@ -377,9 +403,21 @@ function firstFrame(err: Error): string {
   return err.stack?.split("\n").find((l) => l.trim().startsWith("at "))?.trim() ?? err.name;
 }
 
-function checkQos(qos: number): QoS {
-  if (qos !== 0 && qos !== 1 && qos !== 2) throw new PublishError("invalid-qos", `QoS ${String(qos)} is not 0, 1 or 2`);
-  return qos;
+const isQos = (qos: unknown): qos is QoS => qos === 0 || qos === 1 || qos === 2;
+
+/** subscribe()'s filters as a list of valid filters, or the TopicError / SubscribeError "no-filters" that refuses them. */
+function filterList(filters: unknown): string[] {
+  let list = [filters]; // one filter, or a value that is no list: refused as a filter below
+  if (Array.isArray(filters)) {
+    try {
+      list = [...(filters as unknown[])];
+    } catch {
+      // an array whose reading throws (a Proxy): refused as a filter below
+    }
+  }
+  if (list.length === 0) throw new SubscribeError([], [], "no-filters", "subscribe() needs at least one topic filter");
+  for (const f of list) assertTopicFilter(f as string);
+  return list as string[];
 }
 
 /** Creates a client without connecting: attach handlers, then call connect(). */

@@ -9,7 +9,8 @@
  * holds nothing.
  */
 
-import { ProtocolError } from "../mqtt/errors.js";
+import { EdgemqError, ProtocolError } from "../mqtt/errors.js";
+import { show } from "../mqtt/show.js";
 import type { ConnackPacket, Packet } from "../mqtt/packets.js";
 import { transportFor } from "../transport/index.js";
 import { Backoff } from "./backoff.js";
@@ -17,7 +18,8 @@ import type { ClientEvents } from "./client-types.js";
 import { ClientClosedError, ConnectError, ConnectionLostError, OptionsError } from "./errors.js";
 import { Keepalive } from "./keepalive.js";
 import { Link, type LinkHandlers } from "./link.js";
-import { checkEmptyClientId, toBytes, type ResolvedOptions } from "./options.js";
+import { checkAttempt, checkEmptyClientId, type ResolvedOptions } from "./options.js";
+
 
 /** Where the client stands. */
 export type ConnectionState = "idle" | "connecting" | "connected" | "waiting" | "closed";
@@ -109,10 +111,13 @@ export class ConnectionLifecycle {
   linkClosed(link: Link, err: Error | undefined): void {
     if (link !== this.link) return;
     this.link = undefined;
-    if (this.awaitingConnack) {
+    const waiting = this.awaitingConnack;
+    if (waiting) {
       const cause = err ?? new Error("connection closed");
-      this.awaitingConnack.reject(
-        cause instanceof ConnectError ? cause : new ConnectError("connection-failed", `connection closed before CONNACK: ${cause.message}`, undefined, cause),
+      // A TLS port reached with mqtt:// closes (mosquitto) or sends a TLS alert (seen in Link) instead of a CONNACK.
+      const hint = !(cause instanceof ProtocolError) && /^(mqtt|tcp):$/.test(waiting.url.protocol) ? " (no CONNACK: if the server expects TLS, use mqtts://)" : "";
+      waiting.reject(
+        cause instanceof ConnectError ? cause : new ConnectError("connection-failed", `connection closed before CONNACK: ${cause.message}${hint}`, undefined, cause),
       );
       return;
     }
@@ -191,7 +196,16 @@ export class ConnectionLifecycle {
     let link: Link | undefined;
     let timer: unknown;
     try {
-      const creds = (this.o.beforeConnect ? await Promise.race([this.o.beforeConnect(attempt), aborted]) : undefined) ?? {};
+      let settings: unknown;
+      if (this.o.beforeConnect) {
+        try {
+          settings = await Promise.race([this.o.beforeConnect(attempt), aborted]);
+        } catch (err) {
+          if (err instanceof EdgemqError) throw err;
+          throw new ConnectError("connection-failed", `beforeConnect failed: ${err instanceof Error ? err.message : show(err)}`, undefined, err);
+        }
+      }
+      const creds = checkAttempt(settings);
       checkEmptyClientId(this.o.clientId, creds.clean ?? this.o.clean);
       link = new Link(this.host.linkHandlers, this.o.maxPacketSize);
       this.link = link;
@@ -205,14 +219,17 @@ export class ConnectionLifecycle {
       const options = { tls: creds.tls ?? this.o.tls, webSocket: this.o.webSocket, signal: abort.signal };
       await Promise.race([
         link.open(transport, url, options).catch((err: unknown) => {
-          throw new ConnectError("connection-failed", `cannot connect to ${url.host}: ${(err as Error).message}`, undefined, err);
+          // A plain port answers a TLS handshake by closing (or with plain bytes): say so rather than just "reset".
+          const plain = /^(mqtts|ssl|tls):$/.test(url.protocol) && /ECONNRESET|WRONG_VERSION|PACKET_LENGTH/.test(String((err as { code?: unknown } | undefined)?.code));
+          const why = `${plain ? "the server did not speak TLS (is it an mqtt:// port?): " : ""}${err instanceof Error ? err.message : show(err)}`;
+          throw new ConnectError("connection-failed", `cannot connect to ${url.host}: ${why}`, undefined, err);
         }),
         aborted,
       ]);
       const connack = new Promise<ConnackPacket>((resolve, reject) => {
         this.awaitingConnack = { url, resolve, reject };
       });
-      const password = creds.password !== undefined ? toBytes(creds.password) : this.o.password;
+      const password = creds.password ?? this.o.password;
       link.send({
         type: "connect",
         clientId: this.o.clientId,

@@ -25,6 +25,7 @@ export type ConnectErrorCode = (typeof CONNACK_CODES)[keyof typeof CONNACK_CODES
 
 /** The connection could not be established: refused by CONNACK (returnCode 1..5), timed out, or the transport failed. */
 export class ConnectError extends EdgemqError {
+  override readonly name = "ConnectError";
   declare readonly code: ConnectErrorCode;
   /** The CONNACK return code when the broker refused, else undefined. */
   readonly returnCode: number | undefined;
@@ -40,25 +41,38 @@ export class ConnectError extends EdgemqError {
   }
 }
 
-/** The broker refused one or more filters of a SUBSCRIBE (SUBACK 0x80). */
+/** Codes of SubscribeError. */
+export type SubscribeErrorCode = "subscribe-refused" | "no-filters" | "invalid-qos";
+
+/**
+ * The broker refused one or more filters of a SUBSCRIBE (SUBACK 0x80, "subscribe-refused"), or subscribe() refused
+ * its arguments before sending anything: an empty filter list ("no-filters") or a QoS other than 0, 1 or 2
+ * ("invalid-qos"); then `refused` and `granted` are empty.
+ */
 export class SubscribeError extends EdgemqError {
-  declare readonly code: "subscribe-refused";
+  override readonly name = "SubscribeError";
+  declare readonly code: SubscribeErrorCode;
   /** The filters the broker refused. */
   readonly refused: string[];
   /** Granted QoS (or 0x80) per requested filter, in request order. */
   readonly granted: number[];
-  constructor(refused: string[], granted: number[]) {
-    super("subscribe-refused", `the broker refused the subscription to ${refused.map((f) => JSON.stringify(f)).join(", ")}`);
+  constructor(refused: string[], granted: number[], code: SubscribeErrorCode = "subscribe-refused", message?: string) {
+    super(code, message ?? `the broker refused the subscription to ${refused.map((f) => JSON.stringify(f)).join(", ")}`);
     this.refused = refused;
     this.granted = granted;
   }
 }
 
 /** Codes of PublishError. */
-export type PublishErrorCode = "queue-full" | "payload-too-large" | "message-dropped" | "invalid-qos";
+export type PublishErrorCode = "queue-full" | "payload-too-large" | "message-dropped" | "invalid-qos" | "invalid-payload";
 
-/** A publish was refused locally or dropped by the offline queue's overflow policy; nothing was sent. */
+/**
+ * A publish was refused locally or dropped by the offline queue's overflow policy; nothing was sent. Refused
+ * arguments: a payload that is not a string, Uint8Array, ArrayBuffer or ArrayBufferView ("invalid-payload"), a
+ * QoS other than 0, 1 or 2 ("invalid-qos").
+ */
 export class PublishError extends EdgemqError {
+  override readonly name = "PublishError";
   declare readonly code: PublishErrorCode;
   constructor(code: PublishErrorCode, message: string) {
     super(code, message);
@@ -67,6 +81,7 @@ export class PublishError extends EdgemqError {
 
 /** An operation could not finish because the client was closed (end()) or the connection was lost for good. */
 export class ClientClosedError extends EdgemqError {
+  override readonly name = "ClientClosedError";
   declare readonly code: "client-closed";
   constructor(message = "the client is closed") {
     super("client-closed", message);
@@ -75,17 +90,19 @@ export class ClientClosedError extends EdgemqError {
 
 /** The connection was lost: the transport closed, keepalive expired, or the peer broke the protocol. */
 export class ConnectionLostError extends EdgemqError {
+  override readonly name = "ConnectionLostError";
   declare readonly code: "connection-lost" | "keepalive-timeout";
   constructor(code: "connection-lost" | "keepalive-timeout", message: string, cause?: unknown) {
     super(code, message, cause === undefined ? undefined : { cause });
   }
 }
 
-/** Options that cannot work together or values out of range. */
+/** Options that cannot work together, values of the wrong type or out of range (`cause`: what reading them threw). */
 export class OptionsError extends EdgemqError {
+  override readonly name = "OptionsError";
   declare readonly code: "invalid-options";
-  constructor(message: string) {
-    super("invalid-options", message);
+  constructor(message: string, cause?: unknown) {
+    super("invalid-options", message, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -100,6 +117,7 @@ export type WarningCode = "slow-consumer" | "message-too-large" | "store-damaged
  * messages at QoS 1 ("qos-downgraded", once per connection).
  */
 export class ClientWarning extends EdgemqError {
+  override readonly name = "ClientWarning";
   declare readonly code: WarningCode;
   /** The topic concerned (message-too-large, qos-downgraded). */
   readonly topic: string | undefined;
@@ -117,6 +135,7 @@ export class ClientWarning extends EdgemqError {
 
 /** An event listener threw; the original error (or value) is the `cause`, stack intact. */
 export class ListenerError extends EdgemqError {
+  override readonly name = "ListenerError";
   declare readonly code: "listener-error";
   /** The event whose listener threw. */
   readonly event: string;
@@ -128,6 +147,7 @@ export class ListenerError extends EdgemqError {
 
 /** A SUBSCRIBE or UNSUBSCRIBE got no answer within requestTimeout. */
 export class RequestTimeoutError extends EdgemqError {
+  override readonly name = "RequestTimeoutError";
   declare readonly code: "request-timeout";
   constructor(message: string) {
     super("request-timeout", message);

@@ -5,7 +5,8 @@
  */
 
 import { ClientDecoder } from "../mqtt/decode-client.js";
-import { writeClientPacket, writePublishHead } from "../mqtt/encode-client.js";
+import { ProtocolError } from "../mqtt/errors.js";
+import { show } from "../mqtt/show.js";
 import type { Packet } from "../mqtt/packets.js";
 import type { OversizePublish } from "../mqtt/reader.js";
 import type { Connection, ConnectionHandlers, Transport, TransportOptions } from "../transport/transport.js";
@@ -25,9 +26,6 @@ export interface LinkHandlers {
   /** Bytes were handed to the transport. */
   onWrite(link: Link): void;
 }
-
-/** Payloads from this size on are written as they are, after their header, instead of being encoded into the queue. */
-const LARGE_PAYLOAD = 16 * 1024;
 
 export class Link {
   private conn: Connection | undefined;
@@ -57,13 +55,13 @@ export class Link {
     return this.closed;
   }
 
-  /** Encodes and queues a packet; all packets queued in one turn go out in one write. */
+  /**
+   * Encodes and queues a packet; all packets queued in one turn go out in one write. An encoder refusal throws
+   * and queues nothing (the shared write slab is left as if the packet had never been tried).
+   */
   send(packet: Packet): void {
     if (this.closed) return;
-    if (packet.type === "publish" && packet.payload.length >= LARGE_PAYLOAD) {
-      writePublishHead(packet, this.out);
-      this.out.append(packet.payload);
-    } else writeClientPacket(packet, this.out);
+    this.out.add(packet);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());
@@ -76,7 +74,13 @@ export class Link {
     if (this.closed || !this.conn) return;
     const parts = this.out.take();
     if (!parts) return;
-    if (!this.writeAll(parts)) this.backpressured = true;
+    try {
+      if (!this.writeAll(parts)) this.backpressured = true;
+    } catch (err) {
+      // A transport that throws instead of reporting through onClose: this connection is done, nothing escapes.
+      this.fail(err instanceof Error ? err : new Error(show(err)));
+      return;
+    }
     this.handlers.onWrite(this);
   }
 
@@ -134,7 +138,9 @@ export class Link {
         if (!this.closed) this.handlers.onPacket(this, p);
       });
     } catch (err) {
-      this.fail(err instanceof Error ? err : new Error(String(err)));
+      // A TLS record (an alert 0x15 or handshake 0x16, version 3.x) where MQTT was expected: a TLS port over mqtt://.
+      const tls = err instanceof ProtocolError && chunk[1] === 3 && (chunk[0] === 0x15 || chunk[0] === 0x16);
+      this.fail(tls ? new ProtocolError(err.code, "the server speaks TLS (use mqtts://)") : err instanceof Error ? err : new Error(show(err)));
     }
   }
 

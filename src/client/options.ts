@@ -1,7 +1,10 @@
 /** Client options: their types, defaults and validation. */
 
 import type { QoS } from "../mqtt/packets.js";
+import { EdgemqError } from "../mqtt/errors.js";
+import { show } from "../mqtt/show.js";
 import { assertTopicName } from "../mqtt/topic.js";
+import { checkString, utf8Length } from "../mqtt/utf8.js";
 import { MemoryStore } from "../store/memory.js";
 import type { Store } from "../store/store.js";
 import type { TlsOptions, Transport, WebSocketConstructor } from "../transport/transport.js";
@@ -16,7 +19,7 @@ export interface AttemptSettings {
   /** Fresh user name (e.g. a rotated identity). */
   username?: string;
   /** Fresh password or token. */
-  password?: string | Uint8Array;
+  password?: Payload;
   /** Clean session flag for this attempt (e.g. clean only until a first handshake completed). */
   clean?: boolean;
   /** TLS settings for this attempt (e.g. a renewed client certificate). */
@@ -29,7 +32,8 @@ export type Credentials = AttemptSettings;
 /** The will message: published by the broker if the client disappears without DISCONNECT. */
 export interface WillOptions {
   topic: string;
-  payload: string | Uint8Array;
+  /** Text (as UTF-8) or bytes, at most 65,535 of them. */
+  payload: Payload;
   qos?: QoS;
   retain?: boolean;
 }
@@ -48,8 +52,8 @@ export interface ClientOptions {
   keepalive?: number;
   /** User name for the broker. */
   username?: string;
-  /** Password for the broker (requires username in MQTT 3.1.1). */
-  password?: string | Uint8Array;
+  /** Password for the broker (requires username in MQTT 3.1.1): text (as UTF-8) or bytes. */
+  password?: Payload;
   /** The will message. */
   will?: WillOptions;
   /** TLS settings for mqtts:// and wss://; certificate verification is on by default. */
@@ -122,42 +126,140 @@ const encoder = new TextEncoder();
 /** Shared defaults object: every field falls back to its default in Outbox. */
 const NO_QUEUE_OPTIONS: OfflineQueueOptions = Object.freeze({});
 
-/** Bytes of a string or byte payload. */
-export function toBytes(value: string | Uint8Array): Uint8Array {
-  return typeof value === "string" ? encoder.encode(value) : value;
+/** What publish() takes as a payload (and the will payload and password): text as UTF-8, or bytes. */
+export type Payload = string | Uint8Array | ArrayBuffer | ArrayBufferView;
+
+/**
+ * The bytes of a payload: a string as UTF-8, a Uint8Array (Buffer included) as it is, an ArrayBuffer or any other
+ * ArrayBufferView as a view of its bytes (no copy); undefined for anything else, whatever it is.
+ */
+export function toBytes(value: unknown): Uint8Array | undefined {
+  try {
+    if (typeof value === "string") return encoder.encode(value);
+    // isView() looks at the object itself, never through a Proxy's traps.
+    if (ArrayBuffer.isView(value)) return value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    if (value instanceof ArrayBuffer) {
+      const view = new Uint8Array(value);
+      if (view.buffer === value) return view; // not a Proxy of an ArrayBuffer (read as an empty array-like)
+    }
+  } catch {
+    // a view whose buffer getters were tampered with
+  }
+  return undefined;
 }
 
-/** Applies defaults and checks every option; throws OptionsError naming the option. */
-export function resolveOptions(o: ClientOptions): ResolvedOptions {
+/** Whether `value` is neither undefined nor null: an option given. */
+export const given = (value: unknown): boolean => value !== undefined && value !== null;
+
+/** Throws OptionsError unless `value` is not given or its typeof is `type`. */
+export function ofType(name: string, value: unknown, type: string): void {
+  if (given(value) && typeof value !== type) throw new OptionsError(`${name} must be of type ${type}, not ${show(value)}`);
+}
+
+/**
+ * The fields `keys` of an options argument (all undefined when it is undefined or null); OptionsError when it is
+ * not an object or reading it throws (what it threw is the cause).
+ */
+export function fields(what: string, options: unknown, ...keys: string[]): unknown[] {
+  ofType(what, options, "object");
+  try {
+    return keys.map((k) => (options as Record<string, unknown> | undefined)?.[k]);
+  } catch (err) {
+    throw new OptionsError(`${what} could not be read`, err);
+  }
+}
+
+/** Options whose type is all that is checked here (undefined and null: not given). */
+const TYPES: Record<string, string> = {
+  clean: "boolean",
+  manualAck: "boolean",
+  waitOnFirstConnect: "boolean",
+  beforeConnect: "function",
+  webSocket: "function",
+  transport: "function",
+  tls: "object",
+  will: "object",
+  offlineQueue: "object",
+};
+
+/** Checks a user name and password (of the options or of a beforeConnect result); returns the password's bytes. */
+function credentials(where: string, username: unknown, password: unknown): Uint8Array | undefined {
+  if (given(username) && (typeof username !== "string" || checkString(username) || utf8Length(username) > 0xffff)) {
+    throw new OptionsError(`${where}username must be a valid MQTT string`);
+  }
+  return given(password) ? connectBytes(`${where}password`, password) : undefined;
+}
+
+/** Bytes of a binary CONNECT field (will payload, password): a string or bytes of at most 65,535 bytes. */
+function connectBytes(name: string, value: unknown): Uint8Array {
+  const bytes = toBytes(value);
+  if (!bytes || bytes.length > 0xffff) throw new OptionsError(`${name} must be a string or bytes (at most 65,535), not ${show(value)}`);
+  return bytes;
+}
+
+/** What a beforeConnect hook returned, checked like the options (OptionsError names what is wrong). */
+export function checkAttempt(settings: unknown): Omit<AttemptSettings, "password"> & { password?: Uint8Array } {
+  const [username, password, clean, tls] = fields("beforeConnect's result", settings, "username", "password", "clean", "tls");
+  ofType("clean", clean, "boolean");
+  ofType("tls", tls, "object");
+  return { username, clean, tls, password: credentials("beforeConnect's ", username, password) } as AttemptSettings & { password?: Uint8Array };
+}
+
+const STORE_METHODS = ["open", "putOutgoing", "updateOutgoing", "deleteOutgoing", "putIncoming", "deleteIncoming", "clearIncoming", "close"];
+
+/**
+ * Applies defaults and checks every option; throws OptionsError naming the option. An option that is undefined or
+ * null takes its default. Anything thrown while reading the options (a getter, a Proxy) becomes an OptionsError
+ * with the throw as its cause.
+ */
+export function resolveOptions(options: ClientOptions): ResolvedOptions {
+  try {
+    return resolve(options);
+  } catch (err) {
+    throw err instanceof EdgemqError ? err : new OptionsError("the options could not be read", err);
+  }
+}
+
+function resolve(o: ClientOptions): ResolvedOptions {
+  if (!given(o) || typeof o !== "object") throw new OptionsError(`the options must be an object, not ${show(o)}`);
+  for (const name in TYPES) ofType(name, o[name as keyof ClientOptions], TYPES[name]!);
   const random = o.random ?? Math.random;
-  const urls = o.servers && o.servers.length > 0 ? o.servers : o.url ? [o.url] : [];
+  const serverList: unknown = o.servers;
+  const url: unknown = o.url;
+  if (given(serverList) && !Array.isArray(serverList)) throw new OptionsError("servers must be an array of URLs");
+  const urls: unknown[] = Array.isArray(serverList) && serverList.length > 0 ? [...(serverList as unknown[])] : given(url) ? [url] : [];
   if (urls.length === 0) throw new OptionsError("url (or servers) is required");
   const servers = urls.map((u) => {
-    let url: URL;
+    let parsed: URL;
     try {
-      url = new URL(u);
+      parsed = new URL(u as string);
     } catch {
-      throw new OptionsError(`invalid broker URL ${JSON.stringify(u)}`);
+      throw new OptionsError(`invalid broker URL ${show(u)}`);
     }
-    if (!o.transport && !transportFor(url)) throw new OptionsError(`unsupported URL scheme ${url.protocol} (use mqtt:, mqtts:, ws: or wss:)`);
-    return url.href;
+    if (!o.transport && !transportFor(parsed)) throw new OptionsError(`unsupported URL scheme ${parsed.protocol} (use mqtt:, mqtts:, ws: or wss:)`);
+    return parsed.href;
   });
   const clean = o.clean ?? true;
   const clientId = o.clientId ?? `edgemq-${Math.floor(random() * 2 ** 48).toString(36)}`;
+  if (typeof clientId !== "string" || checkString(clientId) || utf8Length(clientId) > 0xffff) throw new OptionsError("clientId must be a valid MQTT string");
   checkEmptyClientId(clientId, clean);
   const keepalive = o.keepalive ?? 30;
   integer("keepalive", keepalive, 0, 65_535);
-  if (o.password !== undefined && o.username === undefined) {
+  const username = o.username ?? undefined;
+  const password = credentials("", username, o.password);
+  if (password && username === undefined) {
     throw new OptionsError("password requires username in MQTT 3.1.1");
   }
   let will: ResolvedOptions["will"];
   if (o.will) {
+    const { topic, payload, qos = 0, retain = false } = o.will;
     try {
-      assertTopicName(o.will.topic);
+      assertTopicName(topic);
     } catch (err) {
       throw new OptionsError(`will.topic: ${(err as Error).message}`);
     }
-    will = { topic: o.will.topic, payload: toBytes(o.will.payload), qos: o.will.qos ?? 0, retain: o.will.retain ?? false };
+    ofType("will.retain", retain, "boolean");
+    will = { topic, payload: connectBytes("will.payload", payload), qos, retain: !!retain };
     if (![0, 1, 2].includes(will.qos)) throw new OptionsError("will.qos must be 0, 1 or 2");
   }
   // 20 = mosquitto's default max_inflight_messages: it silently drops incoming QoS 2 messages beyond it.
@@ -167,47 +269,55 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
   integer("connectTimeout", connectTimeout, 1, 2 ** 31 - 1);
   const requestTimeout = o.requestTimeout ?? 30_000;
   integer("requestTimeout", requestTimeout, 1, 2 ** 31 - 1);
+  const endTimeout = o.endTimeout ?? 10_000;
+  integer("endTimeout", endTimeout, 0, 2 ** 31 - 1);
   if (o.waitOnFirstConnect && o.reconnect === false) throw new OptionsError("waitOnFirstConnect retries with the reconnect backoff: it cannot be used with reconnect: false");
   const maxPacketSize = o.maxPacketSize ?? 1 << 20;
   integer("maxPacketSize", maxPacketSize, 16, 268_435_460);
   const maxOutgoingPacketSize = o.maxOutgoingPacketSize ?? 268_435_460;
   integer("maxOutgoingPacketSize", maxOutgoingPacketSize, 16, 268_435_460);
   const queue = o.offlineQueue ?? NO_QUEUE_OPTIONS;
-  if (queue.maxMessages !== undefined) integer("offlineQueue.maxMessages", queue.maxMessages, 0, Number.MAX_SAFE_INTEGER);
-  if (queue.maxBytes !== undefined) integer("offlineQueue.maxBytes", queue.maxBytes, 0, Number.MAX_SAFE_INTEGER);
-  if (queue.overflow !== undefined && queue.overflow !== "reject" && queue.overflow !== "drop-oldest") {
+  if (given(queue.maxMessages)) integer("offlineQueue.maxMessages", queue.maxMessages, 0, Number.MAX_SAFE_INTEGER);
+  if (given(queue.maxBytes)) integer("offlineQueue.maxBytes", queue.maxBytes, 0, Number.MAX_SAFE_INTEGER);
+  if (given(queue.overflow) && queue.overflow !== "reject" && queue.overflow !== "drop-oldest") {
     throw new OptionsError('offlineQueue.overflow must be "reject" or "drop-oldest"');
   }
-  if (o.reconnect) {
-    const r = o.reconnect;
-    if (r.initialDelay !== undefined) integer("reconnect.initialDelay", r.initialDelay, 0, 2 ** 31 - 1);
-    if (r.maxDelay !== undefined) integer("reconnect.maxDelay", r.maxDelay, 0, 2 ** 31 - 1);
-    if (r.multiplier !== undefined && !(r.multiplier >= 1)) throw new OptionsError("reconnect.multiplier must be >= 1");
-    if (r.jitter !== undefined && !(r.jitter >= 0 && r.jitter <= 1)) throw new OptionsError("reconnect.jitter must be in 0..1");
+  const reconnect: unknown = o.reconnect ?? {};
+  if (reconnect !== false) {
+    // true: the defaults.
+    if (reconnect !== true) ofType("reconnect", reconnect, "object");
+    const r = reconnect as ReconnectOptions;
+    if (given(r.initialDelay)) integer("reconnect.initialDelay", r.initialDelay, 0, 2 ** 31 - 1);
+    if (given(r.maxDelay)) integer("reconnect.maxDelay", r.maxDelay, 0, 2 ** 31 - 1);
+    if (given(r.stableAfter)) integer("reconnect.stableAfter", r.stableAfter, 0, 2 ** 31 - 1);
+    if (given(r.multiplier) && !(r.multiplier! >= 1)) throw new OptionsError("reconnect.multiplier must be >= 1");
+    if (given(r.jitter) && !(r.jitter! >= 0 && r.jitter! <= 1)) throw new OptionsError("reconnect.jitter must be in 0..1");
   }
+  const store = o.store ?? new MemoryStore();
+  if (STORE_METHODS.some((m) => typeof (store as unknown as Record<string, unknown>)[m] !== "function")) throw new OptionsError(`store must be a Store, not ${show(store)}`);
   return {
     servers,
     clientId,
     clean,
     keepalive,
-    username: o.username,
-    password: o.password === undefined ? undefined : toBytes(o.password),
+    username,
+    password,
     will,
-    tls: o.tls,
-    reconnect: o.reconnect === false ? false : (o.reconnect ?? {}),
+    tls: o.tls ?? undefined,
+    reconnect: reconnect === true ? {} : (reconnect as ReconnectOptions | false),
     connectTimeout,
-    store: o.store ?? new MemoryStore(),
+    store,
     maxInflight,
     offlineQueue: queue,
     maxPacketSize,
     maxOutgoingPacketSize,
     manualAck: o.manualAck ?? false,
-    beforeConnect: o.beforeConnect,
-    endTimeout: o.endTimeout ?? 10_000,
+    beforeConnect: o.beforeConnect ?? undefined,
+    endTimeout,
     requestTimeout,
     waitOnFirstConnect: o.waitOnFirstConnect === true,
-    webSocket: o.webSocket,
-    transport: o.transport,
+    webSocket: o.webSocket ?? undefined,
+    transport: o.transport ?? undefined,
     clock: o.clock ?? systemClock,
     random,
   };
@@ -218,8 +328,9 @@ export function checkEmptyClientId(clientId: string, clean: boolean): void {
   if (clientId === "" && !clean) throw new OptionsError('clientId "" requires clean: true (MQTT 3.1.1 section 3.1.3.1)');
 }
 
-function integer(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new OptionsError(`${name} must be an integer in ${min}..${max}, got ${String(value)}`);
+/** Throws OptionsError unless `value` is an integer in min..max (`name` names it). */
+export function integer(name: string, value: unknown, min: number, max: number): void {
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+    throw new OptionsError(`${name} must be an integer in ${min}..${max}, got ${show(value)}`);
   }
 }

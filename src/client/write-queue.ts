@@ -5,9 +5,13 @@
  * stay as they were until it is done with them. Large payloads are queued as they are, between runs.
  */
 
+import { writeClientPacket, writePublishHead } from "../mqtt/encode-client.js";
+import type { Packet } from "../mqtt/packets.js";
 import type { Sink } from "../mqtt/writer.js";
 
 const SLAB_SIZE = 64 * 1024;
+/** Payloads from this size on are written as they are, after their header, instead of being encoded into the queue. */
+const LARGE_PAYLOAD = 16 * 1024;
 /** Packets above this get a buffer of their own instead of a slab region. */
 const OWN_BUFFER_OVER = SLAB_SIZE / 4;
 
@@ -58,6 +62,19 @@ export class WriteQueue implements Sink {
     const parts = this.parts;
     this.parts = undefined;
     return parts;
+  }
+
+  /**
+   * Encodes `packet` into the queue; a payload from LARGE_PAYLOAD bytes on is queued as it is, after its header.
+   * An encoder refusal throws and queues nothing, and no other queue's bytes are touched: the encoder checks its
+   * fields before reserving, and moves `pos` only over a packet that filled exactly what it reserved (Writer), so
+   * a packet refused midway leaves at most an abandoned region of the slab, which no queue is ever handed.
+   */
+  add(packet: Packet): void {
+    if (packet.type === "publish" && packet.payload.length >= LARGE_PAYLOAD) {
+      writePublishHead(packet, this);
+      this.append(packet.payload);
+    } else writeClientPacket(packet, this);
   }
 
   /** Forgets everything queued (the connection is gone). */

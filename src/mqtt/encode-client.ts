@@ -5,8 +5,9 @@
  */
 
 import { ProtocolError } from "./errors.js";
+import { show } from "./show.js";
 import { MAX_REMAINING_LENGTH, type ConnectPacket, type Packet, type PublishPacket, type SubscribePacket, type UnsubscribePacket } from "./packets.js";
-import { OwnBuffer, Writer, checkPacketId, checkQos, strLength, topicLength, writeAck, wrongType, type Sink } from "./writer.js";
+import { OwnBuffer, Writer, checkBytes, checkPacketId, checkQos, strLength, topicLength, writeAck, wrongType, type Sink } from "./writer.js";
 
 const PROTOCOL_NAME = [0x00, 0x04, 0x4d, 0x51, 0x54, 0x54]; // "MQTT"
 const PROTOCOL_LEVEL = 4;
@@ -84,6 +85,7 @@ export function encodePublishHead(packet: PublishPacket): Uint8Array {
 function publishWriter(packet: PublishPacket, omitted: number, sink?: Sink): Writer {
   const { topic, payload, qos } = packet;
   checkQos(qos);
+  checkBytes(payload, "payload");
   const topicLen = topicLength(topic);
   const hasId = qos > 0;
   if (packet.dup && !hasId) throw new ProtocolError("invalid-flags", "DUP must be 0 on a QoS 0 PUBLISH [MQTT-3.3.1-2]");
@@ -101,7 +103,7 @@ function publishWriter(packet: PublishPacket, omitted: number, sink?: Sink): Wri
 
 function encodeConnect(p: ConnectPacket, sink?: Sink): Uint8Array {
   if (!Number.isInteger(p.keepalive) || p.keepalive < 0 || p.keepalive > 0xffff) {
-    throw new ProtocolError("invalid-field", `keepalive ${p.keepalive} is not an integer in 0..65535`);
+    throw new ProtocolError("invalid-field", `keepalive ${show(p.keepalive)} is not an integer in 0..65535`);
   }
   const idLen = strLength(p.clientId, "client id");
   let remaining = 10 + 2 + idLen;
@@ -110,6 +112,7 @@ function encodeConnect(p: ConnectPacket, sink?: Sink): Uint8Array {
   if (p.will) {
     checkQos(p.will.qos);
     willTopicLen = topicLength(p.will.topic);
+    checkBytes(p.will.payload, "will payload");
     if (p.will.payload.length > 0xffff) throw new ProtocolError("invalid-length", "will payload longer than 65,535 bytes");
     remaining += 2 + willTopicLen + 2 + p.will.payload.length;
     flags |= 0x04 | (p.will.qos << 3) | (p.will.retain ? 0x20 : 0);
@@ -122,6 +125,7 @@ function encodeConnect(p: ConnectPacket, sink?: Sink): Uint8Array {
   }
   if (p.password !== undefined) {
     if (p.username === undefined) throw new ProtocolError("invalid-connect-flags", "a password requires a username in MQTT 3.1.1");
+    checkBytes(p.password, "password");
     if (p.password.length > 0xffff) throw new ProtocolError("invalid-length", "password longer than 65,535 bytes");
     remaining += 2 + p.password.length;
     flags |= 0x40;

@@ -1,5 +1,7 @@
 /** Errors raised by the wire layer. Every error carries a stable string `code`. */
 
+import { show } from "./show.js";
+
 /** Base class of every edgemq error: `code` is stable across versions, `message` is for humans. */
 export class EdgemqError extends Error {
   /** Stable machine-readable reason. */
@@ -7,7 +9,8 @@ export class EdgemqError extends Error {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
+    // Subclasses spell their names out (bundlers rename classes); a subclass of the application's keeps its own.
+    this.name = new.target === EdgemqError ? "EdgemqError" : new.target.name;
   }
 }
 
@@ -34,6 +37,8 @@ export type ProtocolErrorCode =
 
 /** A packet broke the protocol. On receipt the connection must be closed. */
 export class ProtocolError extends EdgemqError {
+  // Names are spelled out: bundlers rename classes (esbuild's "_ConnectError", a minifier's "e"), and `name` is API.
+  override readonly name = "ProtocolError";
   declare readonly code: ProtocolErrorCode;
   constructor(code: ProtocolErrorCode, message: string) {
     super(code, message);
@@ -45,11 +50,12 @@ export type TopicErrorCode = "invalid-topic" | "invalid-topic-filter";
 
 /** A topic name or filter the client refuses to send. */
 export class TopicError extends EdgemqError {
+  override readonly name = "TopicError";
   declare readonly code: TopicErrorCode;
   /** The offending topic or filter. */
   readonly topic: string;
-  constructor(code: TopicErrorCode, topic: string, reason: string) {
-    super(code, `${code === "invalid-topic" ? "invalid topic name" : "invalid topic filter"} ${JSON.stringify(topic.length > 200 ? topic.slice(0, 200) + "..." : topic)}: ${reason}`);
-    this.topic = topic;
+  constructor(code: TopicErrorCode, topic: unknown, reason: string) {
+    super(code, `${code === "invalid-topic" ? "invalid topic name" : "invalid topic filter"} ${show(topic)}: ${reason}`);
+    this.topic = typeof topic === "string" ? topic : show(topic);
   }
 }

@@ -68,13 +68,13 @@ export function topicNameLength(topic: string): number {
 /** Throws TopicError (code "invalid-topic") unless `topic` is a valid topic name. */
 export function assertTopicName(topic: string): void {
   const problem = topicNameProblem(topic);
-  if (problem) throw new TopicError("invalid-topic", String(topic), problem);
+  if (problem) throw new TopicError("invalid-topic", topic, problem);
 }
 
 /** Throws TopicError (code "invalid-topic-filter") unless `filter` is a valid topic filter. */
 export function assertTopicFilter(filter: string): void {
   const problem = topicFilterProblem(filter);
-  if (problem) throw new TopicError("invalid-topic-filter", String(filter), problem);
+  if (problem) throw new TopicError("invalid-topic-filter", filter, problem);
 }
 
 /**

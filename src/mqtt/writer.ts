@@ -5,6 +5,7 @@
 
 import { alloc } from "./alloc.js";
 import { ProtocolError } from "./errors.js";
+import { show } from "./show.js";
 import { MAX_REMAINING_LENGTH, type Packet } from "./packets.js";
 import { recentTopicNameLength, topicFilterProblem, topicNameProblem } from "./topic.js";
 import { checkString, utf8Length, writeUtf8 } from "./utf8.js";
@@ -17,13 +18,18 @@ export function packetSize(remaining: number): number {
 /** Throws "invalid-packet-id" unless `id` is an integer in 1..65535. */
 export function checkPacketId(id: number | undefined): void {
   if (id === undefined || !Number.isInteger(id) || id < 1 || id > 0xffff) {
-    throw new ProtocolError("invalid-packet-id", `packet id ${id} is not an integer in 1..65535`);
+    throw new ProtocolError("invalid-packet-id", `packet id ${show(id)} is not an integer in 1..65535`);
   }
 }
 
 /** Throws "invalid-qos" unless `qos` is 0, 1 or 2. */
 export function checkQos(qos: number): void {
-  if (qos !== 0 && qos !== 1 && qos !== 2) throw new ProtocolError("invalid-qos", `QoS ${qos} is not 0, 1 or 2`);
+  if (qos !== 0 && qos !== 1 && qos !== 2) throw new ProtocolError("invalid-qos", `QoS ${show(qos)} is not 0, 1 or 2`);
+}
+
+/** Throws "invalid-field" unless `value` is a Uint8Array (`what` names the field). */
+export function checkBytes(value: unknown, what: string): void {
+  if (!(value instanceof Uint8Array)) throw new ProtocolError("invalid-field", `${what} is not a Uint8Array`);
 }
 
 /** UTF-8 length of a valid topic name (or, with `filter`, topic filter); throws "invalid-topic" saying why not. */
@@ -39,6 +45,7 @@ export function topicLength(topic: string, filter?: boolean): number {
 
 /** UTF-8 length of a string field (`what` names it); throws "invalid-utf8" or "invalid-length". */
 export function strLength(value: string, what: string): number {
+  if (typeof value !== "string") throw new ProtocolError("invalid-field", `${what} is not a string`);
   const bad = checkString(value);
   if (bad) throw new ProtocolError("invalid-utf8", `${what} ${bad}`);
   const n = utf8Length(value);
@@ -109,14 +116,19 @@ export function wrongType(packet: Packet, otherRole: readonly string[], role: st
 export class Writer {
   readonly bytes: Uint8Array;
   private pos: number;
+  /** Where the packet must end: finish() refuses a packet that did not fill exactly what was reserved. */
+  private readonly end: number;
 
   constructor(firstByte: number, remaining: number, omitted = 0, private readonly sink: Sink = new OwnBuffer()) {
+    // A length that is not a whole number (a field of the wrong type) must never reach a shared sink.
+    if (remaining >>> 0 !== remaining || omitted >>> 0 !== omitted) throw new ProtocolError("invalid-length", `a packet of ${remaining} bytes`);
     if (remaining > MAX_REMAINING_LENGTH) {
       throw new ProtocolError("packet-too-large", `a packet of ${remaining} bytes exceeds MQTT's limit of ${MAX_REMAINING_LENGTH}`);
     }
     sink.reserve(packetSize(remaining) - omitted);
     this.bytes = sink.bytes;
     let pos = sink.pos;
+    this.end = pos + packetSize(remaining) - omitted;
     this.bytes[pos++] = firstByte;
     let n = remaining;
     do {
@@ -148,8 +160,12 @@ export class Writer {
     this.pos += data.length;
   }
 
-  /** The packet's own buffer; with a sink, moves the sink past what was written. */
+  /**
+   * The packet's own buffer; with a sink, moves the sink past what was written. Throws "invalid-length" when the
+   * fields wrote more or less than was reserved for them (bytes whose length changed while being encoded).
+   */
   finish(): Uint8Array {
+    if (this.pos !== this.end) throw new ProtocolError("invalid-length", "a field's length changed while it was encoded");
     this.sink.pos = this.pos;
     return this.bytes;
   }

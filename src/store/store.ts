@@ -62,6 +62,7 @@ export type StoreErrorCode = "store-error" | "store-locked";
  * Damaged records are warnings, not errors.
  */
 export class StoreError extends EdgemqError {
+  override readonly name = "StoreError";
   declare readonly code: StoreErrorCode;
   constructor(message: string, cause?: unknown, code: StoreErrorCode = "store-error") {
     super(code, message, cause === undefined ? undefined : { cause });

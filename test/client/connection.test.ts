@@ -70,6 +70,21 @@ describe("CONNECT and CONNACK", () => {
     expect(conn.closedByClient).toBe(true);
   });
 
+  it("a TLS record where the CONNACK should be (an mqtt:// URL to a TLS port) fails at once, saying the server speaks TLS", async () => {
+    for (const record of [[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46], [0x16, 0x03, 0x01, 0x00, 0x04, 0x0e, 0x00, 0x00, 0x00]]) {
+      const broker = new FakeBroker();
+      const client = createClient({ url: "mqtt://fake", transport: broker.transport, clock: new FakeClock(), reconnect: false });
+      const connecting = client.connect().catch((e: unknown) => e);
+      const conn = await broker.nextConnection();
+      await conn.next("connect");
+      conn.send(Uint8Array.from(record));
+      const err = await connecting;
+      expect(err).toBeInstanceOf(ConnectError);
+      expect(err).toMatchObject({ code: "connection-failed" });
+      expect((err as Error).message).toMatch(/the server speaks TLS \(use mqtts:\/\/\)/);
+    }
+  });
+
   it("refuses an empty client id with clean=false locally, and allows it with clean=true", async () => {
     expect(() => createClient({ url: "mqtt://fake", clientId: "", clean: false })).toThrow(OptionsError);
     const broker = new FakeBroker();

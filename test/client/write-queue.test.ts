@@ -19,6 +19,13 @@ const decodeAll = (parts: Uint8Array[] | undefined): Packet[] => {
   return (parts ?? []).flatMap((p) => d.push(p.slice()));
 };
 
+/** 300 bytes whose own `length` says 2 for the first `lies` reads, then 300. */
+function shiftyPayload(lies: number): { bytes: Uint8Array; reads: number } {
+  const out = { bytes: new Uint8Array(300).fill(0xee), reads: 0 };
+  Object.defineProperty(out.bytes, "length", { get: () => (out.reads++ < lies ? 2 : 300) });
+  return out;
+}
+
 describe("WriteQueue", () => {
   it("a turn's packets come out as one run, byte for byte what the encoder makes", () => {
     const q = new WriteQueue();
@@ -85,6 +92,43 @@ describe("WriteQueue", () => {
     expect(() => writeClientPacket(publish("bad/+", 5), q)).toThrow(/wildcard|topic/);
     expect(() => writeClientPacket({ type: "puback", packetId: 0 }, q)).toThrow(/packet id/);
     expect(decodeAll(q.take())).toEqual([{ type: "puback", packetId: 1 }]);
+  });
+
+  it("a packet whose fields are not what they claim is refused before it touches the slab: other queues' bytes stay exact", () => {
+    const a = new WriteQueue();
+    const b = new WriteQueue();
+    const sentA: Packet[] = [];
+    const sentB: Packet[] = [];
+    const good = (q: WriteQueue, sent: Packet[], p: Packet) => {
+      writeClientPacket(p, q);
+      sent.push(p);
+    };
+    // A payload that is not bytes (plain JavaScript handing a number down): its length is undefined.
+    const notBytes = { ...publish("bad", 0), payload: 21.5 as unknown as Uint8Array };
+    // A Uint8Array whose own `length` changes between the encoder's reads: room for 2 bytes reserved, 300 written.
+    const shifty = shiftyPayload(1);
+    for (let i = 1; i <= 50; i++) {
+      good(a, sentA, publish(`a/${i}`, i, i));
+      expect(() => writeClientPacket(notBytes, b)).toThrow(expect.objectContaining({ name: "ProtocolError" }));
+      good(b, sentB, publish(`b/${i}`, 3, i));
+      shifty.reads = 0;
+      expect(() => writeClientPacket({ ...publish("shifty", 0, i), payload: shifty.bytes }, b)).toThrow(expect.objectContaining({ name: "ProtocolError", code: "invalid-length" }));
+      good(a, sentA, { type: "puback", packetId: i });
+      good(b, sentB, { type: "pubrec", packetId: i });
+    }
+    expect(decodeAll(a.take())).toEqual(sentA);
+    expect(decodeAll(b.take())).toEqual(sentB);
+  });
+
+  it("add() of a packet the encoder refuses leaves the queue as it was", () => {
+    const q = new WriteQueue();
+    q.add({ type: "puback", packetId: 1 });
+    q.add(publish("big", 20_000, 2));
+    expect(() => q.add(publish("bad/#", 3, 3))).toThrow(/topic/);
+    // Refused after its slab region was reserved (add() reads the length once more than the encoder).
+    expect(() => q.add({ ...publish("shifty", 0, 4), payload: shiftyPayload(2).bytes })).toThrow(expect.objectContaining({ code: "invalid-length" }));
+    q.add({ type: "puback", packetId: 5 });
+    expect(decodeAll(q.take())).toEqual([{ type: "puback", packetId: 1 }, publish("big", 20_000, 2), { type: "puback", packetId: 5 }]);
   });
 
   it("clear() forgets what was queued", () => {

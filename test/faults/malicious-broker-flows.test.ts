@@ -117,8 +117,9 @@ describe("valid but unexpected: the client stays connected", () => {
     let done2 = false;
     void q1.then(() => (done1 = true));
     void q2.then(() => (done2 = true));
-    // PUBREC for a QoS 1 message: no PUBREL, not completed; PUBACK / PUBCOMP for a QoS 2 message before PUBREC: ignored
-    rig.conn.send({ type: "pubrec", packetId: p1!.packetId! }, { type: "puback", packetId: p2!.packetId! }, { type: "pubcomp", packetId: p2!.packetId! });
+    // PUBREC for a QoS 1 message: no PUBREL, not completed; PUBCOMP for a QoS 2 message before PUBREC: ignored.
+    // (A PUBACK for a QoS 2 message completes it: the broker took it at QoS 1; see test/client/broker-quirks.test.ts.)
+    rig.conn.send({ type: "pubrec", packetId: p1!.packetId! }, { type: "pubcomp", packetId: p2!.packetId! });
     await tick();
     expect(sent(rig.conn, "pubrel")).toEqual([]);
     expect([done1, done2]).toEqual([false, false]);

@@ -208,3 +208,33 @@ describe("mutual TLS (require_certificate, use_identity_as_username)", () => {
     expect(["ERR_SSL_TLSV1_ALERT_UNKNOWN_CA", "ECONNRESET"]).toContain(cause.code);
   });
 });
+
+// A client pointed at the wrong kind of port fails at once, and says which kind it found (issue #12 item 1).
+describe("TLS and plain TCP mixed up", () => {
+  /** connect() with connectTimeout 20 s: returns the error and how long it took. */
+  async function mismatch(url: string, tls?: TlsOptions): Promise<{ err: ConnectError; ms: number }> {
+    const started = Date.now();
+    try {
+      const client = await connect({ url, tls, reconnect: false, connectTimeout: 20_000 });
+      await client.end({ force: true });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConnectError);
+      return { err: err as ConnectError, ms: Date.now() - started };
+    }
+    throw new Error(`${url} connected`);
+  }
+
+  it("mqtts:// to a plain mqtt:// port: connection-failed at once, saying the server did not speak TLS", async () => {
+    const { err, ms } = await mismatch(`mqtts://127.0.0.1:${broker.port}`, { ca: certs.ca.cert });
+    expect(err.code).toBe("connection-failed");
+    expect(err.message).toMatch(/did not speak TLS \(is it an mqtt:\/\/ port\?\)/);
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it("mqtt:// to a TLS port: connection-failed at once, saying the server expects TLS (use mqtts://)", async () => {
+    const { err, ms } = await mismatch(`mqtt://127.0.0.1:${ports.tls}`);
+    expect(err.code).toBe("connection-failed");
+    expect(err.message).toMatch(/before CONNACK.*TLS.*use mqtts:\/\//);
+    expect(ms).toBeLessThan(5000);
+  });
+});
