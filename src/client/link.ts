@@ -10,6 +10,7 @@ import { show } from "../mqtt/show.js";
 import type { Packet } from "../mqtt/packets.js";
 import type { OversizePublish } from "../mqtt/reader.js";
 import type { Connection, ConnectionHandlers, Transport, TransportOptions } from "../transport/transport.js";
+import { ConnectionLostError } from "./errors.js";
 import { WriteQueue } from "./write-queue.js";
 
 /** Where a link reports; each call names the link, so one handler object serves every link of a client. */
@@ -118,7 +119,7 @@ export class Link {
   }
 
   private onPeerClose(error: Error | undefined): void {
-    this.finish(error ?? new Error("the connection was closed by the peer"));
+    this.finish(error ?? new ConnectionLostError("connection-lost", "the broker closed the connection"));
   }
 
   private onDrain(): void {

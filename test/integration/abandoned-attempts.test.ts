@@ -4,7 +4,7 @@
  */
 import * as net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { ClientClosedError, ConnectError, createClient } from "../../src/index.ts";
+import { ClientClosedError, ConnectError, ConnectionLostError, createClient } from "../../src/index.ts";
 
 /** A TCP server that accepts and never says a word (no TLS handshake, no CONNACK); counts open sockets. */
 async function silentServer() {
@@ -84,5 +84,29 @@ describe("abandoned connection attempts destroy their sockets", () => {
     expect(await outcome).toBeInstanceOf(ClientClosedError);
     await until(() => server.open === 0);
     expect(server.open).toBe(0);
+  });
+});
+
+describe("a broker that closes the connection", () => {
+  it("is reported as ConnectionLostError connection-lost (a typed reason, not a bare Error)", async () => {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.on("error", () => undefined);
+      s.once("data", () => {
+        s.write(Uint8Array.of(0x20, 0x02, 0x00, 0x00)); // CONNACK accepted
+        setTimeout(() => s.end(), 50); // then a clean close, as a broker shutting down does
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push({ close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }) });
+    const port = (server.address() as net.AddressInfo).port;
+    const client = createClient({ url: `mqtt://127.0.0.1:${port}`, reconnect: false });
+    const reason = new Promise<Error | undefined>((resolve) => client.on("disconnect", (d) => resolve(d.reason)));
+    await client.connect();
+    const err = await reason;
+    expect(err).toBeInstanceOf(ConnectionLostError);
+    expect((err as ConnectionLostError).code).toBe("connection-lost");
+    await client.end();
   });
 });
