@@ -5,6 +5,7 @@
  * from them, and records bytes it could not decode, so a test can check a client's bytes exactly.
  */
 import { ServerDecoder, encode, topicMatches, type Connection, type ConnectionHandlers, type Packet, type Transport } from "../../src/index.ts";
+import { concat } from "../mqtt/hex.ts";
 
 /** One client connection as the broker sees it. */
 export class AutoConnection {
@@ -44,12 +45,12 @@ export class AutoConnection {
 
   /** Every byte the client wrote, joined. */
   bytes(): Uint8Array {
-    return join(this.writes);
+    return concat(this.writes);
   }
 
   /** Sends packets to the client (asynchronously, as a socket would). */
   send(...packets: Packet[]): void {
-    const bytes = join(packets.map((p) => encode(p)));
+    const bytes = concat(packets.map((p) => encode(p)));
     queueMicrotask(() => {
       if (!this.closed) this.handlers.onData(bytes);
     });
@@ -121,14 +122,4 @@ export class AutoBroker {
   route(topic: string, payload: Uint8Array, qos: 0 | 1): void {
     for (const c of this.connections) c.deliver(topic, payload, qos);
   }
-}
-
-function join(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
