@@ -13,7 +13,7 @@ import { deviceInfoProperties, EDGEHOG, edgehogInterfaces, hostInfo, type Device
 import { InterfaceError } from "./errors.js";
 import { EventStream } from "./event-stream.js";
 import { Handshake, HandshakeState, introspection } from "./handshake.js";
-import { parseInterface, type Interface } from "./interface.js";
+import type { Interface } from "./interface.js";
 import { loadInterfaces, type InterfaceSource } from "./interface-loader.js";
 import { Sender } from "./sender.js";
 import { DEFAULT_MAX_INFLATED_SIZE, decodePayload } from "./payload.js";
@@ -151,14 +151,18 @@ export class Device {
 
   /**
    * Handles Edgehog OTA requests: the handler gets `{ uuid, url, operation, signal }` and a reporter,
-   * `report(status, { progress, code, message })`. Adds the OTA interfaces if they were not declared.
+   * `report(status, { progress, code, message })`. The OTA interfaces, if not declared, are part of the device
+   * (and its introspection) when this returns; they are announced at once when connected, else on connecting.
    * Returns a function that removes the handler.
    */
   onOta(handler: OtaHandler): () => void {
-    for (const iface of edgehogInterfaces()) {
-      if ((iface.name === EDGEHOG.OTARequest || iface.name === EDGEHOG.OTAEvent) && !this.interfaces.has(iface.name)) {
-        this.addInterface(iface).catch((err: Error) => this.emit("error", err));
-      }
+    const missing = edgehogInterfaces().filter(
+      (i) => (i.name === EDGEHOG.OTARequest || i.name === EDGEHOG.OTAEvent) && !this.interfaces.has(i.name),
+    );
+    if (missing.length > 0) {
+      for (const iface of missing) this.interfaces.set(iface.name, iface);
+      // A failed announcement leaves the handshake state stale, so the next connection runs a full handshake.
+      this.handshake.reannounce().catch((err: Error) => this.emit("error", err));
     }
     return this.ota.setHandler(handler);
   }
@@ -175,9 +179,12 @@ export class Device {
     return this.ota.resume();
   }
 
-  /** Adds an interface at run time (republishing the introspection, subscribing for server-owned ones). */
+  /**
+   * Adds an interface at run time (republishing the introspection, subscribing for server-owned ones).
+   * Takes a .json file path, interface JSON as an object, or an already parsed `Interface`.
+   */
   async addInterface(source: InterfaceSource): Promise<Interface> {
-    const [iface] = typeof source === "string" ? await loadInterfaces([source]) : [parseInterface(source)];
+    const [iface] = await loadInterfaces([source]);
     this.interfaces.set(iface!.name, iface!);
     await this.handshake.reannounce();
     return iface!;

@@ -2,7 +2,8 @@
  * Edgehog OTA: an OTARequest goes to the application's handler with a reporter, and the SDK enforces the flow:
  * a request with an invalid uuid fails with InvalidRequest, a second request while one runs fails with
  * UpdateAlreadyInProgress, a repeated uuid is ignored, a Cancel before Deploying aborts the handler (through its
- * AbortSignal) and reports Failure/Canceled, and a handler that throws reports Failure/InternalError.
+ * AbortSignal) and reports Failure/Canceled, a handler that throws reports Failure/InternalError, and a handler that
+ * returns without a final status reports Success: an update ends when its handler does, so none blocks later requests.
  * The SDK flashes nothing itself. The update in progress is persisted: after a restart, one that had reached
  * Rebooting is reported as Success (the reboot was the last step); any other is reported as Failure/InternalError.
  */
@@ -175,8 +176,8 @@ export class OtaManager {
     try {
       await handler({ uuid, url, operation: "Update", signal: running.abort.signal }, report);
       if (running.finished) return;
-      // Rebooting without a final status: the reboot finishes it; the next start reports Success.
-      if (running.status === "Rebooting") return;
+      // Returning without a final status ends the update with Success, whatever was reported before (a gateway
+      // reboots a sub-device, not itself, and returns). A process that dies after Rebooting reports Success on the next start.
       await report("Success");
     } catch (err) {
       if (running.finished) return;
@@ -226,7 +227,12 @@ export class OtaManager {
   private save(current: Running | undefined): void {
     if (!this.file) return;
     const state: Persisted = { seen: this.seen, current: current ? { uuid: current.uuid, url: current.url, status: current.status } : undefined };
-    writeFileAtomic(this.file, JSON.stringify(state));
+    try {
+      writeFileAtomic(this.file, JSON.stringify(state));
+    } catch (err) {
+      // Not fatal: the update goes on (and ends) in memory; only its outcome after a restart is lost.
+      this.host.warn(`OTA state ${this.file} not saved: ${(err as Error).message}`);
+    }
   }
 }
 

@@ -1,10 +1,12 @@
 /** Edgehog OTA flow and device info against a real mosquitto, with the test playing Edgehog. */
 import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Client } from "../../src/index.ts";
-import { connectDevice, decodePayload, encodePayload, type Device, type OtaReport, type OtaRequest } from "../../src/clea/index.ts";
+import { connectDevice, decodePayload, edgehogInterfaces, EDGEHOG, encodePayload, type Device, type OtaReport, type OtaRequest } from "../../src/clea/index.ts";
 import { startMosquitto, type Mosquitto } from "../support/mosquitto.ts";
 
 const DEVICE_ID = "V_zv6ThCCtXWveQ8mPjsKg";
@@ -27,6 +29,7 @@ interface OtaEvent {
 let broker: Mosquitto;
 let edgehog: Client;
 let events: OtaEvent[] = [];
+let introspections: string[] = [];
 const props = new Map<string, unknown>();
 const cleanup: Array<() => Promise<void> | void> = [];
 
@@ -34,7 +37,9 @@ beforeAll(async () => {
   broker = await startMosquitto();
   edgehog = await connect({ url: broker.url, clientId: "edgehog-side" });
   edgehog.on("message", (m) => {
-    if (m.topic === OTA_EVENT) {
+    if (m.topic === PREFIX) {
+      introspections.push(new TextDecoder().decode(m.payload));
+    } else if (m.topic === OTA_EVENT) {
       const d = decodePayload(m.payload, { type: EVENT_TYPES })!;
       events.push({ ...(d.value as Omit<OtaEvent, "at">), at: d.timestamp });
     } else if (m.topic.includes("/io.edgehog.devicemanager.") && m.payload.length > 0) {
@@ -47,6 +52,7 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
   events = [];
+  introspections = [];
 });
 
 afterAll(async () => {
@@ -172,7 +178,8 @@ describe("OTA", () => {
     first.onOta(async (_req, report) => {
       await report("Deploying");
       await report("Deployed");
-      await report("Rebooting"); // the handler returns; the device "reboots"
+      await report("Rebooting");
+      await new Promise(() => undefined); // the device reboots: the process dies before the handler returns
     });
     await request({ operation: "Update", url: "http://x/fw", uuid: UUID_A });
     await until(() => statuses(UUID_A).includes("Rebooting"));
@@ -211,6 +218,88 @@ describe("OTA", () => {
     await request({ operation: "Update", url: "http://x/fw", uuid: UUID_A });
     await until(() => statuses(UUID_A).includes("Success"));
     expect(errors.map((e) => (e as { code: string }).code)).toEqual(["invalid-report", "invalid-report", "invalid-report"]);
+  });
+});
+
+describe("OTA without the edgehog option, and updates that end (issue #13)", () => {
+  let images: http.Server;
+  let imageUrl = "";
+  beforeAll(async () => {
+    images = http.createServer((_req, res) => res.end(Buffer.alloc(1024, 7)));
+    await new Promise<void>((r) => images.listen(0, "127.0.0.1", r));
+    imageUrl = `http://127.0.0.1:${(images.address() as AddressInfo).port}/fw.bin`;
+  });
+  afterAll(() => new Promise<void>((r) => images.close(() => r())));
+
+  it("runs the README's onOta snippet on a device connected without `edgehog` and without an error listener", async () => {
+    const device = await connectDevice({ realm: "acme", deviceId: DEVICE_ID, url: broker.url, store: tempDir(), reconnect: false });
+    cleanup.push(() => device.end({ force: true }).catch(() => undefined));
+    await device.handshakeComplete();
+    expect(device.introspection).not.toContain(EDGEHOG.OTARequest);
+
+    // The README's snippet, as a user copies it:
+    device.onOta(async ({ uuid, url, signal }, report) => {
+      await report("Downloading", { progress: 0 });
+      const image = await fetch(url, { signal });           // signal aborts when Edgehog cancels before Deploying
+      // ... write and verify the image, reporting progress ...
+      await report("Deploying");
+      // ... apply it ...
+      await report("Deployed");
+      await report("Rebooting");                            // reboot here: Success is reported on the next start
+    });
+
+    // Part of the device as soon as onOta returns, and announced to the broker.
+    expect(device.introspection).toContain(`${EDGEHOG.OTARequest}:1:0`);
+    expect(device.introspection).toContain(`${EDGEHOG.OTAEvent}:0:1`);
+    await until(() => introspections.some((i) => i.includes(`${EDGEHOG.OTARequest}:1:0`) && i.includes(`${EDGEHOG.OTAEvent}:0:1`)));
+    await new Promise((r) => setTimeout(r, 100)); // the subscription is in place once the introspection is out; give it a moment
+
+    await request({ operation: "Update", url: imageUrl, uuid: UUID_A });
+    await until(() => statuses(UUID_A).includes("Success"));
+    expect(statuses(UUID_A)).toEqual(["Acknowledged", "Downloading", "Deploying", "Deployed", "Rebooting", "Success"]);
+  });
+
+  it("addInterface accepts an already parsed Interface", async () => {
+    const d = await connectDevice({ realm: "acme", deviceId: DEVICE_ID, url: broker.url, store: tempDir(), reconnect: false });
+    cleanup.push(() => d.end({ force: true }).catch(() => undefined));
+    await d.handshakeComplete();
+    const commands = edgehogInterfaces().find((i) => i.name === EDGEHOG.Commands)!;
+    await expect(d.addInterface(commands)).resolves.toBe(commands);
+    expect(d.introspection).toContain(EDGEHOG.Commands);
+    await until(() => introspections.some((i) => i.includes(EDGEHOG.Commands)));
+  });
+
+  it("a handler that reports Rebooting and returns ends the update with Success, and the next request is accepted", async () => {
+    const d = await device();
+    const seen: string[] = [];
+    d.onOta(async (req, report) => {
+      seen.push(req.uuid);
+      await report("Deploying");
+      await report("Deployed");
+      await report("Rebooting"); // a gateway rebooted a sub-device, not itself, and returns
+    });
+    await request({ operation: "Update", url: "http://x/fw", uuid: UUID_A });
+    await until(() => statuses(UUID_A).includes("Success"));
+    expect(statuses(UUID_A)).toEqual(["Acknowledged", "Deploying", "Deployed", "Rebooting", "Success"]);
+    await request({ operation: "Update", url: "http://x/fw", uuid: UUID_B });
+    await until(() => statuses(UUID_B).includes("Success"));
+    expect(statuses(UUID_B)).toEqual(["Acknowledged", "Deploying", "Deployed", "Rebooting", "Success"]);
+    expect(seen).toEqual([UUID_A, UUID_B]);
+  });
+
+  it("a handler that throws ends the update with Failure, and the next request is accepted", async () => {
+    const d = await device();
+    d.onOta(async (req, report) => {
+      await report("Downloading", { progress: 10 });
+      if (req.uuid === UUID_A) throw new Error("checksum mismatch");
+      await report("Success");
+    });
+    await request({ operation: "Update", url: "http://x/fw", uuid: UUID_A });
+    await until(() => statuses(UUID_A).includes("Failure/InternalError"));
+    await request({ operation: "Update", url: "http://x/fw", uuid: UUID_B });
+    await until(() => statuses(UUID_B).includes("Success"));
+    expect(statuses(UUID_A)).toEqual(["Acknowledged", "Downloading", "Failure/InternalError"]);
+    expect(statuses(UUID_B)).toEqual(["Acknowledged", "Downloading", "Success"]);
   });
 });
 
