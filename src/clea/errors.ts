@@ -10,8 +10,9 @@ export type PayloadErrorCode =
   | "value-size-exceeded"
   | "invalid-timestamp"
   | "invalid-bson"
-  | "invalid-deflate"
+  | "invalid-frame"
   | "inflate-limit-exceeded"
+  | "unexpected-unset"
   | "unexpected-object-key"
   | "missing-object-key";
 

@@ -76,8 +76,7 @@ export function encodePayload(value: unknown, options: EncodeOptions = {}): Uint
  */
 export function decodePayload(bytes: Uint8Array, options: DecodeOptions = {}): DecodedPayload | undefined {
   if (bytes.length === 0) return undefined;
-  // A BSON document starts with its own size (int32 LE): if that holds it is BSON, whatever else it could be.
-  const doc = looksLikeBson(bytes) ? bytes : inflateFrame(bytes, { maxSize: options.maxInflatedSize });
+  const doc = bsonOrInflated(bytes, options.maxInflatedSize);
   let parsed: Record<string, unknown>;
   try {
     parsed = BSON.deserialize(doc, { promoteValues: false, promoteBuffers: false, validation: { utf8: true } });
@@ -110,6 +109,39 @@ export function decodePayload(bytes: Uint8Array, options: DecodeOptions = {}): D
   return out;
 }
 
+/** Largest BSON document size prefix taken as a (truncated or malformed) BSON document rather than a frame: 16 MiB. */
+const MAX_BSON_SIZE = 16 * 1024 * 1024;
+
+/**
+ * The BSON document in `bytes`: the bytes themselves when they are shaped like one document, else the content of a
+ * zlib frame. Anything else is refused with a code that says what it looks like: `invalid-bson` when the
+ * little-endian size prefix is a plausible BSON size (truncated or malformed BSON) or the input is too short to be a
+ * frame, `invalid-frame` when it is neither BSON nor zlib. Only a real zlib frame can give `inflate-limit-exceeded`.
+ */
+function bsonOrInflated(bytes: Uint8Array, maxSize: number | undefined): Uint8Array {
+  // A BSON document starts with its own size (int32 LE): if that holds it is BSON, whatever else it could be.
+  if (looksLikeBson(bytes)) return bytes;
+  // a bare 00 00 00 00 frame (the empty list) inflates to nothing, which is then not BSON
+  if (hasZlibHeader(bytes) || (bytes.length === 4 && bytes.every((b) => b === 0))) return inflateFrame(bytes, { maxSize });
+  if (bytes.length < 4) throw new PayloadError("invalid-bson", `${bytes.length} byte(s): shorter than the smallest BSON document (5 bytes)`);
+  const declared = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+  if (declared >= 5 && declared <= MAX_BSON_SIZE) {
+    throw new PayloadError("invalid-bson", `undecodable BSON: the document declares ${declared} bytes, the payload has ${bytes.length}`);
+  }
+  throw new PayloadError("invalid-frame", "neither a BSON document nor a zlib frame (4-byte size, then a zlib stream)");
+}
+
+/**
+ * Whether a zlib (RFC 1950) stream header follows the 4-byte size of a frame: CM = 8 (deflate), CINFO <= 7,
+ * (CMF * 256 + FLG) a multiple of 31, and no preset dictionary.
+ */
+export function hasZlibHeader(frame: Uint8Array): boolean {
+  if (frame.length < 6) return false;
+  const cmf = frame[4]!;
+  const flg = frame[5]!;
+  return (cmf & 0x0f) === 8 && cmf >> 4 <= 7 && (cmf * 256 + flg) % 31 === 0 && (flg & 0x20) === 0;
+}
+
 /** The mapping type of an object field: own keys only, so "constructor" or "__proto__" never resolve to Object.prototype members. */
 function fieldTypeOf(type: Readonly<Record<string, MappingType>>, key: string): MappingType | undefined {
   return Object.prototype.hasOwnProperty.call(type, key) ? type[key] : undefined;
@@ -126,7 +158,7 @@ export function looksLikeBson(bytes: Uint8Array): boolean {
 export function deflateFrame(bytes: Uint8Array): Uint8Array {
   const z = new Deflate();
   z.push(bytes, true);
-  if (z.err) throw new PayloadError("invalid-deflate", `deflate failed: ${z.msg}`);
+  if (z.err) throw new PayloadError("invalid-frame", `deflate failed: ${z.msg}`);
   const body = z.result as Uint8Array;
   const out = new Uint8Array(4 + body.length);
   new DataView(out.buffer).setUint32(0, bytes.length);
@@ -134,17 +166,21 @@ export function deflateFrame(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Inflates a deflate frame, refusing (PayloadError "inflate-limit-exceeded") before output passes `maxSize`. */
+/**
+ * Inflates a deflate frame. Anything that is not a 4-byte size + a whole zlib stream is PayloadError
+ * "invalid-frame"; a real zlib stream is refused with "inflate-limit-exceeded" as its output passes `maxSize`,
+ * whatever the size header says (the header is not trusted either way, so random bytes never claim to be a bomb).
+ */
 export function inflateFrame(frame: Uint8Array, options: { maxSize?: number } = {}): Uint8Array {
   const max = options.maxSize ?? DEFAULT_MAX_INFLATED_SIZE;
-  if (frame.length < 4) throw new PayloadError("invalid-deflate", "a deflate frame needs a 4-byte size header");
+  if (frame.length < 4) throw new PayloadError("invalid-frame", "a deflate frame needs a 4-byte size header");
   const declared = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0);
-  if (declared > max) throw new PayloadError("inflate-limit-exceeded", `the frame declares ${declared} bytes, over the ${max}-byte cap`);
   if (frame.length === 4) {
     // The server accepts a bare zero header for an empty list; a bare header declaring content is a truncated frame.
     if (declared === 0) return new Uint8Array(0);
-    throw new PayloadError("invalid-deflate", `the frame declares ${declared} bytes but has no zlib stream`);
+    throw new PayloadError("invalid-frame", `the frame declares ${declared} bytes but has no zlib stream`);
   }
+  if (!hasZlibHeader(frame)) throw new PayloadError("invalid-frame", "not a zlib frame: no zlib (RFC 1950) header after the 4-byte size");
   const chunks: Uint8Array[] = [];
   let total = 0;
   // windowBits 15: zlib (RFC 1950) only, as the protocol says; no gzip or raw deflate auto-detection.
@@ -158,11 +194,11 @@ export function inflateFrame(frame: Uint8Array, options: { maxSize?: number } = 
     z.push(frame.subarray(4), true);
   } catch (err) {
     if (err instanceof PayloadError) throw err;
-    throw new PayloadError("invalid-deflate", `corrupt zlib stream: ${(err as Error).message}`, err);
+    throw new PayloadError("invalid-frame", `corrupt zlib stream: ${(err as Error).message}`, err);
   }
-  if (z.err || !z.ended) throw new PayloadError("invalid-deflate", `corrupt or truncated zlib stream${z.msg ? `: ${z.msg}` : ""}`);
+  if (z.err || !z.ended) throw new PayloadError("invalid-frame", `corrupt or truncated zlib stream${z.msg ? `: ${z.msg}` : ""}`);
   const leftover = (z as unknown as { strm?: { avail_in?: number } }).strm?.avail_in ?? 0;
-  if (leftover > 0) throw new PayloadError("invalid-deflate", `${leftover} unexpected byte(s) after the zlib stream`);
+  if (leftover > 0) throw new PayloadError("invalid-frame", `${leftover} unexpected byte(s) after the zlib stream`);
   const out = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) {

@@ -1,6 +1,6 @@
 /** Decodes what the server sends a device: data on server-owned interfaces, and the consumer properties purge frame. */
 
-import { InterfaceError } from "./errors.js";
+import { InterfaceError, PayloadError } from "./errors.js";
 import { resolveMapping, resolveObject, type Interface } from "./interface.js";
 import { decodePayload, inflateFrame } from "./payload.js";
 import type { CleaValue } from "./values.js";
@@ -25,7 +25,9 @@ export function parsePurgeList(text: string): Set<string> {
 
 /**
  * Decodes the message on `topic` (under `prefix`). Throws InterfaceError for unknown interfaces, paths or
- * ownership, and PayloadError for undecodable or mistyped payloads.
+ * ownership, and PayloadError for undecodable or mistyped payloads: a consumer purge list that is not a zlib frame
+ * (or not UTF-8) is `invalid-frame`; an unset (empty payload) on a datastream, or on a property whose mapping has no
+ * `allow_unset: true`, is `unexpected-unset`.
  */
 export function decodeIncoming(
   prefix: string,
@@ -37,7 +39,13 @@ export function decodeIncoming(
   if (!topic.startsWith(`${prefix}/`)) throw new InterfaceError("invalid-path", `message on ${topic} is outside the device's prefix`);
   const rest = topic.slice(prefix.length + 1);
   if (rest === "control/consumer/properties") {
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(inflateFrame(payload, { maxSize: maxInflatedSize }));
+    const inflated = inflateFrame(payload, { maxSize: maxInflatedSize });
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(inflated);
+    } catch (err) {
+      throw new PayloadError("invalid-frame", "the consumer purge list is not UTF-8 text", err);
+    }
     return { kind: "purge", keep: parsePurgeList(text) };
   }
   const slash = rest.indexOf("/");
@@ -50,12 +58,16 @@ export function decodeIncoming(
     const { mappings } = resolveObject(iface, path);
     const types = Object.fromEntries(Object.entries(mappings).map(([k, m]) => [k, m.type]));
     const decoded = decodePayload(payload, { type: types, maxInflatedSize });
+    if (decoded === undefined) throw new PayloadError("unexpected-unset", `an unset (empty payload) on object datastream ${name}${path}`);
     return { kind: "data", iface, event: withTimestamp({ interface: name, path, value: decoded?.value as Record<string, CleaValue> | undefined }, decoded?.timestamp) };
   }
   const { mapping } = resolveMapping(iface, path);
   const decoded = decodePayload(payload, { type: mapping.type, maxInflatedSize });
   if (decoded === undefined && iface.type === "datastream") {
-    throw new InterfaceError("invalid-path", `an empty payload (unset) on datastream ${name}${path}`, name);
+    throw new PayloadError("unexpected-unset", `an unset (empty payload) on datastream ${name}${path}`);
+  }
+  if (decoded === undefined && !mapping.allowUnset) {
+    throw new PayloadError("unexpected-unset", `an unset (empty payload) on property ${name}${path}, whose mapping has no allow_unset`);
   }
   return { kind: "data", iface, event: withTimestamp({ interface: name, path, value: decoded?.value as CleaValue | undefined }, decoded?.timestamp) };
 }

@@ -9,7 +9,9 @@
 import { createInflate, deflateRawSync, deflateSync, gzipSync, inflateSync } from "node:zlib";
 import { Deflate, Z_FINISH, Z_FULL_FLUSH } from "pako";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MAX_INFLATED_SIZE, decodePayload, deflateFrame, inflateFrame } from "../../src/clea/payload.js";
+import fc from "fast-check";
+import { PayloadError } from "../../src/clea/errors.js";
+import { DEFAULT_MAX_INFLATED_SIZE, decodePayload, deflateFrame, hasZlibHeader, inflateFrame } from "../../src/clea/payload.js";
 import { hex, norm, payloadError, toHex } from "./helpers.js";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -54,7 +56,7 @@ describe("purge frame vectors", () => {
   });
 
   it("a bare header that declares content is a truncated frame", () => {
-    expect(payloadError(() => inflateFrame(hex("00000005"))).code).toBe("invalid-deflate");
+    expect(payloadError(() => inflateFrame(hex("00000005"))).code).toBe("invalid-frame");
   });
 
   it("a frame for two properties: big-endian size, zlib body, inflates back", () => {
@@ -106,13 +108,48 @@ describe("inflation cap", () => {
     expect(payloadError(() => inflateFrame(liar)).code).toBe("inflate-limit-exceeded");
   });
 
-  it("a declared size above the cap is refused before inflating (even when the body is not zlib at all)", () => {
+  it("a declared size above the cap on a body that is not zlib is invalid-frame, not inflate-limit-exceeded", () => {
     const garbage = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff);
-    expect(payloadError(() => inflateFrame(withHeader(garbage, 101), { maxSize: 100 })).code).toBe("inflate-limit-exceeded");
-    expect(payloadError(() => inflateFrame(withHeader(garbage, 0xffffffff))).code).toBe("inflate-limit-exceeded");
-    expect(payloadError(() => inflateFrame(hex("ffffffff"))).code).toBe("inflate-limit-exceeded");
-    // the same garbage under an honest small header is a corrupt stream
-    expect(payloadError(() => inflateFrame(withHeader(garbage, 50), { maxSize: 100 })).code).toBe("invalid-deflate");
+    expect(payloadError(() => inflateFrame(withHeader(garbage, 101), { maxSize: 100 })).code).toBe("invalid-frame");
+    expect(payloadError(() => inflateFrame(withHeader(garbage, 0xffffffff))).code).toBe("invalid-frame");
+    expect(payloadError(() => inflateFrame(hex("ffffffff"))).code).toBe("invalid-frame");
+    expect(payloadError(() => inflateFrame(withHeader(garbage, 50), { maxSize: 100 })).code).toBe("invalid-frame");
+    // a valid zlib header over a corrupt body, under a huge header: still only a corrupt frame
+    expect(payloadError(() => inflateFrame(withHeader(Uint8Array.of(0x78, 0x9c, 0xff, 0xff, 0xff), 0xffffffff))).code).toBe("invalid-frame");
+  });
+
+  it("random bytes handed to inflateFrame are invalid-frame, never inflate-limit-exceeded", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => {
+        let err: unknown;
+        try {
+          inflateFrame(bytes, { maxSize: 1 << 20 });
+        } catch (e) {
+          err = e;
+        }
+        if (err === undefined) return; // e.g. a bare 00 00 00 00
+        expect(err).toBeInstanceOf(PayloadError);
+        expect((err as PayloadError).code).toBe("invalid-frame");
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("the zlib header is checked as RFC 1950 says", () => {
+    for (const head of ["7801", "785e", "789c", "78da", "081d", "480d"]) {
+      expect(hasZlibHeader(hex(`00000000 ${head}`)), head).toBe(true);
+    }
+    for (const head of [
+      "789d", // not a multiple of 31
+      "7918", // CM 9
+      "88" + "1c", // CINFO 8
+      "78bb", // FDICT set (0x78bb = 30907 = 31 * 997)
+      "1f8b", // gzip
+    ]) {
+      expect(hasZlibHeader(hex(`00000000 ${head}`)), head).toBe(false);
+    }
+    expect((0x78 * 256 + 0xbb) % 31).toBe(0);
+    expect(hasZlibHeader(hex("00000000 78"))).toBe(false);
   });
 });
 
@@ -121,32 +158,32 @@ describe("corrupt frames", () => {
   const good = nodeFrame(list);
 
   it("shorter than the 4-byte header", () => {
-    for (const bytes of [hex(""), hex("00"), hex("0000 00")]) expect(payloadError(() => inflateFrame(bytes)).code).toBe("invalid-deflate");
+    for (const bytes of [hex(""), hex("00"), hex("0000 00")]) expect(payloadError(() => inflateFrame(bytes)).code).toBe("invalid-frame");
   });
 
   it("a truncated zlib stream", () => {
     for (const cut of [5, 6, 10, good.length - 4, good.length - 1]) {
-      expect(payloadError(() => inflateFrame(good.subarray(0, cut))).code).toBe("invalid-deflate");
+      expect(payloadError(() => inflateFrame(good.subarray(0, cut))).code).toBe("invalid-frame");
     }
   });
 
   it("a wrong adler32 checksum", () => {
     const bad = Uint8Array.from(good);
     bad[bad.length - 1]! ^= 0x01;
-    expect(payloadError(() => inflateFrame(bad)).code).toBe("invalid-deflate");
+    expect(payloadError(() => inflateFrame(bad)).code).toBe("invalid-frame");
   });
 
   it("a bad zlib header, and a raw deflate stream without one", () => {
     const bad = Uint8Array.from(good);
     bad[5] = 0x9d; // 0x789d is not a multiple of 31
-    expect(payloadError(() => inflateFrame(bad)).code).toBe("invalid-deflate");
-    expect(payloadError(() => inflateFrame(withHeader(deflateRawSync(list), list.length))).code).toBe("invalid-deflate");
+    expect(payloadError(() => inflateFrame(bad)).code).toBe("invalid-frame");
+    expect(payloadError(() => inflateFrame(withHeader(deflateRawSync(list), list.length))).code).toBe("invalid-frame");
   });
 
   it("a corrupt block inside the stream", () => {
     const bad = Uint8Array.from(good);
     bad[6] = 0xff; // first block header: BTYPE 11 is reserved
-    expect(payloadError(() => inflateFrame(bad)).code).toBe("invalid-deflate");
+    expect(payloadError(() => inflateFrame(bad)).code).toBe("invalid-frame");
   });
 });
 
@@ -166,8 +203,8 @@ describe("deflated BSON payloads", () => {
     expect(payloadError(() => decodePayload(nodeFrame(hex("0c000000 10 7800 01000000 00")))).code).toBe("invalid-bson");
   });
 
-  it("a corrupt frame is invalid-deflate", () => {
-    expect(payloadError(() => decodePayload(nodeFrame(bson).subarray(0, 12))).code).toBe("invalid-deflate");
+  it("a corrupt frame is invalid-frame", () => {
+    expect(payloadError(() => decodePayload(nodeFrame(bson).subarray(0, 12))).code).toBe("invalid-frame");
   });
 
   it("decodePayload honours maxInflatedSize", () => {

@@ -218,7 +218,7 @@ describe("receiving", () => {
     send("com.acme.ServerConfig/limit/value", encodePayload(2n ** 60n, { type: "longinteger" }));
     expect((await events.next()).value).toEqual({ interface: "com.acme.Commands", path: "/request", value: "Reboot" });
     expect((await events.next()).value).toEqual({ interface: "com.acme.ServerConfig", path: "/limit/value", value: 2n ** 60n });
-    expect(errors.map((e) => e.code)).toEqual(["invalid-deflate", "interface-not-found", "unexpected-value-type", "mapping-not-found"]);
+    expect(errors.map((e) => e.code)).toEqual(["invalid-bson", "interface-not-found", "unexpected-value-type", "mapping-not-found"]);
     expect(rig.device.getProperty("com.acme.ServerConfig", "/limit/value")).toBe(2n ** 60n);
     // The consumer purge frame drops cached server properties it does not list.
     const { deflateFrame } = await import("../../src/clea/index.ts");

@@ -82,6 +82,8 @@ describe("hostile server messages", () => {
       ["com.acme.Cmd/a/run", Uint8Array.of(5, 0, 0, 0, 0), "invalid-bson"], // empty document: no "v"
       ["com.acme.Cmd/a/run", bomb(64 << 20), "inflate-limit-exceeded"], // a deflated data payload that inflates to 64 MiB
       ["control/consumer/properties", bomb(64 << 20), "inflate-limit-exceeded"], // a purge-frame bomb
+      ["control/consumer/properties", new TextEncoder().encode("com.acme.Cmd/a/run"), "invalid-frame"], // a plaintext purge list
+      ["com.acme.Cmd/a/run", Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), "invalid-frame"], // neither BSON nor zlib
       ["com.acme.Cmd/a/run", encodePayload(1.5), "unexpected-value-type"],
       ["com.acme.Cmd/a/run", encodePayload([1, 2], { type: "doublearray" }), "unexpected-value-type"],
       ["com.acme.Nope/a/run", encodePayload("x"), "interface-not-found"],
@@ -89,7 +91,7 @@ describe("hostile server messages", () => {
       ["com.acme.Cmd/a/stop", encodePayload("x"), "mapping-not-found"],
       ["com.acme.Cmd//run", encodePayload("x"), "invalid-path"],
       ["com.acme.Data/t/value", encodePayload(1.5), "write-on-server-owned"],
-      ["com.acme.Cmd/a/run", new Uint8Array(0), "invalid-path"], // an unset on a datastream
+      ["com.acme.Cmd/a/run", new Uint8Array(0), "unexpected-unset"], // an unset on a datastream
     ];
     for (const [topic, payload] of cases) send(topic, payload);
     send("com.acme.Cmd/pump/run", encodePayload("start", { type: "string" }));
