@@ -61,7 +61,7 @@ export class Device {
       { publish: (event) => this.publishOtaEvent(event), warn: (w) => this.emit("warning", w) },
       dir ? path.join(dir, "ota.json") : undefined,
     );
-    const warnings = [...this.properties.load(), ...handshakeState.load(), ...(stored?.open() ?? [])];
+    const warnings = [...interfaces.flatMap((i) => i.warnings ?? []), ...this.properties.load(), ...handshakeState.load(), ...(stored?.open() ?? [])];
     const dropped = this.properties.retain(new Map([...this.interfaces.values()].map((i) => [i.name, i.major])));
     if (dropped.length > 0) warnings.push(`dropped ${dropped.length} cached propert(ies) of removed or changed interfaces`);
     const userBeforeConnect = options.beforeConnect;
@@ -186,6 +186,7 @@ export class Device {
   async addInterface(source: InterfaceSource): Promise<Interface> {
     const [iface] = await loadInterfaces([source]);
     this.interfaces.set(iface!.name, iface!);
+    for (const w of iface!.warnings ?? []) this.emit("warning", w);
     await this.handshake.reannounce();
     return iface!;
   }

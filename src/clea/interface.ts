@@ -23,6 +23,8 @@ export interface Mapping {
   allowUnset: boolean;
   databaseRetentionPolicy: "no_ttl" | "use_ttl";
   databaseRetentionTtl: number | undefined;
+  /** Object aggregation: the key must be in every object sent (Astarte's `required`). */
+  required: boolean;
   description: string | undefined;
   doc: string | undefined;
   /** Endpoint levels: a literal, or a parameter name. */
@@ -40,6 +42,8 @@ export interface Interface {
   mappings: Mapping[];
   description: string | undefined;
   doc: string | undefined;
+  /** Unknown fields the loader ignored (Astarte allows additional properties), one message per field. */
+  warnings?: readonly string[];
 }
 
 /** A path resolved against an individual interface. */
@@ -54,8 +58,15 @@ const ENDPOINT_RE = /^(\/(%\{([a-zA-Z_][a-zA-Z0-9_]*)\}|[a-zA-Z_][a-zA-Z0-9_]*))
 const TOP_KEYS = new Set(["interface_name", "version_major", "version_minor", "type", "ownership", "aggregation", "description", "doc", "mappings"]);
 const MAPPING_KEYS = new Set([
   "endpoint", "type", "reliability", "retention", "expiry", "database_retention_policy", "database_retention_ttl",
-  "allow_unset", "explicit_timestamp", "description", "doc",
+  "allow_unset", "explicit_timestamp", "required", "description", "doc",
 ]);
+/** Unknown fields, keyed so that a field is reported once: where it was first seen and the fields it could misspell. */
+interface UnknownField {
+  field: string;
+  at: string;
+  known: ReadonlySet<string>;
+}
+type Unknown = Map<string, UnknownField>;
 const DATASTREAM_ONLY = ["reliability", "retention", "expiry", "explicit_timestamp", "database_retention_policy", "database_retention_ttl"];
 
 /** Validates interface JSON (an object or a JSON string) and returns it with defaults applied. */
@@ -66,7 +77,8 @@ export function parseInterface(input: unknown): Interface {
   const name = typeof o.interface_name === "string" ? o.interface_name : "(unnamed)";
   const fail = (field: string, rule: string) => invalid(name, field, rule);
 
-  for (const key of Object.keys(o)) if (!TOP_KEYS.has(key)) throw fail(key, "is not an interface field");
+  const unknown: Unknown = new Map();
+  for (const key of Object.keys(o)) if (!TOP_KEYS.has(key)) unknown.set(key, { field: key, at: key, known: TOP_KEYS });
   if (typeof o.interface_name !== "string") throw fail("interface_name", "is required and must be a string");
   if (o.interface_name.length > 128) throw fail("interface_name", "must be at most 128 characters");
   if (!NAME_RE.test(o.interface_name)) throw fail("interface_name", `must match ${NAME_RE.source}`);
@@ -85,7 +97,7 @@ export function parseInterface(input: unknown): Interface {
   if (!Array.isArray(o.mappings) || o.mappings.length < 1 || o.mappings.length > 1024) {
     throw fail("mappings", "is required and must hold 1 to 1024 mappings");
   }
-  const mappings = o.mappings.map((m, i) => parseMapping(m, i, type, fail));
+  const mappings = o.mappings.map((m, i) => parseMapping(m, i, type, fail, unknown));
   checkAmbiguity(mappings, fail);
   if (aggregation === "object") checkObject(mappings, fail);
   return {
@@ -98,14 +110,44 @@ export function parseInterface(input: unknown): Interface {
     mappings,
     description: o.description as string | undefined,
     doc: o.doc as string | undefined,
+    ...(unknown.size > 0 ? { warnings: [...unknown.values()].map((u) => unknownFieldWarning(o.interface_name as string, u)) } : {}),
   };
 }
 
-function parseMapping(raw: unknown, index: number, ifaceType: "datastream" | "properties", fail: (f: string, r: string) => InterfaceError): Mapping {
+/** "interface X: unknown field F ignored", with the known field it most likely misspells. */
+function unknownFieldWarning(name: string, { field: key, at, known }: UnknownField): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  const typo = best !== undefined && bestDistance <= Math.max(1, Math.min(2, Math.floor(best.length / 4))) ? ` (did you mean "${best}"?)` : "";
+  return `interface ${name}: unknown field ${at} ignored${typo}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+function parseMapping(
+  raw: unknown,
+  index: number,
+  ifaceType: "datastream" | "properties",
+  fail: (f: string, r: string) => InterfaceError,
+  unknown: Unknown,
+): Mapping {
   const at = `mappings[${index}]`;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw fail(at, "must be an object");
   const m = raw as Record<string, unknown>;
-  for (const key of Object.keys(m)) if (!MAPPING_KEYS.has(key)) throw fail(`${at}.${key}`, "is not a mapping field");
+  // Reported once per field name (at its first mapping), whatever the number of mappings carrying it.
+  for (const key of Object.keys(m)) if (!MAPPING_KEYS.has(key) && !unknown.has(`mappings.${key}`)) unknown.set(`mappings.${key}`, { field: key, at: `${at}.${key}`, known: MAPPING_KEYS });
   if (typeof m.endpoint !== "string") throw fail(`${at}.endpoint`, "is required and must be a string");
   const endpoint = m.endpoint;
   if (endpoint.length < 2 || endpoint.length > 256) throw fail(`${at}.endpoint`, "must be 2 to 256 characters");
@@ -127,7 +169,7 @@ function parseMapping(raw: unknown, index: number, ifaceType: "datastream" | "pr
   }
   const expiry = m.expiry ?? 0;
   if (!Number.isInteger(expiry) || (expiry as number) < 0) throw fail(`${at}.expiry`, "must be an integer >= 0 (seconds)");
-  for (const f of ["explicit_timestamp", "allow_unset"]) if (m[f] !== undefined && typeof m[f] !== "boolean") throw fail(`${at}.${f}`, "must be a boolean");
+  for (const f of ["explicit_timestamp", "allow_unset", "required"]) if (m[f] !== undefined && typeof m[f] !== "boolean") throw fail(`${at}.${f}`, "must be a boolean");
   const policy = m.database_retention_policy ?? "no_ttl";
   if (policy !== "no_ttl" && policy !== "use_ttl") throw fail(`${at}.database_retention_policy`, 'must be "no_ttl" or "use_ttl"');
   const ttl = m.database_retention_ttl;
@@ -146,25 +188,32 @@ function parseMapping(raw: unknown, index: number, ifaceType: "datastream" | "pr
     allowUnset: (m.allow_unset as boolean | undefined) ?? false,
     databaseRetentionPolicy: policy,
     databaseRetentionTtl: ttl as number | undefined,
+    required: (m.required as boolean | undefined) ?? false,
     description: m.description as string | undefined,
     doc: m.doc as string | undefined,
     levels,
   };
 }
 
-/** Two endpoints are ambiguous when some path matches both. */
+/**
+ * Endpoints conflict as astarte_core decides: some path matches both, or a path of one is a prefix of a path of the
+ * other (030-interface.md: "/some/thing" with "/some/%{param}/value"), or they differ only by the case of their
+ * literal levels and the names of their parameters (astarte_core compares normalized endpoints case-insensitively).
+ */
 function checkAmbiguity(mappings: Mapping[], fail: (f: string, r: string) => InterfaceError): void {
   for (let i = 0; i < mappings.length; i++) {
     for (let j = i + 1; j < mappings.length; j++) {
       const a = mappings[i]!.levels;
       const b = mappings[j]!.levels;
-      if (a.length !== b.length) continue;
-      const overlap = a.every((la, k) => {
-        const lb = b[k]!;
-        return "param" in la || "param" in lb || la.literal === lb.literal;
-      });
-      if (overlap) {
-        throw fail(`mappings[${j}].endpoint`, `"${mappings[j]!.endpoint}" is ambiguous with "${mappings[i]!.endpoint}" (a path can match both)`);
+      const depth = Math.min(a.length, b.length);
+      const pairs = a.slice(0, depth).map((la, k) => [la, b[k]!] as const);
+      const overlap = pairs.every(([la, lb]) => "param" in la || "param" in lb || la.literal === lb.literal);
+      const caseOnly =
+        a.length === b.length &&
+        pairs.every(([la, lb]) => ("param" in la && "param" in lb) || ("literal" in la && "literal" in lb && la.literal.toLowerCase() === lb.literal.toLowerCase()));
+      if (overlap || caseOnly) {
+        const how = caseOnly && !overlap ? "differs from it only by case" : a.length === b.length ? "a path can match both" : "a path of one is a prefix of a path of the other";
+        throw fail(`mappings[${j}].endpoint`, `"${mappings[j]!.endpoint}" is ambiguous with "${mappings[i]!.endpoint}" (${how})`);
       }
     }
   }

@@ -4,7 +4,7 @@
  * before anything is published.
  */
 
-import { InterfaceError } from "./errors.js";
+import { InterfaceError, PayloadError } from "./errors.js";
 import { resolveMapping, resolveObject, type Interface, type Mapping } from "./interface.js";
 import { encodePayload } from "./payload.js";
 import type { CleaValue, MappingType } from "./values.js";
@@ -35,6 +35,8 @@ export function encodeObject(interfaces: Interfaces, name: string, path: string,
   const types: Record<string, MappingType> = {};
   for (const [k, m] of Object.entries(mappings)) types[k] = m.type;
   if (Object.keys(object).length === 0) throw new InterfaceError("mapping-not-found", `${iface.name}${path}: an object needs at least one field`, iface.name);
+  const missing = Object.entries(mappings).filter(([k, m]) => m.required && !Object.hasOwn(object, k)).map(([k]) => k);
+  if (missing.length > 0) throw new PayloadError("missing-object-key", `${iface.name}${path}: the object lacks the required key(s) ${missing.join(", ")}`);
   return { iface, mapping: first, payload: encodePayload(object, { type: types, timestamp }) };
 }
 

@@ -113,15 +113,21 @@ export function fromBson(value: unknown, type: MappingType, where = "value"): Cl
 function scalarFromBson(value: unknown, type: ScalarType, where: string): ScalarValue {
   switch (type) {
     case "double": {
-      const n = value instanceof Double || value instanceof Int32 ? value.valueOf() : typeof value === "number" ? value : undefined;
+      // astarte_core accepts any number for a double: an int32 or int64 is widened (int64 to the nearest double).
+      const n =
+        value instanceof Double || value instanceof Int32 ? value.valueOf()
+        : value instanceof Long ? value.toNumber()
+        : typeof value === "number" ? value
+        : undefined;
       if (n === undefined) throw mismatch(where, type, value);
       if (!Number.isFinite(n)) throw new PayloadError("non-finite-double", `${where}: ${n} is not a finite double`);
       return n;
     }
     case "integer": {
-      if (!(value instanceof Int32) && typeof value !== "number") throw mismatch(where, type, value);
-      const n = value.valueOf();
-      if (!Number.isInteger(n) || n < INT32_MIN || n > INT32_MAX) throw new PayloadError("integer-out-of-range", `${where}: ${n} is not a valid integer`);
+      // Any BSON integer within the range (an int64 too, as astarte_core accepts), never a double.
+      if (!(value instanceof Int32) && !(value instanceof Long) && typeof value !== "number") throw mismatch(where, type, value);
+      const n = value instanceof Long ? (value.lessThan(INT32_MIN) || value.greaterThan(INT32_MAX) ? NaN : value.toNumber()) : value.valueOf();
+      if (!Number.isInteger(n) || n < INT32_MIN || n > INT32_MAX) throw new PayloadError("integer-out-of-range", `${where}: ${String(value)} is not a valid integer`);
       return n;
     }
     case "longinteger":

@@ -92,6 +92,7 @@ describe("parseInterface accepts valid interfaces and fills defaults", () => {
       allowUnset: false,
       databaseRetentionPolicy: "no_ttl",
       databaseRetentionTtl: undefined,
+      required: false,
       description: "md",
       doc: undefined,
       levels: [{ param: "sensor" }, { literal: "temperature" }],
@@ -172,14 +173,15 @@ describe("parseInterface accepts valid interfaces and fills defaults", () => {
     }
   });
 
-  it("endpoints that are not ambiguous: different literals, or different level counts", () => {
+  // Astarte refuses an endpoint whose paths prefix another's ("/a" with "/a/%{p}"): see interface-astarte.test.ts.
+  it("endpoints that are not ambiguous: different literals, or different level counts without a common prefix path", () => {
     const iface = parseInterface(
       datastream({
         mappings: [
           { endpoint: "/a/%{p}", type: "double" },
           { endpoint: "/b/%{p}", type: "double" },
-          { endpoint: "/a", type: "double" },
-          { endpoint: "/a/%{p}/c", type: "double" },
+          { endpoint: "/c", type: "double" },
+          { endpoint: "/d/%{p}/c", type: "double" },
           { endpoint: "/_x/y_1", type: "double" },
         ],
       }),
@@ -408,7 +410,7 @@ describe("parseInterface refuses each rule, naming the field", () => {
         "com.acme.Environment",
       );
       refuses(
-        object([{ endpoint: "/x/%{room}/temp", type: "double" }, { endpoint: "/%{room}/hum", type: "double" }]),
+        object([{ endpoint: "/x/%{room}/temp", type: "double" }, { endpoint: "/y/hum", type: "double" }]),
         "mappings[1].endpoint",
         /share the prefix/,
         "com.acme.Environment",
@@ -428,14 +430,19 @@ describe("parseInterface refuses each rule, naming the field", () => {
     });
   });
 
-  it("unknown top-level fields", () => {
-    refuses(datastream({ version: 1 }), "version", /not an interface field/);
-    refuses(datastream({ Interface_name: "x" }), "Interface_name", /not an interface field/);
+  // Astarte's schema allows additional properties: unknown fields are warnings (interface-astarte.test.ts), not refusals.
+  it("unknown top-level fields are ignored with a warning", () => {
+    expect(parseInterface(datastream({ version: 1 })).warnings).toEqual([`interface ${NAME}: unknown field version ignored`]);
+    expect(parseInterface(datastream({ Interface_name: "x" })).warnings).toEqual([
+      `interface ${NAME}: unknown field Interface_name ignored (did you mean "interface_name"?)`,
+    ]);
   });
 
-  it("unknown mapping fields", () => {
-    refuses(datastream({}, { path: "/x" }), "mappings[0].path", /not a mapping field/);
-    refuses(datastream({}, { allowUnset: true }), "mappings[0].allowUnset", /not a mapping field/);
+  it("unknown mapping fields are ignored with a warning", () => {
+    expect(parseInterface(datastream({}, { path: "/x" })).warnings).toEqual([`interface ${NAME}: unknown field mappings[0].path ignored`]);
+    expect(parseInterface(datastream({}, { allowUnset: true })).warnings).toEqual([
+      `interface ${NAME}: unknown field mappings[0].allowUnset ignored (did you mean "allow_unset"?)`,
+    ]);
   });
 
   it("the error carries the interface name", () => {
@@ -451,7 +458,8 @@ describe("resolveMapping", () => {
       mappings: [
         { endpoint: "/%{sensor}/temperature", type: "double" },
         { endpoint: "/config/name", type: "string" },
-        { endpoint: "/%{a}/%{b}/value", type: "integer" },
+        // Not "/%{a}/%{b}/value": "/x/temperature" would then prefix one of its paths, which Astarte refuses.
+        { endpoint: "/%{a}/at/%{b}/value", type: "integer" },
       ],
     }),
   );
@@ -460,7 +468,7 @@ describe("resolveMapping", () => {
     const r = resolveMapping(iface, "/press7/temperature");
     expect(r.mapping.endpoint).toBe("/%{sensor}/temperature");
     expect(r.params).toEqual({ sensor: "press7" });
-    expect(resolveMapping(iface, "/x/y/value")).toMatchObject({ mapping: { endpoint: "/%{a}/%{b}/value" }, params: { a: "x", b: "y" } });
+    expect(resolveMapping(iface, "/x/at/y/value")).toMatchObject({ mapping: { endpoint: "/%{a}/at/%{b}/value" }, params: { a: "x", b: "y" } });
   });
 
   it("a parameter matches any non-empty level (not only identifier characters)", () => {
