@@ -19,6 +19,12 @@ export interface DeviceOptions extends Omit<ClientOptions, "clientId" | "clean" 
   retention?: { volatileMaxMessages?: number; storedMaxMessages?: number };
   /** Cap on inflating deflate frames from the server. Default 10 MiB. */
   maxInflatedSize?: number;
+  /**
+   * Largest payload the device sends, in bytes: larger messages are refused locally with PayloadError
+   * "message-too-large" (the Astarte broker disconnects a device that sends more than its max_message_size).
+   * Default 65,535, the Astarte broker's; raise it for brokers that take more.
+   */
+  maxMessageSize?: number;
   /** Wall clock for timestamps and retention expiry (ms since the epoch). Default Date.now. */
   now?: () => number;
   /**

@@ -73,7 +73,7 @@ export class Device {
       // Clean until a handshake has completed once; after that the broker keeps the session.
       beforeConnect: async (attempt) => ({ ...((await userBeforeConnect?.(attempt)) ?? {}), clean: !this.handshake.done }),
     });
-    this.sender = new Sender(this.client, volatile, stored, this.now, (err) => this.emit("error", err));
+    this.sender = new Sender(this.client, volatile, stored, this.now, (err) => this.emit("error", err), options.maxMessageSize ?? 65_535);
     this.handshake = new Handshake(handshakeState, {
       client: this.client,
       prefix: this.prefix,
@@ -292,7 +292,6 @@ export class Device {
   }
 }
 
-
 /** Validates the identity, loads the interfaces, connects. Resolves after the first CONNACK; the handshake follows. */
 export async function connectDevice(options: DeviceOptions): Promise<Device> {
   if (typeof options.realm !== "string" || !/^[a-z][a-z0-9]{0,47}$/.test(options.realm)) {
@@ -300,6 +299,10 @@ export async function connectDevice(options: DeviceOptions): Promise<Device> {
   }
   if (!isValidDeviceId(options.deviceId)) {
     throw new OptionsError(`device id ${JSON.stringify(options.deviceId)} is not 22 characters of URL-safe base64 encoding 128 bits`);
+  }
+  const max = options.maxMessageSize;
+  if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) {
+    throw new OptionsError(`maxMessageSize must be a whole number of bytes >= 1, got ${String(max)}`);
   }
   const interfaces = await loadInterfaces(options.interfaces ?? []);
   if (options.edgehog) {

@@ -13,6 +13,7 @@ export type PayloadErrorCode =
   | "invalid-frame"
   | "inflate-limit-exceeded"
   | "unexpected-unset"
+  | "message-too-large"
   | "unexpected-object-key"
   | "missing-object-key";
 

@@ -4,6 +4,7 @@
  */
 
 import type { Client, QoS } from "../index.js";
+import { PayloadError } from "./errors.js";
 import type { Mapping } from "./interface.js";
 import type { RetainedMessage, StoredQueue, VolatileQueue } from "./retention.js";
 
@@ -26,6 +27,8 @@ export class Sender {
     private readonly now: () => number,
     /** A flushed message the client refused. */
     private readonly onError: (err: Error) => void,
+    /** Largest payload sent (the broker's max_message_size). */
+    private readonly maxPayload: number,
   ) {}
 
   /** Retained messages dropped because their queue was full. */
@@ -40,12 +43,16 @@ export class Sender {
 
   /** Hands a message to the client now (which queues it while offline). */
   publish(topic: string, payload: Uint8Array, qos: QoS): Promise<void> {
+    const refused = this.oversize(topic, payload);
+    if (refused) return Promise.reject(refused);
     this.sent++;
     return this.client.publish(topic, payload, { qos });
   }
 
   /** A datastream message: sent while online (or with queueOffline), otherwise retained as its mapping says. */
   async send(topic: string, payload: Uint8Array, mapping: Mapping, queueOffline = false): Promise<void> {
+    const refused = this.oversize(topic, payload);
+    if (refused) throw refused; // checked before retention too: a retained message would be refused when replayed
     const qos = RELIABILITY_QOS[mapping.reliability];
     if ((this.online && this.client.connected) || queueOffline) {
       await this.publish(topic, payload, qos);
@@ -73,6 +80,12 @@ export class Sender {
       this.sent++;
       this.client.publish(message.topic, message.payload, { qos: message.qos }).catch(this.onError);
     }
+  }
+
+  /** The error for a payload over the cap, or undefined. */
+  private oversize(topic: string, payload: Uint8Array): PayloadError | undefined {
+    if (payload.length <= this.maxPayload) return undefined;
+    return new PayloadError("message-too-large", `a ${payload.length}-byte message on ${topic} exceeds maxMessageSize (${this.maxPayload} bytes)`);
   }
 
   /** Closes the stored queue's file. */

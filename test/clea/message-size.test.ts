@@ -1,0 +1,66 @@
+/** Outgoing messages are capped at the Astarte broker's max_message_size (65,535 bytes) unless raised. */
+import * as path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { connectDevice, PayloadError, type Device } from "../../src/clea/index.ts";
+import { FakeBroker } from "../support/fake-broker.ts";
+import { FakeClock, settle } from "../support/fake-clock.ts";
+
+const FIXTURES = [path.resolve(import.meta.dirname, "fixtures")];
+const devices: Device[] = [];
+afterEach(async () => {
+  await Promise.all(devices.splice(0).map((d) => d.end({ force: true }).catch(() => undefined)));
+});
+
+async function start(extra: { maxMessageSize?: number } = {}) {
+  const broker = new FakeBroker();
+  const pending = connectDevice({
+    realm: "acme",
+    deviceId: "V_zv6ThCCtXWveQ8mPjsKg",
+    url: "mqtt://fake",
+    transport: broker.transport,
+    clock: new FakeClock(),
+    random: () => 0,
+    keepalive: 0,
+    interfaces: FIXTURES,
+    ...extra,
+  });
+  const conn = await broker.nextConnection();
+  await conn.accept(false);
+  const device = await pending;
+  devices.push(device);
+  return { device, conn };
+}
+
+const publishedOn = (conn: Awaited<ReturnType<typeof start>>["conn"], suffix: string) =>
+  conn.packets.filter((p) => p.type === "publish" && p.topic.endsWith(suffix));
+
+describe("maxMessageSize", () => {
+  it("refuses a payload over 65,535 bytes locally with message-too-large and sends nothing", async () => {
+    const { device, conn } = await start();
+    const err = await device.send("com.acme.Telemetry", "/blob", new Uint8Array(65_530)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PayloadError);
+    expect((err as PayloadError).code).toBe("message-too-large");
+    await settle();
+    expect(publishedOn(conn, "/blob")).toEqual([]);
+    // a payload under the cap takes the same path and goes out
+    void device.send("com.acme.Telemetry", "/blob", new Uint8Array(60_000), { queueOffline: true }).catch(() => undefined);
+    await settle();
+    expect(publishedOn(conn, "/blob")).toHaveLength(1);
+  });
+
+  it("a maxMessageSize that is not a positive whole number is refused", async () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, "64k" as unknown as number]) {
+      const attempt = connectDevice({ realm: "acme", deviceId: "V_zv6ThCCtXWveQ8mPjsKg", url: "mqtt://fake", transport: new FakeBroker().transport, maxMessageSize: bad });
+      await expect(attempt).rejects.toMatchObject({ code: "invalid-options" });
+    }
+  });
+
+  it("can be raised for brokers that take more", async () => {
+    const { device, conn } = await start({ maxMessageSize: 1 << 20 });
+    let refused: unknown;
+    void device.send("com.acme.Telemetry", "/blob", new Uint8Array(65_530), { queueOffline: true }).catch((e: unknown) => (refused = e));
+    await settle();
+    expect(refused).toBeUndefined();
+    expect(publishedOn(conn, "/blob")).toHaveLength(1);
+  });
+});
