@@ -48,9 +48,8 @@ export class Delivery implements Message {
   }
 
   /** Whether the ack may go out: nobody holds the message, and with manualAck the application acked it or never saw it. */
-  get ready(): boolean {
-    if (this.line?.manualAck) return this.acked || (this.holds === 0 && !this.seen);
-    return this.holds === 0;
+  readyUnder(manualAck: boolean): boolean {
+    return manualAck ? this.acked || (this.holds === 0 && !this.seen) : this.holds === 0;
   }
 
   /** A consumer keeps the message for later; the ack waits until it lets go. */
@@ -79,11 +78,6 @@ export class InboundAcks implements AckLine {
     private readonly send: (type: "puback" | "pubrec", packetId: number) => void,
   ) {}
 
-  /** Whether no ack is waiting (a ready one can then go out at once). */
-  get empty(): boolean {
-    return this.waiting.length === 0;
-  }
-
   /** Whether a PUBREC for `packetId` is still owed (a QoS 2 repeat must then not be answered ahead of it). */
   owes(packetId: number): boolean {
     for (const d of this.waiting) if (d.qos === 2 && d.packetId === packetId) return true;
@@ -92,8 +86,8 @@ export class InboundAcks implements AckLine {
 
   /** Sends `d`'s ack now if nothing is ahead of it and it is ready, else queues it in arrival order. */
   offer(d: Delivery): void {
-    if (this.waiting.length === 0 && (d.holds === 0 && (!this.manualAck || d.acked || !d.seen))) {
-      this.send(d.qos === 1 ? "puback" : "pubrec", d.packetId);
+    if (this.waiting.length === 0 && d.readyUnder(this.manualAck)) {
+      this.ack(d);
       return;
     }
     d.line = this;
@@ -104,12 +98,16 @@ export class InboundAcks implements AckLine {
   flush(): void {
     const waiting = this.waiting;
     let head = waiting.peek();
-    while (head !== undefined && head.ready) {
+    while (head !== undefined && head.readyUnder(this.manualAck)) {
       waiting.shift();
       head.line = undefined;
-      this.send(head.qos === 1 ? "puback" : "pubrec", head.packetId);
+      this.ack(head);
       head = waiting.peek();
     }
+  }
+
+  private ack(d: Delivery): void {
+    this.send(d.qos === 1 ? "puback" : "pubrec", d.packetId);
   }
 
   /** The connection dropped: acks not sent are void (the broker redelivers). Returns them, oldest first. */

@@ -112,10 +112,7 @@ export class Subscription implements AsyncIterable<Message> {
     if (this.reader === "unread") {
       if (this.maxBuffered === 0) return;
       const buffer = (this.buffer ??= new Queue());
-      if (buffer.length >= this.maxBuffered) {
-        if (buffer.shift()!.qos === 0) this.bufferedQos0--;
-        this.dropped++;
-      }
+      if (buffer.length >= this.maxBuffered) this.dropOldest();
       this.append(buffer, d);
       return;
     }
@@ -140,10 +137,7 @@ export class Subscription implements AsyncIterable<Message> {
     if (this.reader !== "pending") return;
     this.releaseHolds();
     this.reader = "unread";
-    while (this.buffered > this.maxBuffered) {
-      if (this.buffer!.shift()!.qos === 0) this.bufferedQos0--;
-      this.dropped++;
-    }
+    while (this.buffered > this.maxBuffered) this.dropOldest();
   }
 
   /** Ends iteration; buffered messages are still yielded first, but no ack waits for them any more. */
@@ -161,7 +155,6 @@ export class Subscription implements AsyncIterable<Message> {
     this.startReading();
     return {
       next: () => {
-        this.startReading();
         const d = this.buffer?.shift();
         if (d) {
           if (d.qos === 0) this.bufferedQos0--;
@@ -197,11 +190,15 @@ export class Subscription implements AsyncIterable<Message> {
     if (d.qos === 0) this.bufferedQos0++;
   }
 
+  /** Drops the oldest buffered message, whatever its QoS (nobody reads: nothing is held). */
+  private dropOldest(): void {
+    if (this.buffer!.shift()!.qos === 0) this.bufferedQos0--;
+    this.dropped++;
+  }
+
   /** Drops the oldest buffered QoS 0 message (held QoS 1/2 messages before it stay). */
   private dropOldestQos0(): void {
-    const buffer = this.buffer!;
-    if (buffer.peek()!.qos === 0) buffer.shift();
-    else buffer.removeFirst(isQos0);
+    this.buffer!.removeFirst(isQos0);
     this.bufferedQos0--;
   }
 
