@@ -1,7 +1,10 @@
-/** Test helpers for the Clea layer: hex <-> bytes, and catching a typed error to look at its code. */
+/** Test helpers for the Clea layer: hex <-> bytes, catching a typed error to look at its code, a device on a scripted broker. */
 
 import { expect } from "vitest";
+import { connectDevice, type Device, type DeviceOptions } from "../../src/clea/index.ts";
 import { InterfaceError, PayloadError } from "../../src/clea/errors.js";
+import { FakeBroker, type FakeConnection } from "../support/fake-broker.ts";
+import { FakeClock } from "../support/fake-clock.ts";
 import { hex } from "../mqtt/hex.ts";
 
 export { hex };
@@ -53,4 +56,28 @@ export async function rejectsInterfaceError(p: Promise<unknown>): Promise<Interf
   if (thrown === undefined) throw new Error("expected an InterfaceError, the promise resolved");
   expect(thrown).toBeInstanceOf(InterfaceError);
   return thrown as InterfaceError;
+}
+
+/** The device id the scripted-broker device tests use. */
+export const TEST_DEVICE_ID = "V_zv6ThCCtXWveQ8mPjsKg";
+
+/**
+ * A device of realm "acme" on a fresh scripted broker with a fake clock, its first CONNECT accepted (no session).
+ * `extra` adds or overrides options (interfaces, maxMessageSize, ...).
+ */
+export async function startFakeDevice(extra: Partial<DeviceOptions> = {}): Promise<{ device: Device; conn: FakeConnection; broker: FakeBroker }> {
+  const broker = new FakeBroker();
+  const pending = connectDevice({
+    realm: "acme",
+    deviceId: TEST_DEVICE_ID,
+    url: "mqtt://fake",
+    transport: broker.transport,
+    clock: new FakeClock(),
+    random: () => 0,
+    keepalive: 0,
+    ...extra,
+  });
+  const conn = await broker.nextConnection();
+  await conn.accept(false);
+  return { device: await pending, conn, broker };
 }

@@ -8,14 +8,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Double, Int32, Long } from "bson";
 import { afterEach, describe, expect, it } from "vitest";
-import { connectDevice, type Device } from "../../src/clea/index.ts";
+import type { Device } from "../../src/clea/index.ts";
 import { parseInterface } from "../../src/clea/interface.js";
 import { decodePayload } from "../../src/clea/payload.js";
-import { FakeBroker } from "../support/fake-broker.ts";
-import { FakeClock } from "../support/fake-clock.ts";
 import { encodeObject } from "../../src/clea/validate.js";
 import { fromBson } from "../../src/clea/values.js";
-import { hex, interfaceError, payloadError } from "./helpers.js";
+import { hex, interfaceError, payloadError, startFakeDevice } from "./helpers.js";
 
 type Json = Record<string, unknown>;
 
@@ -121,19 +119,7 @@ describe("unknown fields are allowed (additionalProperties) and reported as warn
   });
 
   it("the device reports them as its warning event when the interface is added", async () => {
-    const broker = new FakeBroker();
-    const pending = connectDevice({
-      realm: "acme",
-      deviceId: "V_zv6ThCCtXWveQ8mPjsKg",
-      url: "mqtt://fake",
-      transport: broker.transport,
-      clock: new FakeClock(),
-      random: () => 0,
-      keepalive: 0,
-    });
-    const conn = await broker.nextConnection();
-    await conn.accept(false);
-    const device = await pending;
+    const { device } = await startFakeDevice();
     devices.push(device);
     const warnings: string[] = [];
     device.on("warning", (w) => warnings.push(w));

@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectDevice, PayloadError, type Device } from "../../src/clea/index.ts";
 import { FakeBroker } from "../support/fake-broker.ts";
-import { FakeClock, settle } from "../support/fake-clock.ts";
+import { settle } from "../support/fake-clock.ts";
+import { startFakeDevice, TEST_DEVICE_ID } from "./helpers.ts";
 
 const FIXTURES = [path.resolve(import.meta.dirname, "fixtures")];
 const devices: Device[] = [];
@@ -12,21 +13,7 @@ afterEach(async () => {
 });
 
 async function start(extra: { maxMessageSize?: number } = {}) {
-  const broker = new FakeBroker();
-  const pending = connectDevice({
-    realm: "acme",
-    deviceId: "V_zv6ThCCtXWveQ8mPjsKg",
-    url: "mqtt://fake",
-    transport: broker.transport,
-    clock: new FakeClock(),
-    random: () => 0,
-    keepalive: 0,
-    interfaces: FIXTURES,
-    ...extra,
-  });
-  const conn = await broker.nextConnection();
-  await conn.accept(false);
-  const device = await pending;
+  const { device, conn } = await startFakeDevice({ interfaces: FIXTURES, ...extra });
   devices.push(device);
   return { device, conn };
 }
@@ -50,7 +37,7 @@ describe("maxMessageSize", () => {
 
   it("a maxMessageSize that is not a positive whole number is refused", async () => {
     for (const bad of [0, -1, 1.5, Number.NaN, "64k" as unknown as number]) {
-      const attempt = connectDevice({ realm: "acme", deviceId: "V_zv6ThCCtXWveQ8mPjsKg", url: "mqtt://fake", transport: new FakeBroker().transport, maxMessageSize: bad });
+      const attempt = connectDevice({ realm: "acme", deviceId: TEST_DEVICE_ID, url: "mqtt://fake", transport: new FakeBroker().transport, maxMessageSize: bad });
       await expect(attempt).rejects.toMatchObject({ code: "invalid-options" });
     }
   });

@@ -4,10 +4,11 @@
  */
 import { deflateSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import { connectDevice, encodePayload, type Device } from "../../src/clea/index.ts";
+import { encodePayload, type Device } from "../../src/clea/index.ts";
 import type { Packet } from "../../src/index.ts";
-import { FakeBroker, type FakeConnection } from "../support/fake-broker.ts";
-import { FakeClock, settle } from "../support/fake-clock.ts";
+import type { FakeConnection } from "../support/fake-broker.ts";
+import { settle } from "../support/fake-clock.ts";
+import { startFakeDevice } from "../clea/helpers.ts";
 
 const PREFIX = "acme/V_zv6ThCCtXWveQ8mPjsKg";
 const devices: Device[] = [];
@@ -35,20 +36,7 @@ const IFACES = [
 ];
 
 async function start(): Promise<{ device: Device; conn: FakeConnection }> {
-  const broker = new FakeBroker();
-  const pending = connectDevice({
-    realm: "acme",
-    deviceId: "V_zv6ThCCtXWveQ8mPjsKg",
-    url: "mqtt://fake",
-    transport: broker.transport,
-    clock: new FakeClock(),
-    keepalive: 0,
-    interfaces: IFACES,
-    maxInflatedSize: 1 << 20,
-  });
-  const conn = await broker.nextConnection();
-  await conn.accept();
-  const device = await pending;
+  const { device, conn } = await startFakeDevice({ interfaces: IFACES, maxInflatedSize: 1 << 20 });
   devices.push(device);
   // Answer the handshake.
   for (let i = 0; i < 8; i++) {

@@ -18,7 +18,7 @@ import { ClientWarning, connect, createClient, type Client, type ClientOptions, 
 import { ensureBuilt } from "../support/built-package.ts";
 import { startProgram } from "../support/child-program.ts";
 import { startMosquitto, type Mosquitto } from "../support/mosquitto.ts";
-import { startWireCounter } from "../support/wire-counter.ts";
+import { consumeSlowly, startWireCounter } from "../support/wire-counter.ts";
 
 /** mosquitto's default max_inflight_messages: QoS 1/2 messages it sends to one client before waiting for an ack. */
 const WINDOW = 20;
@@ -121,37 +121,12 @@ describe("inbound flow control against mosquitto", () => {
       const topic = `fc/${name}`;
       const s = await sub.subscribe(topic, { qos });
       expect(s.granted).toEqual([qos]);
-      const ackType = qos === 1 ? "puback" : "pubrec";
-      let taken = 0;
-      let maxBuffered = 0;
-      let maxUnacked = 0;
-      const faults: string[] = [];
-      const check = () => {
-        const acks = wire.up[ackType];
-        const unacked = wire.down.publish12 - acks;
-        maxBuffered = Math.max(maxBuffered, s.buffered);
-        maxUnacked = Math.max(maxUnacked, unacked);
-        if (faults.length >= 5) return;
-        if (acks > taken) faults.push(`${acks} ${ackType}s on the wire with ${taken} messages taken`);
-        if (s.buffered > unacked) faults.push(`${s.buffered} buffered with ${unacked} unacknowledged on the wire`);
-      };
-      const got: number[] = [];
-      const consumed = (async () => {
-        for await (const msg of s) {
-          taken++;
-          check();
-          got.push(Number(text(msg.payload)));
-          if (got.length === n) break;
-          await sleep(1 + (got.length % 2)); // 1-2 ms of "work" per message
-        }
-      })();
-      const sampler = setInterval(check, 1);
-      try {
-        await publishAll(pub, topic, n, qos);
-        await consumed;
-      } finally {
-        clearInterval(sampler);
-      }
+      const { got, faults, maxBuffered, maxUnacked } = await consumeSlowly(s, wire, {
+        qos,
+        n,
+        workMs: (taken) => 1 + (taken % 2), // 1-2 ms of "work" per message
+        publish: () => publishAll(pub, topic, n, qos),
+      });
       expect(got).toEqual(range(0, n)); // every message exactly once, in order
       expect(sub.stats().received).toBe(n); // and no redelivery either
       expect(sub.stats().dropped).toBe(0);

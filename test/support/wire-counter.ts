@@ -125,3 +125,57 @@ export async function startWireCounter(brokerPort: number): Promise<WireCounter>
     },
   };
 }
+
+/** What a watched slow consumer saw. */
+export interface SlowConsumerRun {
+  /** The payloads taken, as numbers, in the order the iterator yielded them. */
+  got: number[];
+  /** Broken rules seen on the wire (at most 5): an ack ahead of the consumer, a buffered message already acknowledged. */
+  faults: string[];
+  /** The most messages the subscription buffered at once. */
+  maxBuffered: number;
+  /** The most QoS 1/2 messages the broker had sent and the client not acknowledged at once. */
+  maxUnacked: number;
+}
+
+/**
+ * Iterates `sub` (its client connected through `wire`) until `n` messages were taken, waiting `workMs(i)` after
+ * each, while `publish()` sends them. Checked at every yield and every millisecond: the client has sent no more
+ * PUBACKs/PUBRECs than messages the consumer took (an ack goes out only once its consumer took the message), and
+ * every buffered message is one still unacknowledged on the wire (so the broker's in-flight window bounds the buffer).
+ */
+export async function consumeSlowly(
+  sub: { buffered: number } & AsyncIterable<{ payload: Uint8Array }>,
+  wire: WireCounter,
+  options: { qos: 1 | 2; n: number; workMs: (taken: number) => number; publish: () => Promise<unknown> },
+): Promise<SlowConsumerRun> {
+  const ackType = options.qos === 1 ? "puback" : "pubrec";
+  const run: SlowConsumerRun = { got: [], faults: [], maxBuffered: 0, maxUnacked: 0 };
+  let taken = 0;
+  const check = () => {
+    const acks = wire.up[ackType];
+    const unacked = wire.down.publish12 - acks;
+    run.maxBuffered = Math.max(run.maxBuffered, sub.buffered);
+    run.maxUnacked = Math.max(run.maxUnacked, unacked);
+    if (run.faults.length >= 5) return;
+    if (acks > taken) run.faults.push(`${acks} ${ackType}s on the wire with ${taken} messages taken`);
+    if (sub.buffered > unacked) run.faults.push(`${sub.buffered} buffered with ${unacked} unacknowledged on the wire`);
+  };
+  const consumed = (async () => {
+    for await (const msg of sub) {
+      taken++;
+      check();
+      run.got.push(Number(new TextDecoder().decode(msg.payload)));
+      if (run.got.length === options.n) break;
+      await new Promise((r) => setTimeout(r, options.workMs(run.got.length)));
+    }
+  })();
+  const sampler = setInterval(check, 1);
+  try {
+    await options.publish();
+    await consumed;
+  } finally {
+    clearInterval(sampler);
+  }
+  return run;
+}
