@@ -1,6 +1,6 @@
 /** edgemq: the MQTT 3.1.1 client core. This file only re-exports. */
 export * from "./mqtt/index.js";
-export { Client, connect, createClient, type ClientEvents, type ClientStats, type PublishOptions } from "./client/client.js";
+export { Client, connect, createClient, type ClientEvents, type ClientStats, type PublishOptions, type ResumeContext } from "./client/client.js";
 export type { AttemptSettings, Payload, ClientOptions, Credentials, WillOptions } from "./client/options.js";
 export type { ReconnectOptions } from "./client/backoff.js";
 export type { OfflineQueueOptions } from "./client/outbox.js";

@@ -1,6 +1,7 @@
 /** The shapes the Client's public API speaks: its events, its counters, the options of publish(). */
 
 import type { QoS } from "../mqtt/packets.js";
+import type { Payload } from "./options.js";
 import type { ClientWarning } from "./errors.js";
 import type { Message } from "./subscription.js";
 
@@ -47,4 +48,26 @@ export interface PublishOptions {
   qos?: QoS;
   /** Default false. */
   retain?: boolean;
+}
+
+/**
+ * What a `beforeResume` hook gets after each accepted CONNACK. Until its promise settles, the client sends only
+ * what the hook publishes here (and SUBSCRIBE/UNSUBSCRIBE); messages left unacknowledged by the previous connection
+ * and everything published through `client.publish()` wait, in order, and follow it.
+ */
+export interface ResumeContext {
+  /** The CONNACK's session present flag. */
+  readonly sessionPresent: boolean;
+  /**
+   * Publishes ahead of everything waiting, as `client.publish()` checks and resolves, but for this connection
+   * only: never stored, never sent again; rejects with ConnectionLostError if the connection ends first.
+   */
+  publish(topic: string, payload: Payload, options?: PublishOptions | null): Promise<void>;
+  /**
+   * Removes waiting messages for which `match` is true: queued ones, and when the broker kept no session, sent
+   * ones whose PUBLISH it never acknowledged. Their publish() promises reject with PublishError
+   * "message-discarded". Returns how many were removed. (With a session present, sent ones stay: the broker may
+   * hold their packet ids.)
+   */
+  discard(match: (message: { topic: string; payload: Uint8Array; qos: QoS }) => boolean): number;
 }

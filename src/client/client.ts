@@ -8,7 +8,7 @@ import type { OversizePublish } from "../mqtt/reader.js";
 import { assertTopicFilter, topicNameLength } from "../mqtt/topic.js";
 import { packetSize } from "../mqtt/encode.js";
 import { ConnectionLifecycle, type LifecycleHost } from "./connection.js";
-import { ClientClosedError, ClientWarning, ListenerError, OptionsError, PublishError, SubscribeError } from "./errors.js";
+import { ClientClosedError, ClientWarning, ConnectionLostError, ListenerError, OptionsError, PublishError, SubscribeError } from "./errors.js";
 import { EdgemqError } from "../mqtt/errors.js";
 import { show } from "../mqtt/show.js";
 import { Emitter } from "./events.js";
@@ -17,10 +17,11 @@ import type { Link, LinkHandlers } from "./link.js";
 import { fields, given, integer, ofType, resolveOptions, toBytes, type ClientOptions, type Payload, type ResolvedOptions } from "./options.js";
 import { Requests, type RequestsHost } from "./requests.js";
 import { Session, type SessionHost } from "./session.js";
+import { runBeforeResume, type ResumeHost } from "./resume.js";
 import { DEFAULT_MAX_BUFFERED, Subscription, SubscriptionRegistry, type SubscribeOptions, type SubscriptionOwner } from "./subscription.js";
-import type { ClientEvents, ClientStats, PublishOptions } from "./client-types.js";
+import type { ClientEvents, ClientStats, PublishOptions, ResumeContext } from "./client-types.js";
 
-export type { ClientEvents, ClientStats, PublishOptions };
+export type { ClientEvents, ClientStats, PublishOptions, ResumeContext };
 
 /** An MQTT 3.1.1 client. Create with connect() or createClient(). */
 export class Client {
@@ -94,6 +95,16 @@ export class Client {
   publish(topic: string, payload: Payload, options?: PublishOptions | null): Promise<void> {
     try {
       if (this.conn.state === "closed") throw new ClientClosedError();
+      const p = this.checkPublish(topic, payload, options);
+      return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The arguments of a publish, checked (throws the typed error that refuses it). */
+  private checkPublish(topic: string, payload: Payload, options: PublishOptions | null | undefined): { bytes: Uint8Array; qos: QoS; retain: boolean; topicBytes: number } {
+    try {
       const topicBytes = topicNameLength(topic);
       ofType("the publish options", options, "object");
       const qos: unknown = options?.qos ?? 0; // read here, not through fields(): no array for the common call
@@ -106,10 +117,10 @@ export class Client {
       if (size > this.o.maxOutgoingPacketSize) {
         throw new PublishError("payload-too-large", `a PUBLISH of ${size} bytes exceeds maxOutgoingPacketSize (${this.o.maxOutgoingPacketSize})`);
       }
-      return this.session.publish(topic, bytes, qos, retain === true, topicBytes);
+      return { bytes, qos, retain: retain === true, topicBytes };
     } catch (err) {
       // Only reading the options can throw something untyped here (a getter, a Proxy).
-      return Promise.reject(err instanceof EdgemqError ? err : new OptionsError("the publish options could not be read", err));
+      throw err instanceof EdgemqError ? err : new OptionsError("the publish options could not be read", err);
     }
   }
 
@@ -242,7 +253,9 @@ export class Client {
       c.downgradeReported = false;
       c.requests.resend(); // first: requests the previous connection left unanswered
       if (!sessionPresent) c.resubscribe();
-      c.session.onConnected(sessionPresent);
+      const hook = c.o.beforeResume;
+      c.session.onConnected(sessionPresent, hook !== undefined);
+      if (hook) runBeforeResume(hook, sessionPresent, c.resumeHost());
     }
 
     lost(): void {
@@ -323,6 +336,29 @@ export class Client {
       }
     }
   };
+
+  /** What a beforeResume hook started now may act on: this connection only. */
+  private resumeHost(): ResumeHost {
+    const link = this.conn.link;
+    const current = (): boolean => link !== undefined && this.conn.link === link && this.conn.state === "connected";
+    return {
+      current,
+      publishScoped: (topic, payload, options) => {
+        try {
+          const p = this.checkPublish(topic, payload, options);
+          return this.session.publishScoped(topic, p.bytes, p.qos, p.retain);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      },
+      discard: (match) => this.session.discard(match),
+      release: () => this.session.release(),
+      fail: (err) => {
+        this.emit("error", err);
+        link!.fail(new ConnectionLostError("connection-lost", `beforeResume failed: ${err.message}`, err));
+      },
+    };
+  }
 
   /** A new session knows none of our subscriptions: subscribe again to every active filter. */
   private resubscribe(): void {

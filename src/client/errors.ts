@@ -64,7 +64,7 @@ export class SubscribeError extends EdgemqError {
 }
 
 /** Codes of PublishError. */
-export type PublishErrorCode = "queue-full" | "payload-too-large" | "message-dropped" | "invalid-qos" | "invalid-payload";
+export type PublishErrorCode = "queue-full" | "payload-too-large" | "message-dropped" | "message-discarded" | "invalid-qos" | "invalid-payload";
 
 /**
  * A publish was refused locally or dropped by the offline queue's overflow policy; nothing was sent. Refused

@@ -10,6 +10,7 @@ import type { Store } from "../store/store.js";
 import type { TlsOptions, Transport, WebSocketConstructor } from "../transport/transport.js";
 import { transportFor } from "../transport/index.js";
 import type { ReconnectOptions } from "./backoff.js";
+import type { ResumeContext } from "./client-types.js";
 import { systemClock, type Clock, type Random } from "./clock.js";
 import { OptionsError } from "./errors.js";
 import type { OfflineQueueOptions } from "./outbox.js";
@@ -76,6 +77,12 @@ export interface ClientOptions {
   manualAck?: boolean;
   /** Called before every connection attempt (attempt 0 first); may return fresh credentials or a clean flag. */
   beforeConnect?: (attempt: number) => AttemptSettings | void | Promise<AttemptSettings | void>;
+  /**
+   * Runs after every accepted CONNACK, before unacknowledged messages are sent again and queued ones sent: what it
+   * publishes through its argument goes first, everything else waits until the promise it returns settles (see
+   * ResumeContext). A rejection is reported as an "error" and the connection is dropped (and retried).
+   */
+  beforeResume?: (resume: ResumeContext) => void | Promise<void>;
   /** Milliseconds end() waits for in-flight acks before disconnecting. Default 10,000. */
   endTimeout?: number;
   /** Milliseconds a SUBSCRIBE or UNSUBSCRIBE may wait for its ack; then it rejects with code "request-timeout". Default 30,000. */
@@ -112,6 +119,7 @@ export interface ResolvedOptions {
   maxOutgoingPacketSize: number;
   manualAck: boolean;
   beforeConnect: ClientOptions["beforeConnect"];
+  beforeResume: ClientOptions["beforeResume"];
   endTimeout: number;
   requestTimeout: number;
   waitOnFirstConnect: boolean;
@@ -175,6 +183,7 @@ const TYPES: Record<string, string> = {
   manualAck: "boolean",
   waitOnFirstConnect: "boolean",
   beforeConnect: "function",
+  beforeResume: "function",
   webSocket: "function",
   transport: "function",
   tls: "object",
@@ -313,6 +322,7 @@ function resolve(o: ClientOptions): ResolvedOptions {
     maxOutgoingPacketSize,
     manualAck: o.manualAck ?? false,
     beforeConnect: o.beforeConnect ?? undefined,
+    beforeResume: o.beforeResume ?? undefined,
     endTimeout,
     requestTimeout,
     waitOnFirstConnect: o.waitOnFirstConnect === true,

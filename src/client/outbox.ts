@@ -104,6 +104,20 @@ export class Outbox<T extends Queued> {
     return e;
   }
 
+  /** Removes and returns the entries for which `pred` is true, keeping the others in order. */
+  removeWhere(pred: (entry: T) => boolean): T[] {
+    const removed: T[] = [];
+    for (const e of this.drain()) {
+      if (pred(e)) removed.push(e);
+      else {
+        (this.queue ??= new Queue()).push(e);
+        this.bytesHeld += e.size;
+        if (e.qos === 0) this.qos0Count++;
+      }
+    }
+    return removed;
+  }
+
   /** Removes everything. */
   drain(): T[] {
     const all = this.queue?.drain() ?? [];

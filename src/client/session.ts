@@ -7,7 +7,7 @@
 import type { Packet, PublishPacket, QoS } from "../mqtt/packets.js";
 import { utf8Length } from "../mqtt/utf8.js";
 import { StoreError, type OutgoingRecord, type Store, type StoreSnapshot } from "../store/store.js";
-import { ClientClosedError, PublishError } from "./errors.js";
+import { ClientClosedError, ConnectionLostError, PublishError } from "./errors.js";
 import { Delivery, InboundAcks } from "./inbound.js";
 import { Outbox, type OfflineQueueOptions } from "./outbox.js";
 import { PacketIds } from "./packet-ids.js";
@@ -39,6 +39,8 @@ interface Outgoing {
   record: OutgoingRecord | undefined;
   resolve: (() => void) | undefined;
   reject: ((err: Error) => void) | undefined;
+  /** Published by a beforeResume hook: belongs to this connection, never stored, rejected when it ends. */
+  scoped?: true;
 }
 
 /** Session settings. */
@@ -66,6 +68,13 @@ export class Session {
   private unpersisted: Outgoing[] | undefined;
   private roomWaiters: Array<() => void> | undefined;
   private idleWaiters: Array<() => void> | undefined;
+  /** True while a beforeResume hook runs: only its own (connection-scoped) publishes go out. */
+  private held = false;
+  /** DUP flag of the replay that release() will send (the CONNACK's session present flag). */
+  private replayDup = false;
+  /** Connection-scoped publishes waiting for room in the window, and how many of them are in flight. */
+  private scopedWaiting: Outgoing[] | undefined;
+  private scopedInflight = 0;
   /** Publishes sent and received, and queue evictions. */
   sent = 0;
   received = 0;
@@ -129,7 +138,7 @@ export class Session {
 
   /** Accepts a publish: sends it now if it can, else queues it. Resolves per QoS (written / PUBACK / PUBCOMP). */
   publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, topicBytes = utf8Length(topic)): Promise<void> {
-    if (qos === 0 && this.queuedCount === 0 && this.host.writable()) {
+    if (qos === 0 && this.queuedCount === 0 && this.open()) {
       // The common QoS 0 case: written now, nothing to remember, so no entry and no promise executor.
       this.sent++;
       this.host.send({ type: "publish", topic, payload, qos, retain, dup: false, packetId: undefined });
@@ -142,7 +151,7 @@ export class Session {
       const entry = this.entryFor(seq, qos, topic, payload, retain, record, topicBytes);
       entry.resolve = resolve;
       entry.reject = reject;
-      if (this.queuedCount === 0 && this.host.writable() && (qos === 0 || this.inflightCount < this.maxInflight)) {
+      if (this.queuedCount === 0 && this.open() && (qos === 0 || this.inflightCount < this.maxInflight)) {
         if (record) {
           record.packetId = this.packetIds.take();
           if (!this.persist(record, reject)) {
@@ -188,13 +197,30 @@ export class Session {
     return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
   }
 
-  /** After CONNACK: forget broker-side state if the session is new, replay in-flight messages, then send queued ones. */
-  onConnected(sessionPresent: boolean): void {
+  /**
+   * After CONNACK: forget broker-side state if the session is new, replay in-flight messages, then send queued ones.
+   * With `hold`, the replay waits for release() (a beforeResume hook runs first).
+   */
+  onConnected(sessionPresent: boolean, hold = false): void {
     if (!sessionPresent) {
       this.incoming = undefined;
       this.record(() => this.store.clearIncoming());
     }
-    const replay = [...(this.inflight?.values() ?? [])].sort((a, b) => a.seq - b.seq);
+    this.replayDup = sessionPresent;
+    this.held = hold;
+    if (!hold) this.replay();
+  }
+
+  /** The beforeResume hook is done: replay in-flight messages, then send queued ones. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.replay();
+  }
+
+  private replay(): void {
+    const sessionPresent = this.replayDup;
+    const replay = [...(this.inflight?.values() ?? [])].filter((e) => !e.scoped).sort((a, b) => a.seq - b.seq);
     for (const e of replay) {
       const r = e.record!;
       if (r.state === "pubrel") this.host.send({ type: "pubrel", packetId: r.packetId });
@@ -210,14 +236,63 @@ export class Session {
    * iterator stays known: the copy in the subscription is delivered, the redelivery is answered as a repeat.
    */
   onDisconnected(): void {
+    this.held = false;
+    this.endScoped(new ConnectionLostError("connection-lost", "the connection ended before the broker acknowledged this message"));
     for (const d of this.acks?.void() ?? []) {
       if (d.qos === 2 && this.manualAck && !d.acked && this.incoming?.delete(d.packetId)) this.record(() => this.store.deleteIncoming(d.packetId));
     }
   }
 
+  /**
+   * A publish that belongs to the current connection (a beforeResume hook's): sent ahead of everything held, within
+   * the in-flight window counted among such publishes alone, never stored; it rejects with ConnectionLostError if
+   * the connection ends before its final ack.
+   */
+  publishScoped(topic: string, payload: Uint8Array, qos: QoS, retain: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (!this.host.writable()) {
+        reject(new ConnectionLostError("connection-lost", "the connection this message belonged to has ended"));
+        return;
+      }
+      const record: OutgoingRecord | undefined = qos === 0 ? undefined : { seq: 0, packetId: 0, state: "publish", topic, payload, qos, retain };
+      const entry = this.entryFor(0, qos, topic, payload, retain, record);
+      entry.scoped = true;
+      entry.resolve = resolve;
+      entry.reject = reject;
+      (this.scopedWaiting ??= []).push(entry);
+      this.pumpScoped();
+    });
+  }
+
+  /**
+   * Removes messages not yet acknowledged for which `match` is true: queued ones, and (when the broker kept no
+   * session, so it holds no state for their packet ids) in-flight ones whose PUBLISH was not acknowledged. Their
+   * publish() promises reject with PublishError "message-discarded". Returns how many were removed.
+   */
+  discard(match: (message: { topic: string; payload: Uint8Array; qos: QoS }) => boolean): number {
+    const removed: Outgoing[] = [];
+    if (!this.replayDup) {
+      for (const [id, e] of this.inflight ?? []) {
+        if (e.scoped || e.record!.state !== "publish" || !safeMatch(match, e)) continue;
+        this.inflight!.delete(id);
+        this.packetIds.release(id);
+        removed.push(e);
+      }
+    }
+    if (this.waiting) removed.push(...this.waiting.removeWhere((e) => safeMatch(match, e)));
+    for (const e of removed) {
+      const early = this.unpersisted?.indexOf(e) ?? -1;
+      if (early >= 0) this.unpersisted!.splice(early, 1);
+      else if (e.record) this.record(() => this.store.deleteOutgoing(e.seq));
+      e.reject?.(new PublishError("message-discarded", `discarded before it was sent again (${JSON.stringify(e.topic)})`));
+    }
+    return removed.length;
+  }
+
   /** Sends queued messages while the window and the transport have room. */
   pump(): void {
-    while (this.queuedCount > 0 && this.host.writable()) {
+    this.pumpScoped();
+    while (this.queuedCount > 0 && this.open()) {
       const next = this.outbox.peek()!;
       if (next.qos > 0 && this.inflightCount >= this.maxInflight) break;
       this.outbox.shift();
@@ -252,7 +327,7 @@ export class Session {
         const e = this.inflight?.get(packet.packetId);
         if (e && e.qos === 2 && e.record!.state === "publish") {
           e.record!.state = "pubrel";
-          this.record(() => this.store.updateOutgoing(e.seq, packet.packetId, "pubrel"));
+          if (!e.scoped) this.record(() => this.store.updateOutgoing(e.seq, packet.packetId, "pubrel"));
         }
         // Known or not, a PUBREC is answered with PUBREL so the broker can finish its side.
         if (!e || e.qos === 2) this.host.send({ type: "pubrel", packetId: packet.packetId });
@@ -280,6 +355,7 @@ export class Session {
 
   /** Rejects every pending publish (client closed). Records stay in the store for the next run. */
   close(reason: Error = new ClientClosedError()): void {
+    this.endScoped(reason);
     for (const e of this.waiting?.drain() ?? []) e.reject?.(reason);
     const inflight = this.inflight;
     this.inflight = undefined;
@@ -310,6 +386,40 @@ export class Session {
     } catch (err) {
       this.host.storeFailed(asStoreError(err));
     }
+  }
+
+  /** Whether ordinary publishes may be written now. */
+  private open(): boolean {
+    return !this.held && this.host.writable();
+  }
+
+  /** Sends connection-scoped publishes while the transport and their window have room. */
+  private pumpScoped(): void {
+    const waiting = this.scopedWaiting;
+    while (waiting && waiting.length > 0 && this.host.writable()) {
+      const next = waiting[0]!;
+      if (next.record) {
+        if (this.scopedInflight >= this.maxInflight) break;
+        next.record.packetId = this.packetIds.take();
+        this.scopedInflight++;
+      }
+      waiting.shift();
+      this.transmit(next);
+    }
+  }
+
+  /** Rejects every connection-scoped publish (the connection or the client ended). */
+  private endScoped(reason: Error): void {
+    const ended = this.scopedWaiting ?? [];
+    this.scopedWaiting = undefined;
+    for (const [id, e] of this.inflight ?? []) {
+      if (!e.scoped) continue;
+      this.inflight!.delete(id);
+      this.packetIds.release(id);
+      ended.push(e);
+    }
+    this.scopedInflight = 0;
+    for (const e of ended) e.reject?.(reason);
   }
 
   private get outbox(): Outbox<Outgoing> {
@@ -354,7 +464,8 @@ export class Session {
   private finish(packetId: number, e: Outgoing): void {
     this.inflight!.delete(packetId);
     this.packetIds.release(packetId);
-    this.record(() => this.store.deleteOutgoing(e.seq));
+    if (e.scoped) this.scopedInflight--;
+    else this.record(() => this.store.deleteOutgoing(e.seq));
     e.resolve?.();
     this.pump();
   }
@@ -410,6 +521,15 @@ const EMPTY = new Uint8Array(0);
 /** A store failure as a StoreError (the store's own, or the thrown value as its cause). */
 function asStoreError(err: unknown): StoreError {
   return err instanceof StoreError ? err : new StoreError(`the store failed: ${(err as Error)?.message ?? String(err)}`, err);
+}
+
+/** A discard predicate's verdict; one that throws keeps the message (nothing is lost to a faulty predicate). */
+function safeMatch(match: (message: { topic: string; payload: Uint8Array; qos: QoS }) => boolean, e: Outgoing): boolean {
+  try {
+    return match({ topic: e.topic, payload: e.payload, qos: e.qos }) === true;
+  } catch {
+    return false;
+  }
 }
 
 function wake(waiters: Array<() => void> | undefined): void {
