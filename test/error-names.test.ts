@@ -38,6 +38,7 @@ const CLEA_ERRORS: Record<string, unknown[]> = {
   InterfaceError: ["invalid-interface", "message"],
   PairingError: ["http-error", "message"],
   OtaError: ["invalid-report", "message"],
+  DeviceWarning: ["data-dropped", "message"],
 };
 
 function expectNames(mod: Module, errors: Record<string, unknown[]>, where: string): void {

@@ -1,6 +1,8 @@
 /** The options, events and counters of a Device. */
 
-import type { ClientOptions } from "../index.js";
+import type { ClientOptions, ClientWarning } from "../index.js";
+import type { DeviceWarning } from "./errors.js";
+import type { DeviceCapabilities } from "./capabilities.js";
 import type { DeviceInfo } from "./edgehog.js";
 import type { InterfaceSource } from "./interface-loader.js";
 import type { PairingOptions } from "./pairing.js";
@@ -40,6 +42,11 @@ export interface DeviceOptions extends Omit<ClientOptions, "clientId" | "clean" 
    * `reflect-metadata` packages.
    */
   pairing?: PairingOptions;
+  /**
+   * Sends the Astarte capabilities message in every handshake (Astarte >= 1.3; leave unset for older servers), e.g.
+   * `{ purgePropertiesCompressionFormat: "plaintext" }`: the server then sends the consumer purge list uncompressed.
+   */
+  capabilities?: DeviceCapabilities;
 }
 
 /** Options of send() and sendObject(). */
@@ -61,8 +68,12 @@ export interface DeviceEvents {
   error: Error;
   /** An Edgehog command (io.edgehog.devicemanager.Commands), e.g. "Reboot". */
   command: { command: string };
-  /** Non-fatal notices (damaged files skipped, events dropped). */
-  warning: string;
+  /**
+   * Conditions the device handled by itself, each with a `code`: a DeviceWarning (state-unreadable, data-dropped,
+   * interface-unknown-field, event-buffer-full, ota) or the client's ClientWarning (slow-consumer, message-too-large,
+   * qos-downgraded, store-damaged, ...). Those raised before a listener was attached go to the first one.
+   */
+  warning: DeviceWarning | ClientWarning;
 }
 
 /** Counters of a device. */

@@ -7,10 +7,10 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createClient, Emitter, FileStore, ListenerError, MemoryStore, OptionsError, type Client } from "../index.js";
+import { createClient, Emitter, FileStore, ListenerError, MemoryStore, OptionsError, type Client, type ResumeContext } from "../index.js";
 import { isValidDeviceId } from "./device-id.js";
 import { deviceInfoProperties, EDGEHOG, edgehogInterfaces, hostInfo, type DeviceInfo } from "./edgehog.js";
-import { InterfaceError } from "./errors.js";
+import { DeviceWarning, InterfaceError, type DeviceWarningCode } from "./errors.js";
 import { EventStream } from "./event-stream.js";
 import { Handshake, HandshakeState, introspection } from "./handshake.js";
 import type { Interface } from "./interface.js";
@@ -21,7 +21,8 @@ import { PropertyCache } from "./properties.js";
 import { decodeIncoming, type DeviceEvent } from "./receive.js";
 import { pairDevice } from "./pairing.js";
 import { OtaManager, type OtaEventFields, type OtaHandler } from "./ota.js";
-import { StoredQueue, VolatileQueue } from "./retention.js";
+import { Retention, StoredQueue, VolatileQueue, type RetainedMessage } from "./retention.js";
+import { checkCapabilities, encodeCapabilities } from "./capabilities.js";
 import { encodeIndividual, encodeObject, encodeProperty, readableProperty, unsettable } from "./validate.js";
 import type { CleaValue } from "./values.js";
 import type { DeviceEvents, DeviceOptions, DeviceStats, SendOptions } from "./device-types.js";
@@ -43,6 +44,12 @@ export class Device {
   private readonly now: () => number;
   private readonly counters = { received: 0, errors: 0 };
   private readonly ota: OtaManager;
+  /** Warnings raised while nobody listened, for the first "warning" listener. */
+  private readonly unheard: Array<DeviceEvents["warning"]> = [];
+  /** Whether the last CONNACK needed the full handshake. */
+  private handshakeRan = false;
+  /** Whether the consumer purge list comes as plain text (the capabilities asked for it). */
+  private readonly plaintextPurge: boolean;
 
   /** Use connectDevice(). */
   constructor(options: DeviceOptions, interfaces: Interface[]) {
@@ -56,15 +63,18 @@ export class Device {
     const handshakeState = new HandshakeState(dir ? path.join(dir, "handshake.json") : undefined);
     const volatile = new VolatileQueue(options.retention?.volatileMaxMessages ?? 1000);
     const stored = dir ? new StoredQueue(path.join(dir, "retention.log"), options.retention?.storedMaxMessages ?? 1_000_000) : undefined;
-    this.stream = new EventStream(10_000, () => this.emit("warning", "event buffer full: dropped the oldest event"));
+    this.plaintextPurge = options.capabilities?.purgePropertiesCompressionFormat === "plaintext";
+    this.stream = new EventStream(10_000, () => this.warn("event-buffer-full", "events() is read too slowly: dropped the oldest event"));
     this.ota = new OtaManager(
-      { publish: (event) => this.publishOtaEvent(event), warn: (w) => this.emit("warning", w) },
+      { publish: (event) => this.publishOtaEvent(event), warn: (w) => this.warn("ota", w) },
       dir ? path.join(dir, "ota.json") : undefined,
     );
-    const warnings = [...interfaces.flatMap((i) => i.warnings ?? []), ...this.properties.load(), ...handshakeState.load(), ...(stored?.open() ?? [])];
+    for (const i of interfaces) for (const w of i.warnings ?? []) this.warn("interface-warning", w);
+    for (const w of [...this.properties.load(), ...handshakeState.load(), ...(stored?.open() ?? [])]) this.warn("state-unreadable", w);
     const dropped = this.properties.retain(new Map([...this.interfaces.values()].map((i) => [i.name, i.major])));
-    if (dropped.length > 0) warnings.push(`dropped ${dropped.length} cached propert(ies) of removed or changed interfaces`);
+    if (dropped.length > 0) this.warn("data-dropped", `dropped ${dropped.length} cached propert(ies) of removed or changed interfaces`);
     const userBeforeConnect = options.beforeConnect;
+    const userBeforeResume = options.beforeResume;
     this.client = createClient({
       ...options,
       clientId: this.prefix,
@@ -72,32 +82,42 @@ export class Device {
       store: dir ? new FileStore(path.join(dir, "mqtt")) : new MemoryStore(),
       // Clean until a handshake has completed once; after that the broker keeps the session.
       beforeConnect: async (attempt) => ({ ...((await userBeforeConnect?.(attempt)) ?? {}), clean: !this.handshake.done }),
+      // The handshake goes before anything else the client holds (Device.resume).
+      beforeResume: (resume) => this.resume(resume, userBeforeResume),
     });
-    this.sender = new Sender(this.client, volatile, stored, this.now, (err) => this.emit("error", err), options.maxMessageSize ?? 65_535);
+    this.sender = new Sender(this.client, new Retention(volatile, stored), this.now, (err) => this.emit("error", err), options.maxMessageSize ?? 65_535);
     this.handshake = new Handshake(handshakeState, {
       client: this.client,
       prefix: this.prefix,
       interfaces: this.interfaces,
       properties: this.properties,
+      capabilities: options.capabilities ? encodeCapabilities(options.capabilities) : undefined,
       onError: (err) => this.emit("error", err),
       onComplete: (current) => this.emit("handshake", { introspection: current }),
     });
-    this.client.on("connect", ({ sessionPresent }) => this.onConnect(sessionPresent));
+    this.warnStaleRetention();
+    this.client.on("connect", ({ sessionPresent }) => this.emit("connect", { sessionPresent, handshake: this.handshakeRan }));
     this.client.on("disconnect", ({ reason }) => {
-      this.sender.online = false;
+      this.sender.ready = false;
       this.emit("disconnect", { reason });
     });
-    this.client.on("warning", (w) => this.emit("warning", w.message));
+    this.client.on("warning", (w) => this.emit("warning", w));
     this.client.on("message", (msg) => {
       if (msg.topic.startsWith(`${this.prefix}/`)) this.receive(msg.topic, msg.payload);
     });
     this.client.on("error", (e) => this.emit("error", e));
-    for (const w of warnings) queueMicrotask(() => this.emit("warning", w));
   }
 
-  /** Adds a listener; returns the function that removes it. */
+  /**
+   * Adds a listener; returns the function that removes it. Warnings raised while no "warning" listener was attached
+   * (those of connectDevice() among them: damaged state files, data of changed interfaces) are delivered to the
+   * first one, a microtask later.
+   */
   on<K extends keyof DeviceEvents>(event: K, listener: (payload: DeviceEvents[K]) => void): () => void {
-    return this.emitter.on(event, listener);
+    const off = this.emitter.on(event, listener);
+    const early = event === "warning" ? this.unheard.splice(0) : [];
+    if (early.length > 0) queueMicrotask(() => early.forEach((w) => this.emit("warning", w)));
+    return off;
   }
 
   /** Values the server sends, as `{ interface, path, value, timestamp? }` (value undefined = unset). */
@@ -118,28 +138,33 @@ export class Device {
   /** Sends one value on an individual device-owned datastream. QoS follows the mapping's reliability. */
   async send(interfaceName: string, path: string, value: CleaValue, options: SendOptions = {}): Promise<void> {
     const { iface, mapping, payload } = encodeIndividual(this.interfaces, interfaceName, path, value, options.timestamp);
-    await this.sender.send(`${this.prefix}/${iface.name}${path}`, payload, mapping, options.queueOffline);
+    await this.sender.send(`${this.prefix}/${iface.name}${path}`, payload, mapping, iface.major, options.queueOffline);
   }
 
   /** Sends an object on an object-aggregated device-owned datastream; `path` is the common prefix. */
   async sendObject(interfaceName: string, path: string, object: Record<string, CleaValue>, options: SendOptions = {}): Promise<void> {
     const { iface, mapping, payload } = encodeObject(this.interfaces, interfaceName, path, object, options.timestamp);
-    await this.sender.send(`${this.prefix}/${iface.name}${path}`, payload, mapping, options.queueOffline);
+    await this.sender.send(`${this.prefix}/${iface.name}${path}`, payload, mapping, iface.major, options.queueOffline);
   }
 
-  /** Sets a device-owned property. An unchanged value is not republished. Resolves once acknowledged (QoS 2) or queued while offline. */
+  /**
+   * Sets a device-owned property. An unchanged value is not republished. Resolves once the broker acknowledged it
+   * (QoS 2) or, while the device is offline or its handshake runs, once it is recorded in the properties cache
+   * (durable with `store`): it is published once, with the latest value, when the device is ready again.
+   */
   async setProperty(interfaceName: string, path: string, value: CleaValue): Promise<void> {
     const { iface, payload } = encodeProperty(this.interfaces, interfaceName, path, value);
-    if (!this.properties.set("device", iface.name, iface.major, path, payload)) return;
-    // Offline, the client queues it (and its store keeps it): property order is preserved across reconnects.
-    await this.sender.publish(`${this.prefix}/${iface.name}${path}`, payload, 2);
+    const ready = this.sender.ready;
+    if (!this.properties.set("device", iface.name, iface.major, path, payload, !ready)) return;
+    if (ready) await this.publishProperty(`${this.prefix}/${iface.name}${path}`, payload);
   }
 
-  /** Unsets a device-owned property (the mapping must allow_unset). */
+  /** Unsets a device-owned property (the mapping must allow_unset). Resolves as setProperty() does. */
   async unsetProperty(interfaceName: string, path: string): Promise<void> {
     const iface = unsettable(this.interfaces, interfaceName, path);
-    if (!this.properties.unset(iface.name, path)) return;
-    await this.sender.publish(`${this.prefix}/${iface.name}${path}`, new Uint8Array(0), 2);
+    const ready = this.sender.ready;
+    if (!this.properties.unset(iface.name, path, !ready)) return;
+    if (ready) await this.publishProperty(`${this.prefix}/${iface.name}${path}`, new Uint8Array(0));
   }
 
   /** The cached value of a property (device- or server-owned), or undefined when unset. */
@@ -186,7 +211,8 @@ export class Device {
   async addInterface(source: InterfaceSource): Promise<Interface> {
     const [iface] = await loadInterfaces([source]);
     this.interfaces.set(iface!.name, iface!);
-    for (const w of iface!.warnings ?? []) this.emit("warning", w);
+    for (const w of iface!.warnings ?? []) this.warn("interface-warning", w);
+    this.warnStaleRetention();
     await this.handshake.reannounce();
     return iface!;
   }
@@ -195,6 +221,7 @@ export class Device {
   async removeInterface(name: string): Promise<void> {
     if (!this.interfaces.delete(name)) throw new InterfaceError("interface-not-found", `no interface ${name}`, name);
     this.properties.retain(new Map([...this.interfaces.values()].map((i) => [i.name, i.major])));
+    this.warnStaleRetention();
     await this.handshake.unsubscribe(name);
     await this.handshake.reannounce();
   }
@@ -215,7 +242,7 @@ export class Device {
 
   /** Disconnects gracefully (waiting for in-flight acks) and closes the store files. */
   async end(options: { force?: boolean } = {}): Promise<void> {
-    this.sender.online = false;
+    this.sender.ready = false;
     await this.client.end(options);
     this.stream.end();
     this.sender.close();
@@ -226,18 +253,67 @@ export class Device {
     await this.client.connect();
   }
 
-  private onConnect(sessionPresent: boolean): void {
-    const handshake = this.handshake.onConnect(sessionPresent);
-    this.sender.online = true;
-    this.sender.flush();
-    this.emit("connect", { sessionPresent, handshake });
+  /**
+   * After every CONNACK, before the client sends anything it holds: a session the broker lost first gets the full
+   * handshake (what the client still holds that the handshake replaces, or that belongs to interfaces gone since,
+   * is discarded), then property changes made offline go out once each, then retention and queued sends.
+   */
+  private async resume(resume: ResumeContext, userHook: DeviceOptions["beforeResume"]): Promise<void> {
+    const full = this.handshake.needed(resume.sessionPresent);
+    this.handshakeRan = full;
+    const previous = announcedMajors(this.handshake.announced);
+    resume.discard(({ topic }) => {
+      const name = this.interfaceOf(topic);
+      if (name === undefined) return full; // introspection, capabilities, control: the handshake sends them anew
+      const iface = this.interfaces.get(name);
+      if (!iface || (full && previous.has(name) && previous.get(name) !== iface.major)) return true;
+      return full && iface.type === "properties" && iface.ownership === "device"; // republished from the cache
+    });
+    if (full) await this.handshake.run(resume);
+    await userHook?.(resume);
+    for (const p of this.properties.pending()) {
+      // Held by the client behind what the previous connection left unacknowledged, so the latest value lands last.
+      this.publishProperty(`${this.prefix}/${p.interfaceName}${p.path}`, p.payload).catch((err: Error) => this.emit("error", err));
+      this.properties.settle(p);
+    }
+    this.sender.ready = true;
+  }
+
+  /** Publishes a device property change; one the client discarded (a lost session) is republished by the handshake. */
+  private async publishProperty(topic: string, payload: Uint8Array): Promise<void> {
+    try {
+      await this.sender.publish(topic, payload, 2);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "message-discarded") throw err;
+    }
+  }
+
+  /** The interface a topic of this device is about, or undefined for the introspection and control topics. */
+  private interfaceOf(topic: string): string | undefined {
+    if (!topic.startsWith(`${this.prefix}/`)) return undefined;
+    const name = topic.slice(this.prefix.length + 1).split("/", 1)[0]!;
+    return name === "control" || name === "capabilities" ? undefined : name;
+  }
+
+  private warnStaleRetention(): void {
+    const n = this.dropStaleRetention();
+    if (n > 0) this.warn("data-dropped", `dropped ${n} retained message(s) of removed or changed interfaces`);
+  }
+
+  /** Drops retained messages whose interface was removed or changed its major version; returns how many. */
+  private dropStaleRetention(): number {
+    const stale = (m: RetainedMessage): boolean => {
+      const iface = this.interfaces.get(this.interfaceOf(m.topic) ?? "");
+      return !iface || (m.major !== undefined && m.major !== iface.major);
+    };
+    return this.sender.dropWhere(stale);
   }
 
   // --- receiving ---
 
   private receive(topic: string, payload: Uint8Array): void {
     try {
-      const incoming = decodeIncoming(this.prefix, this.interfaces, topic, payload, this.maxInflatedSize);
+      const incoming = decodeIncoming(this.prefix, this.interfaces, topic, payload, this.maxInflatedSize, this.plaintextPurge);
       if (incoming.kind === "purge") {
         for (const p of this.properties.list("server")) {
           if (incoming.keep.has(`${p.interfaceName}${p.path}`)) continue;
@@ -273,7 +349,16 @@ export class Device {
     this.stream.push(event);
   }
 
+  private warn(code: DeviceWarningCode, message: string): void {
+    this.emit("warning", new DeviceWarning(code, message));
+  }
+
   private emit<K extends keyof DeviceEvents>(event: K, payload: DeviceEvents[K]): void {
+    if (event === "warning" && !this.emitter.has("warning")) {
+      // Kept for the first listener (bounded: a device nobody listens to does not grow).
+      if (this.unheard.length < 100) this.unheard.push(payload as DeviceEvents["warning"]);
+      return;
+    }
     if (event === "error" && !this.emitter.has("error")) {
       this.print(payload as Error);
       return;
@@ -292,6 +377,16 @@ export class Device {
   }
 }
 
+/** `name:major:minor;...` as name -> major. */
+function announcedMajors(introspection: string): Map<string, number> {
+  const majors = new Map<string, number>();
+  for (const entry of introspection.split(";")) {
+    const [name, major] = entry.split(":");
+    if (name && major !== undefined) majors.set(name, Number(major));
+  }
+  return majors;
+}
+
 /** Validates the identity, loads the interfaces, connects. Resolves after the first CONNACK; the handshake follows. */
 export async function connectDevice(options: DeviceOptions): Promise<Device> {
   if (typeof options.realm !== "string" || !/^[a-z][a-z0-9]{0,47}$/.test(options.realm)) {
@@ -304,6 +399,7 @@ export async function connectDevice(options: DeviceOptions): Promise<Device> {
   if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) {
     throw new OptionsError(`maxMessageSize must be a whole number of bytes >= 1, got ${String(max)}`);
   }
+  checkCapabilities(options.capabilities);
   const interfaces = await loadInterfaces(options.interfaces ?? []);
   if (options.edgehog) {
     const declared = new Set(interfaces.map((i) => i.name));

@@ -40,3 +40,25 @@ export class InterfaceError extends EdgemqError {
     this.interfaceName = interfaceName;
   }
 }
+
+/** Codes of DeviceWarning. */
+export type DeviceWarningCode =
+  /** A file in the store directory could not be read (or written) and was replaced or skipped. */
+  | "state-unreadable"
+  /** Cached properties or retained messages of an interface that was removed or changed its major version. */
+  | "data-dropped"
+  /** An interface has a field Astarte does not know (kept out of the way; maybe a typo), or a deprecated form. */
+  | "interface-warning"
+  /** events() is not read fast enough: the oldest event was dropped. */
+  | "event-buffer-full"
+  /** An OTA request or cancel was ignored, or its state could not be kept. */
+  | "ota";
+
+/** A condition the device handled by itself and reports (the `warning` event), with a stable `code`. */
+export class DeviceWarning extends EdgemqError {
+  override readonly name = "DeviceWarning";
+  declare readonly code: DeviceWarningCode;
+  constructor(code: DeviceWarningCode, message: string) {
+    super(code, message);
+  }
+}

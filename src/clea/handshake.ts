@@ -1,13 +1,13 @@
 /**
  * The Astarte handshake, run after a CONNACK whose session is new (or when the last handshake did not finish):
- * subscriptions, introspection, emptyCache, producer purge frame, device properties; the caller then flushes
- * retention. Whether the last handshake completed (and for which introspection) is persisted, because it
+ * subscriptions, introspection, capabilities, emptyCache, producer purge frame, device properties; the caller then
+ * hands over retention. Whether the last handshake completed (and for which introspection) is persisted, because it
  * decides the clean flag of the next connection. Interfaces added or removed later are announced again.
  */
 
 import { writeFileAtomic } from "./files.js";
 import * as fs from "node:fs";
-import type { Client, Subscription } from "../index.js";
+import type { Client, ResumeContext, Subscription } from "../index.js";
 import type { Interface } from "./interface.js";
 import { deflateFrame } from "./payload.js";
 import type { PropertyCache } from "./properties.js";
@@ -67,7 +67,9 @@ export interface HandshakeHost {
   readonly interfaces: ReadonlyMap<string, Interface>;
   /** Its device-owned properties are republished by the handshake. */
   readonly properties: PropertyCache;
-  /** A handshake message failed (other than because the client was closed). */
+  /** The capabilities message (BSON), sent in every handshake when the device asks for capabilities. */
+  readonly capabilities: Uint8Array | undefined;
+  /** Something failed that does not stop the handshake (a refused subscription). */
   onError(err: Error): void;
   /** Every handshake message was acknowledged. */
   onComplete(introspection: string): void;
@@ -90,18 +92,49 @@ export class Handshake {
     return this.state.done;
   }
 
-  /** After a CONNACK: runs the handshake unless the broker resumed a completed one for the same interfaces. Returns whether it ran. */
-  onConnect(sessionPresent: boolean): boolean {
-    const current = introspection(this.host.interfaces.values());
-    const skip = sessionPresent && this.state.done && this.state.introspection === current;
-    if (!skip) this.run(current);
-    return !skip;
+  /** The introspection the last handshake announced (the previous run's, until a new one starts). */
+  get announced(): string {
+    return this.state.introspection;
+  }
+
+  /** Whether a CONNACK needs the full handshake: unless the broker resumed a completed one for the same interfaces. */
+  needed(sessionPresent: boolean): boolean {
+    return !(sessionPresent && this.state.done && this.state.introspection === introspection(this.host.interfaces.values()));
   }
 
   /** Resolves once the broker acknowledged a complete handshake for the current interfaces. */
   complete(): Promise<void> {
     if (this.state.done && this.state.introspection === introspection(this.host.interfaces.values())) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /**
+   * The handshake, in protocol order, through the resume gate (so it goes before anything else): subscriptions,
+   * introspection, capabilities, emptyCache, producer purge, then every set device-owned property once. Resolves
+   * once the broker acknowledged all of it (PUBCOMP), and marks it done; rejects if the connection ends first.
+   */
+  async run(resume: ResumeContext): Promise<void> {
+    const { prefix, interfaces, properties, capabilities } = this.host;
+    const current = introspection(interfaces.values());
+    this.state.save({ done: false, introspection: current });
+    const subscribed = this.subscribeServerInterfaces().catch((err: Error) => {
+      if (err.name !== "ClientClosedError") this.host.onError(err); // a refused filter: the rest of the handshake still goes
+    });
+    const set = properties.list("device");
+    // Unsets made while offline: the purge below leaves them out, which unsets them on the server.
+    const unsets = properties.pending().filter((p) => p.payload.length === 0);
+    const acks: Array<Promise<unknown>> = [subscribed, resume.publish(prefix, current, { qos: 2 })];
+    if (capabilities) acks.push(resume.publish(`${prefix}/capabilities`, capabilities, { qos: 2 }));
+    acks.push(resume.publish(`${prefix}/control/emptyCache`, "1", { qos: 2 }));
+    const purge = set.map((p) => `${p.interfaceName}${p.path}`).join(";");
+    acks.push(resume.publish(`${prefix}/control/producer/properties`, deflateFrame(new TextEncoder().encode(purge)), { qos: 2 }));
+    for (const p of set) acks.push(resume.publish(`${prefix}/${p.interfaceName}${p.path}`, p.payload, { qos: 2 }));
+    await Promise.all(acks);
+    for (const p of [...set, ...unsets]) properties.settle(p);
+    if (introspection(interfaces.values()) !== current) return; // interfaces changed meanwhile: their announcement finishes it
+    this.state.save({ done: true, introspection: current });
+    for (const w of this.waiters.splice(0)) w();
+    this.host.onComplete(current);
   }
 
   /** Republishes the introspection (and subscribes to new server interfaces) after a run-time change. */
@@ -123,30 +156,6 @@ export class Handshake {
     this.subscriptions.delete(filter);
     this.subscribed.delete(filter);
     return sub ? sub.unsubscribe().catch(() => undefined) : Promise.resolve();
-  }
-
-  /** Issues the handshake in protocol order; marks it done once every message is acknowledged. */
-  private run(current: string): void {
-    const { client, prefix, interfaces, properties } = this.host;
-    this.state.save({ done: false, introspection: current });
-    const acks: Array<Promise<unknown>> = [this.subscribeServerInterfaces()];
-    acks.push(client.publish(prefix, current, { qos: 2 }));
-    acks.push(client.publish(`${prefix}/control/emptyCache`, "1", { qos: 2 }));
-    const deviceProps = properties.list("device");
-    const purge = deviceProps.map((p) => `${p.interfaceName}${p.path}`).join(";");
-    acks.push(client.publish(`${prefix}/control/producer/properties`, deflateFrame(new TextEncoder().encode(purge)), { qos: 2 }));
-    for (const p of deviceProps) acks.push(client.publish(`${prefix}/${p.interfaceName}${p.path}`, p.payload, { qos: 2 }));
-    Promise.all(acks).then(
-      () => {
-        if (introspection(interfaces.values()) !== current) return; // interfaces changed meanwhile: the next announcement finishes it
-        this.state.save({ done: true, introspection: current });
-        for (const w of this.waiters.splice(0)) w();
-        this.host.onComplete(current);
-      },
-      (err: Error) => {
-        if (err.name !== "ClientClosedError") this.host.onError(err);
-      },
-    );
   }
 
   /** Subscribes (once; the client resubscribes on new sessions) to consumer properties and every server-owned interface. */

@@ -2,6 +2,7 @@
 export { connectDevice, Device } from "./device.js";
 export type { DeviceEvents, DeviceOptions, DeviceStats, SendOptions } from "./device-types.js";
 export type { DeviceEvent } from "./receive.js";
+export type { DeviceCapabilities } from "./capabilities.js";
 export {
   encodePayload,
   decodePayload,
@@ -29,7 +30,7 @@ export { introspection } from "./handshake.js";
 export { parsePurgeList } from "./receive.js";
 export { deviceIdFromUuid, isValidDeviceId, randomDeviceId } from "./device-id.js";
 export { MAPPING_TYPES, type CleaValue, type MappingType, type ScalarType, type ScalarValue } from "./values.js";
-export { InterfaceError, PayloadError, type InterfaceErrorCode, type PayloadErrorCode } from "./errors.js";
+export { DeviceWarning, InterfaceError, PayloadError, type DeviceWarningCode, type InterfaceErrorCode, type PayloadErrorCode } from "./errors.js";
 export { OtaError, type OtaEventFields, type OtaHandler, type OtaReport, type OtaReportDetails, type OtaRequest, type OtaStatus, type OtaStatusCode } from "./ota.js";
 export { EDGEHOG, edgehogInterfaces, type DeviceInfo } from "./edgehog.js";
 export { VERSION } from "./version.js";

@@ -99,7 +99,7 @@ export function parseInterface(input: unknown): Interface {
   }
   const mappings = o.mappings.map((m, i) => parseMapping(m, i, type, fail, unknown));
   checkAmbiguity(mappings, fail);
-  if (aggregation === "object") checkObject(mappings, fail);
+  const objectWarnings = aggregation === "object" ? checkObject(o.interface_name, mappings, fail) : [];
   return {
     name: o.interface_name,
     major: o.version_major as number,
@@ -110,7 +110,9 @@ export function parseInterface(input: unknown): Interface {
     mappings,
     description: o.description as string | undefined,
     doc: o.doc as string | undefined,
-    ...(unknown.size > 0 ? { warnings: [...unknown.values()].map((u) => unknownFieldWarning(o.interface_name as string, u)) } : {}),
+    ...(unknown.size > 0 || objectWarnings.length > 0
+      ? { warnings: [...objectWarnings, ...[...unknown.values()].map((u) => unknownFieldWarning(o.interface_name as string, u))] }
+      : {}),
   };
 }
 
@@ -219,12 +221,14 @@ function checkAmbiguity(mappings: Mapping[], fail: (f: string, r: string) => Int
   }
 }
 
-/** Object aggregation: shared prefix and shared delivery settings; the last level is a literal key. */
-function checkObject(mappings: Mapping[], fail: (f: string, r: string) => InterfaceError): void {
+/**
+ * Object aggregation: shared prefix and shared delivery settings; the last level is a literal key. One-level
+ * endpoints (no prefix: the object is sent on path "/") are deprecated by Astarte but still accepted: a warning.
+ */
+function checkObject(name: unknown, mappings: Mapping[], fail: (f: string, r: string) => InterfaceError): string[] {
   const first = mappings[0]!;
   const prefix = (m: Mapping) => m.endpoint.slice(0, m.endpoint.lastIndexOf("/"));
   for (const [i, m] of mappings.entries()) {
-    if (m.levels.length < 2) throw fail(`mappings[${i}].endpoint`, "object aggregated endpoints need at least two levels (a prefix and a key)");
     if ("param" in m.levels[m.levels.length - 1]!) throw fail(`mappings[${i}].endpoint`, "the last level of an object endpoint must be a literal key");
     if (prefix(m) !== prefix(first)) throw fail(`mappings[${i}].endpoint`, `all object endpoints must share the prefix "${prefix(first)}"`);
     for (const [field, key] of [
@@ -238,6 +242,8 @@ function checkObject(mappings: Mapping[], fail: (f: string, r: string) => Interf
       if (m[key] !== first[key]) throw fail(`mappings[${i}].${field}`, "must be the same for every mapping of an object interface");
     }
   }
+  if (first.levels.length > 1) return [];
+  return [`interface ${String(name)}: one-level object endpoints ("${first.endpoint}") are deprecated by Astarte; the object is sent on path "/"`];
 }
 
 /** Splits and checks a concrete path ("/a/b"): levels non-empty, no wildcards. */
@@ -278,8 +284,9 @@ export function resolveMapping(iface: Interface, path: string): ResolvedMapping 
 /** Resolves the path of an object interface (the common prefix); returns the mappings by key. */
 export function resolveObject(iface: Interface, path: string): { mappings: Record<string, Mapping>; params: Record<string, string> } {
   if (iface.aggregation !== "object") throw new InterfaceError("invalid-interface", `${iface.name} is not object aggregated`, iface.name);
-  const levels = pathLevels(iface, path);
   const first = iface.mappings[0]!;
+  // One-level endpoints (deprecated): the object's path is "/".
+  const levels = first.levels.length === 1 && path === "/" ? [] : pathLevels(iface, path);
   const params = matchLevels(first.levels.slice(0, -1), levels);
   if (!params) throw new InterfaceError("mapping-not-found", `${iface.name}: path ${path} does not match the object prefix ${first.endpoint.slice(0, first.endpoint.lastIndexOf("/"))}`, iface.name);
   const mappings: Record<string, Mapping> = {};

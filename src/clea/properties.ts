@@ -2,7 +2,8 @@
  * The properties cache: the last value of every set property (device-owned and server-owned), kept as its
  * encoded BSON payload so an unchanged value is recognised byte for byte. Persisted as JSON in the store
  * directory (written to a temporary file and renamed), so set properties survive a restart and are
- * republished in the handshake.
+ * republished in the handshake. A device-owned change made while the device could not send is marked pending
+ * (an unset as a pending entry with an empty payload) until it is handed to the client.
  */
 
 import { writeFileAtomic } from "./files.js";
@@ -18,12 +19,15 @@ export interface CachedProperty {
   interfaceName: string;
   major: number;
   path: string;
+  /** The BSON value; empty for a pending unset. */
   payload: Uint8Array;
+  /** A device-owned change not yet handed to the client. */
+  pending?: boolean;
 }
 
 interface FileShape {
   version: 1;
-  properties: Array<{ owner: Owner; interface: string; major: number; path: string; payload: string }>;
+  properties: Array<{ owner: Owner; interface: string; major: number; path: string; payload: string; pending?: boolean }>;
 }
 
 export class PropertyCache {
@@ -46,6 +50,7 @@ export class PropertyCache {
           major: p.major,
           path: p.path,
           payload: fromBase64url(p.payload),
+          pending: p.pending === true || undefined,
         });
       }
       return [];
@@ -54,31 +59,50 @@ export class PropertyCache {
     }
   }
 
-  /** The cached payload of a property. */
+  /** The cached payload of a set property (undefined when unset, or unset pending). */
   get(interfaceName: string, path: string): CachedProperty | undefined {
-    return this.entries.get(key(interfaceName, path));
+    const p = this.entries.get(key(interfaceName, path));
+    return p && p.payload.length > 0 ? p : undefined;
   }
 
-  /** Stores a value; returns false when the same bytes were already cached (nothing to republish). */
-  set(owner: Owner, interfaceName: string, major: number, path: string, payload: Uint8Array): boolean {
+  /** Stores a value (`pending`: not handed to the client yet); returns false when the same bytes were already cached. */
+  set(owner: Owner, interfaceName: string, major: number, path: string, payload: Uint8Array, pending = false): boolean {
     const k = key(interfaceName, path);
     const old = this.entries.get(k);
     if (old && old.owner === owner && old.major === major && sameBytes(old.payload, payload)) return false;
-    this.entries.set(k, { owner, interfaceName, major, path, payload: payload.slice() });
+    this.entries.set(k, { owner, interfaceName, major, path, payload: payload.slice(), pending: pending || undefined });
     this.persist();
     return true;
   }
 
-  /** Removes a property; returns whether it was set. */
-  unset(interfaceName: string, path: string): boolean {
-    if (!this.entries.delete(key(interfaceName, path))) return false;
+  /** Removes a property (`pending`: keeps a pending unset until it is handed over); returns whether it was set. */
+  unset(interfaceName: string, path: string, pending = false): boolean {
+    const k = key(interfaceName, path);
+    const old = this.entries.get(k);
+    if (!old || old.payload.length === 0) return false;
+    if (pending) this.entries.set(k, { ...old, payload: new Uint8Array(0), pending: true });
+    else this.entries.delete(k);
     this.persist();
     return true;
   }
 
-  /** Every cached property of an owner, in insertion order. */
+  /** Every set property of an owner, in insertion order (pending unsets excluded). */
   list(owner: Owner): CachedProperty[] {
-    return [...this.entries.values()].filter((p) => p.owner === owner);
+    return [...this.entries.values()].filter((p) => p.owner === owner && p.payload.length > 0);
+  }
+
+  /** Device-owned changes not yet handed to the client, pending unsets included. */
+  pending(): CachedProperty[] {
+    return [...this.entries.values()].filter((p) => p.pending);
+  }
+
+  /** `entry` was handed to the client (or announced): no longer pending, unless it changed since it was taken. */
+  settle(entry: CachedProperty): void {
+    const k = key(entry.interfaceName, entry.path);
+    if (this.entries.get(k) !== entry || !entry.pending) return;
+    if (entry.payload.length === 0) this.entries.delete(k);
+    else this.entries.set(k, { ...entry, pending: undefined });
+    this.persist();
   }
 
   /** Drops every property of interfaces not in `current` (name -> major) or whose major changed; returns what was dropped. */
@@ -104,6 +128,7 @@ export class PropertyCache {
         major: p.major,
         path: p.path,
         payload: base64url(p.payload),
+        ...(p.pending ? { pending: true } : {}),
       })),
     };
     writeFileAtomic(this.file, JSON.stringify(data));

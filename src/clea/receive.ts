@@ -26,7 +26,7 @@ export function parsePurgeList(text: string): Set<string> {
 /**
  * Decodes the message on `topic` (under `prefix`). Throws InterfaceError for unknown interfaces, paths or
  * ownership, and PayloadError for undecodable or mistyped payloads: a consumer purge list that is not a zlib frame
- * (or not UTF-8) is `invalid-frame`; an unset (empty payload) on a datastream, or on a property whose mapping has no
+ * (or, with `plaintextPurge`, plain text) or not UTF-8 is `invalid-frame`; an unset (empty payload) on a datastream, or on a property whose mapping has no
  * `allow_unset: true`, is `unexpected-unset`.
  */
 export function decodeIncoming(
@@ -35,11 +35,13 @@ export function decodeIncoming(
   topic: string,
   payload: Uint8Array,
   maxInflatedSize: number,
+  /** The device's capabilities chose a plain-text consumer purge list. */
+  plaintextPurge = false,
 ): Incoming {
   if (!topic.startsWith(`${prefix}/`)) throw new InterfaceError("invalid-path", `message on ${topic} is outside the device's prefix`);
   const rest = topic.slice(prefix.length + 1);
   if (rest === "control/consumer/properties") {
-    const inflated = inflateFrame(payload, { maxSize: maxInflatedSize });
+    const inflated = plaintextPurge ? payload : inflateFrame(payload, { maxSize: maxInflatedSize });
     let text: string;
     try {
       text = new TextDecoder("utf-8", { fatal: true }).decode(inflated);
@@ -59,6 +61,9 @@ export function decodeIncoming(
     const types = Object.fromEntries(Object.entries(mappings).map(([k, m]) => [k, m.type]));
     const decoded = decodePayload(payload, { type: types, maxInflatedSize });
     if (decoded === undefined) throw new PayloadError("unexpected-unset", `an unset (empty payload) on object datastream ${name}${path}`);
+    const fields = decoded.value as Record<string, CleaValue>;
+    const missing = Object.entries(mappings).filter(([k, m]) => m.required && !Object.hasOwn(fields, k)).map(([k]) => k);
+    if (missing.length > 0) throw new PayloadError("missing-object-key", `${name}${path}: the object lacks the required key(s) ${missing.join(", ")}`);
     return { kind: "data", iface, event: withTimestamp({ interface: name, path, value: decoded?.value as Record<string, CleaValue> | undefined }, decoded?.timestamp) };
   }
   const { mapping } = resolveMapping(iface, path);

@@ -1,7 +1,8 @@
 /**
  * Datastream retention while the device cannot send: "volatile" messages wait in memory, "stored" ones in an
  * append-only file in the store directory (they survive a restart). Both are bounded (the oldest is dropped
- * and counted) and honour expiry: a message past its deadline is dropped, never sent.
+ * and counted) and honour expiry: a message past its deadline is dropped, never sent. Retention hands them out
+ * oldest first across both queues (one sequence numbers them all).
  */
 
 import { writeFileAtomic } from "./files.js";
@@ -15,6 +16,15 @@ export interface RetainedMessage {
   qos: 0 | 1 | 2;
   /** Wall-clock ms after which it must not be sent; undefined = never expires. */
   expiresAt: number | undefined;
+  /** Major version of its interface when it was retained (undefined in records written before it was kept). */
+  major?: number;
+}
+
+/** The oldest message of a queue and the function that removes it. */
+export interface Head {
+  seq: number;
+  message: RetainedMessage;
+  remove: () => void;
 }
 
 /** What a drain produced. */
@@ -25,7 +35,7 @@ export interface Drained {
 
 /** Bounded in-memory FIFO. */
 export class VolatileQueue {
-  private items: RetainedMessage[] = [];
+  private items: Array<{ seq: number; message: RetainedMessage }> = [];
   /** Messages dropped because the queue was full. */
   overflowed = 0;
 
@@ -35,17 +45,30 @@ export class VolatileQueue {
     return this.items.length;
   }
 
-  push(msg: RetainedMessage): void {
-    this.items.push(msg);
+  push(msg: RetainedMessage, seq = 0): void {
+    this.items.push({ seq, message: msg });
     if (this.items.length > this.maxMessages) {
       this.items.shift();
       this.overflowed++;
     }
   }
 
+  /** The oldest message. */
+  head(): Head | undefined {
+    const first = this.items[0];
+    return first && { seq: first.seq, message: first.message, remove: () => void this.items.shift() };
+  }
+
+  /** Removes the messages for which `drop` is true; returns how many. */
+  dropWhere(drop: (m: RetainedMessage) => boolean): number {
+    const before = this.items.length;
+    this.items = this.items.filter((i) => !drop(i.message));
+    return before - this.items.length;
+  }
+
   /** Removes and returns everything not expired at `now`. */
   drain(now: number): Drained {
-    const all = this.items;
+    const all = this.items.map((i) => i.message);
     this.items = [];
     const messages = all.filter((m) => m.expiresAt === undefined || m.expiresAt > now);
     return { messages, expired: all.length - messages.length };
@@ -59,6 +82,7 @@ interface Line {
   payload?: string;
   qos?: 0 | 1 | 2;
   exp?: number;
+  maj?: number;
 }
 
 /**
@@ -77,6 +101,11 @@ export class StoredQueue {
 
   get length(): number {
     return this.live.size;
+  }
+
+  /** The number the next message gets (one past the highest in the file). */
+  get nextSeq(): number {
+    return this.nextId;
   }
 
   /** Reads the file; returns warnings for skipped lines. */
@@ -102,15 +131,33 @@ export class StoredQueue {
     return warnings;
   }
 
-  push(msg: RetainedMessage): void {
-    const id = this.nextId++;
+  push(msg: RetainedMessage, seq = this.nextId): void {
+    const id = seq;
+    this.nextId = Math.max(this.nextId, id + 1);
     this.live.set(id, msg);
-    this.append({ op: "add", id, topic: msg.topic, payload: base64url(msg.payload), qos: msg.qos, exp: msg.expiresAt });
+    this.append(record(id, msg));
     if (this.live.size > this.maxMessages) {
       const oldest = this.live.keys().next().value as number;
       this.remove(oldest);
       this.overflowed++;
     }
+  }
+
+  /** The oldest message. */
+  head(): Head | undefined {
+    for (const [id, message] of this.live) return { seq: id, message, remove: () => this.remove(id) };
+    return undefined;
+  }
+
+  /** Removes the messages for which `drop` is true; returns how many. */
+  dropWhere(drop: (m: RetainedMessage) => boolean): number {
+    let n = 0;
+    for (const [id, m] of [...this.live]) {
+      if (!drop(m)) continue;
+      this.remove(id);
+      n++;
+    }
+    return n;
   }
 
   /** Unexpired messages in order, each with the function that deletes it once handed over. */
@@ -123,7 +170,6 @@ export class StoredQueue {
         expired++;
       } else messages.push({ message: m, done: () => this.remove(id) });
     }
-    if (this.lines > 1000 && this.lines > this.live.size * 4) this.compact();
     return { messages, expired };
   }
 
@@ -134,6 +180,7 @@ export class StoredQueue {
 
   private remove(id: number): void {
     if (this.live.delete(id)) this.append({ op: "del", id });
+    if (this.lines > 1000 && this.lines > this.live.size * 4) this.compact();
   }
 
   private append(line: Line): void {
@@ -144,12 +191,15 @@ export class StoredQueue {
 
   private compact(): void {
     this.close();
-    const body = [...this.live].map(([id, m]) =>
-      JSON.stringify({ op: "add", id, topic: m.topic, payload: base64url(m.payload), qos: m.qos, exp: m.expiresAt } satisfies Line),
-    );
+    const body = [...this.live].map(([id, m]) => JSON.stringify(record(id, m)));
     writeFileAtomic(this.file, body.length > 0 ? `${body.join("\n")}\n` : "", { fsync: true });
     this.lines = body.length;
   }
+}
+
+/** The "add" record of a message. */
+function record(id: number, m: RetainedMessage): Line {
+  return { op: "add", id, topic: m.topic, payload: base64url(m.payload), qos: m.qos, exp: m.expiresAt, maj: m.major };
 }
 
 /** One record of the file, or undefined when the line is torn or damaged in any way. */
@@ -163,8 +213,64 @@ function parseLine(raw: string): { op: "add"; id: number; message: RetainedMessa
       return undefined;
     }
     if (line.exp !== undefined && typeof line.exp !== "number") return undefined;
-    return { op: "add", id, message: { topic: line.topic, payload: fromBase64url(line.payload), qos: line.qos!, expiresAt: line.exp } };
+    const major = Number.isSafeInteger(line.maj) ? line.maj : undefined;
+    return { op: "add", id, message: { topic: line.topic, payload: fromBase64url(line.payload), qos: line.qos!, expiresAt: line.exp, major } };
   } catch {
     return undefined; // unparsable JSON or a payload that is not base64url
+  }
+}
+
+/** Both queues as one: numbered in one sequence, handed out oldest first, expired messages dropped on the way. */
+export class Retention {
+  private seq: number;
+  /** Retained messages dropped because they expired. */
+  expired = 0;
+
+  constructor(
+    private readonly volatile: VolatileQueue,
+    private readonly stored: StoredQueue | undefined,
+  ) {
+    this.seq = stored?.nextSeq ?? 1;
+  }
+
+  /** Messages waiting. */
+  get length(): number {
+    return this.volatile.length + (this.stored?.length ?? 0);
+  }
+
+  /** Messages dropped because their queue was full. */
+  get overflowed(): number {
+    return this.volatile.overflowed + (this.stored?.overflowed ?? 0);
+  }
+
+  /** Keeps a message: on disk when `durable` and a store exists, else in memory. */
+  push(message: RetainedMessage, durable: boolean): void {
+    const seq = this.seq++;
+    if (durable && this.stored) this.stored.push(message, seq);
+    else this.volatile.push(message, seq);
+  }
+
+  /** The oldest message not expired at `now` (expired ones met on the way are dropped and counted). */
+  next(now: number): Head | undefined {
+    for (;;) {
+      const a = this.volatile.head();
+      const b = this.stored?.head();
+      const head = a && b ? (a.seq < b.seq ? a : b) : (a ?? b);
+      if (!head) return undefined;
+      const exp = head.message.expiresAt;
+      if (exp === undefined || exp > now) return head;
+      head.remove();
+      this.expired++;
+    }
+  }
+
+  /** Removes the messages for which `drop` is true; returns how many. */
+  dropWhere(drop: (m: RetainedMessage) => boolean): number {
+    return this.volatile.dropWhere(drop) + (this.stored?.dropWhere(drop) ?? 0);
+  }
+
+  /** Closes the stored queue's file. */
+  close(): void {
+    this.stored?.close();
   }
 }

@@ -1,31 +1,30 @@
 /**
- * What the device hands to the client for sending: datastreams go out at once while online and wait in retention
- * (or are discarded, as their mapping says) while not; on connect, retention is flushed oldest first.
+ * What the device hands to the client for sending. Datastream messages go out at once only while the device is
+ * ready (connected, its handshake acknowledged) and nothing older waits; otherwise they wait in retention (offline,
+ * a "discard" mapping drops them instead) and retention is handed over oldest first, paced by the client's window,
+ * once the device is ready again.
  */
 
 import type { Client, QoS } from "../index.js";
 import { PayloadError } from "./errors.js";
 import type { Mapping } from "./interface.js";
-import type { RetainedMessage, StoredQueue, VolatileQueue } from "./retention.js";
+import type { RetainedMessage, Retention } from "./retention.js";
 
 const RELIABILITY_QOS: Record<Mapping["reliability"], QoS> = { unreliable: 0, guaranteed: 1, unique: 2 };
 
 export class Sender {
-  /** True once this connection's handshake (or the decision to skip it) has been issued: sends go straight out. */
-  online = false;
   /** Datastream messages and property changes handed to the client. */
   sent = 0;
   /** Datastream messages dropped while offline (retention "discard"). */
   discarded = 0;
-  /** Retained messages dropped because they expired. */
-  expired = 0;
+  private isReady = false;
+  private draining = false;
 
   constructor(
     private readonly client: Client,
-    private readonly volatile: VolatileQueue,
-    private readonly stored: StoredQueue | undefined,
+    private readonly retention: Retention,
     private readonly now: () => number,
-    /** A flushed message the client refused. */
+    /** A message handed over from retention that the client refused. */
     private readonly onError: (err: Error) => void,
     /** Largest payload sent (the broker's max_message_size). */
     private readonly maxPayload: number,
@@ -33,15 +32,30 @@ export class Sender {
 
   /** Retained messages dropped because their queue was full. */
   get overflowed(): number {
-    return this.volatile.overflowed + (this.stored?.overflowed ?? 0);
+    return this.retention.overflowed;
+  }
+
+  /** Retained messages dropped because they expired. */
+  get expired(): number {
+    return this.retention.expired;
   }
 
   /** Messages waiting in retention. */
   get retained(): number {
-    return this.volatile.length + (this.stored?.length ?? 0);
+    return this.retention.length;
   }
 
-  /** Hands a message to the client now (which queues it while offline). */
+  /** Whether datastreams go out now: set once the handshake is acknowledged (or skipped), cleared on disconnect. */
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  set ready(value: boolean) {
+    this.isReady = value;
+    if (value) void this.drain();
+  }
+
+  /** Hands a message to the client now (which holds it while the device is not ready). */
   publish(topic: string, payload: Uint8Array, qos: QoS): Promise<void> {
     const refused = this.oversize(topic, payload);
     if (refused) return Promise.reject(refused);
@@ -49,36 +63,59 @@ export class Sender {
     return this.client.publish(topic, payload, { qos });
   }
 
-  /** A datastream message: sent while online (or with queueOffline), otherwise retained as its mapping says. */
-  async send(topic: string, payload: Uint8Array, mapping: Mapping, queueOffline = false): Promise<void> {
+  /**
+   * A datastream message: sent now when ready and nothing older waits (or with queueOffline while offline: the
+   * client's queue keeps it); otherwise retained: offline as its mapping says, while the handshake runs always.
+   */
+  async send(topic: string, payload: Uint8Array, mapping: Mapping, major: number, queueOffline = false): Promise<void> {
     const refused = this.oversize(topic, payload);
     if (refused) throw refused; // checked before retention too: a retained message would be refused when replayed
     const qos = RELIABILITY_QOS[mapping.reliability];
-    if ((this.online && this.client.connected) || queueOffline) {
+    if ((this.isReady && this.client.connected && this.retention.length === 0) || (queueOffline && !this.client.connected)) {
       await this.publish(topic, payload, qos);
       return;
     }
-    const message: RetainedMessage = { topic, payload, qos, expiresAt: mapping.expiry > 0 ? this.now() + mapping.expiry * 1000 : undefined };
-    if (mapping.retention === "stored" && this.stored) this.stored.push(message);
-    else if (mapping.retention !== "discard") this.volatile.push(message);
-    else this.discarded++;
+    if (mapping.retention === "discard" && !this.client.connected) {
+      this.discarded++;
+      return;
+    }
+    const expiresAt = mapping.expiry > 0 ? this.now() + mapping.expiry * 1000 : undefined;
+    const message: RetainedMessage = { topic, payload, qos, expiresAt, major };
+    this.retention.push(message, mapping.retention === "stored");
+    if (this.isReady) void this.drain();
   }
 
-  /** Sends what retention held, oldest first, before anything new; expired messages are dropped. */
-  flush(): void {
-    const now = this.now();
-    const stored = this.stored?.pending(now);
-    const volatile = this.volatile.drain(now);
-    this.expired += (stored?.expired ?? 0) + volatile.expired;
-    for (const { message, done } of stored?.messages ?? []) {
-      this.sent++;
-      // Handed to the client (whose store keeps QoS 1/2): no longer ours to keep.
-      this.client.publish(message.topic, message.payload, { qos: message.qos }).catch(this.onError);
-      done();
-    }
-    for (const message of volatile.messages) {
-      this.sent++;
-      this.client.publish(message.topic, message.payload, { qos: message.qos }).catch(this.onError);
+  /** Removes retained messages for which `drop` is true (their interface went away); returns how many. */
+  dropWhere(drop: (m: RetainedMessage) => boolean): number {
+    return this.retention.dropWhere(drop);
+  }
+
+  /** Closes the stored queue's file. */
+  close(): void {
+    this.retention.close();
+  }
+
+  /** Hands retention to the client oldest first, one message each time its window and queue have room. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.isReady && this.retention.length > 0) {
+        await this.client.ready();
+        if (!this.isReady) break; // disconnected meanwhile: what is left stays retained
+        const head = this.retention.next(this.now());
+        if (!head) break;
+        const { topic, payload, qos } = head.message;
+        this.sent++;
+        // Handed to the client (whose store keeps QoS 1/2): no longer retention's to keep.
+        this.client.publish(topic, payload, { qos }).catch((err: Error & { code?: string }) => {
+          // Closed: the store keeps it for the next run. Discarded: its interface went away (Device.resume).
+          if (err.code !== "client-closed" && err.code !== "message-discarded") this.onError(err);
+        });
+        head.remove();
+      }
+    } finally {
+      this.draining = false;
     }
   }
 
@@ -86,10 +123,5 @@ export class Sender {
   private oversize(topic: string, payload: Uint8Array): PayloadError | undefined {
     if (payload.length <= this.maxPayload) return undefined;
     return new PayloadError("message-too-large", `a ${payload.length}-byte message on ${topic} exceeds maxMessageSize (${this.maxPayload} bytes)`);
-  }
-
-  /** Closes the stored queue's file. */
-  close(): void {
-    this.stored?.close();
   }
 }

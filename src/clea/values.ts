@@ -148,9 +148,12 @@ function scalarFromBson(value: unknown, type: ScalarType, where: string): Scalar
       if (bytes.length > MAX_VALUE_BYTES) throw new PayloadError("value-size-exceeded", `${where}: blob longer than ${MAX_VALUE_BYTES} bytes`);
       return new Uint8Array(bytes);
     }
-    case "datetime":
-      if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw mismatch(where, type, value);
-      return value;
+    case "datetime": {
+      // astarte_core also takes an integer for a datetime: milliseconds since the epoch.
+      const at = value instanceof Int32 ? new Date(value.valueOf()) : value instanceof Long ? new Date(value.toNumber()) : value;
+      if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw mismatch(where, type, value);
+      return at;
+    }
     default:
       throw new PayloadError("unexpected-value-type", `${where}: ${String(type)} is not a mapping type`);
   }

@@ -81,3 +81,16 @@ export async function startFakeDevice(extra: Partial<DeviceOptions> = {}): Promi
   await conn.accept(false);
   return { device: await pending, conn, broker };
 }
+
+/**
+ * Plays a broker that acknowledges everything: answers each SUBSCRIBE, QoS 1/2 PUBLISH and PUBREL the device sends
+ * on `conn` from now on (packets stay readable with `conn.next()`). Returns the function that stops it.
+ */
+export function acknowledgeAll(conn: FakeConnection): () => void {
+  return conn.watch((p) => {
+    if (p.type === "subscribe") conn.send({ type: "suback", packetId: p.packetId, granted: p.subscriptions.map(() => 2 as const) });
+    if (p.type === "publish" && p.qos === 1) conn.send({ type: "puback", packetId: p.packetId! });
+    if (p.type === "publish" && p.qos === 2) conn.send({ type: "pubrec", packetId: p.packetId! });
+    if (p.type === "pubrel") conn.send({ type: "pubcomp", packetId: p.packetId });
+  });
+}

@@ -121,11 +121,17 @@ describe("unknown fields are allowed (additionalProperties) and reported as warn
   it("the device reports them as its warning event when the interface is added", async () => {
     const { device } = await startFakeDevice();
     devices.push(device);
-    const warnings: string[] = [];
+    const warnings: Array<{ name: string; code: string; message: string }> = [];
     device.on("warning", (w) => warnings.push(w));
     void device.addInterface(env([{ endpoint: "/%{room}/temp", type: "double", reliabilty: "unique" }])).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 10));
-    expect(warnings).toEqual([expect.stringMatching(/com\.acme\.Env: unknown field mappings\[0\]\.reliabilty ignored \(did you mean "reliability"\?\)/)]);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        name: "DeviceWarning",
+        code: "interface-warning",
+        message: expect.stringMatching(/com\.acme\.Env: unknown field mappings\[0\]\.reliabilty ignored \(did you mean "reliability"\?\)/),
+      }),
+    ]);
   });
 
   it("a clean interface has no warnings", () => {

@@ -417,8 +417,13 @@ describe("parseInterface refuses each rule, naming the field", () => {
       );
     });
 
-    it("a one-level endpoint", () => {
-      refuses(object([{ endpoint: "/temp", type: "double" }, { endpoint: "/hum", type: "double" }]), "mappings[0].endpoint", /at least two levels/, "com.acme.Environment");
+    it("not a one-level endpoint: Astarte deprecates it but accepts it, so it loads with a warning and its objects go on path \"/\"", () => {
+      const iface = parseInterface(object([{ endpoint: "/temp", type: "double" }, { endpoint: "/hum", type: "double" }]));
+      expect(iface.warnings).toEqual([expect.stringMatching(/one-level object endpoints \("\/temp"\) are deprecated/)]);
+      expect(Object.keys(resolveObject(iface, "/").mappings)).toEqual(["temp", "hum"]);
+      expect(interfaceError(() => resolveObject(iface, "/room1")).code).toBe("mapping-not-found");
+      // Mixed depths still share no prefix.
+      refuses(object([{ endpoint: "/temp", type: "double" }, { endpoint: "/a/hum", type: "double" }]), "mappings[1].endpoint", /share the prefix/, "com.acme.Environment");
     });
 
     it("a parameter as the last level", () => {

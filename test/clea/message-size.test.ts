@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { connectDevice, PayloadError, type Device } from "../../src/clea/index.ts";
 import { FakeBroker } from "../support/fake-broker.ts";
 import { settle } from "../support/fake-clock.ts";
-import { startFakeDevice, TEST_DEVICE_ID } from "./helpers.ts";
+import { acknowledgeAll, startFakeDevice, TEST_DEVICE_ID } from "./helpers.ts";
 
 const FIXTURES = [path.resolve(import.meta.dirname, "fixtures")];
 const devices: Device[] = [];
@@ -15,6 +15,8 @@ afterEach(async () => {
 async function start(extra: { maxMessageSize?: number } = {}) {
   const { device, conn } = await startFakeDevice({ interfaces: FIXTURES, ...extra });
   devices.push(device);
+  acknowledgeAll(conn);
+  await device.handshakeComplete();
   return { device, conn };
 }
 
@@ -30,7 +32,7 @@ describe("maxMessageSize", () => {
     await settle();
     expect(publishedOn(conn, "/blob")).toEqual([]);
     // a payload under the cap takes the same path and goes out
-    void device.send("com.acme.Telemetry", "/blob", new Uint8Array(60_000), { queueOffline: true }).catch(() => undefined);
+    void device.send("com.acme.Telemetry", "/blob", new Uint8Array(60_000)).catch(() => undefined);
     await settle();
     expect(publishedOn(conn, "/blob")).toHaveLength(1);
   });
@@ -45,7 +47,7 @@ describe("maxMessageSize", () => {
   it("can be raised for brokers that take more", async () => {
     const { device, conn } = await start({ maxMessageSize: 1 << 20 });
     let refused: unknown;
-    void device.send("com.acme.Telemetry", "/blob", new Uint8Array(65_530), { queueOffline: true }).catch((e: unknown) => (refused = e));
+    void device.send("com.acme.Telemetry", "/blob", new Uint8Array(65_530)).catch((e: unknown) => (refused = e));
     await settle();
     expect(refused).toBeUndefined();
     expect(publishedOn(conn, "/blob")).toHaveLength(1);

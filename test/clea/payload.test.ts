@@ -440,7 +440,7 @@ describe("decode refuses wire data that does not fit the mapping", () => {
     ["double for string", DOUBLE_V, "string"],
     ["binary for string", BLOB_V, "string"],
     ["string for binaryblob", STRING_V, "binaryblob"],
-    ["int64 for datetime", INT64_V, "datetime"],
+    ["double for datetime", DOUBLE_V, "datetime"],
     ["string for datetime", STRING_V, "datetime"],
     ["datetime for double", DATE_V, "double"],
     ["array for double", ARRAY_V, "double"],
@@ -470,6 +470,13 @@ describe("decode refuses wire data that does not fit the mapping", () => {
     // NaN = 0x7FF8000000000000, +Infinity = 0x7FF0000000000000
     expect(code(() => decodePayload(hex("10000000 01 7600 000000000000f87f 00"), { type: "double" }))).toBe("non-finite-double");
     expect(code(() => decodePayload(hex("10000000 01 7600 000000000000f07f 00"), { type: "double" }))).toBe("non-finite-double");
+  });
+
+  it("an integer (int32 or int64) for a datetime is taken as milliseconds since the epoch, as astarte_core accepts it", () => {
+    expect(decodePayload(INT64_V, { type: "datetime" })).toEqual({ value: new Date(2) });
+    expect(decodePayload(INT32_V, { type: "datetime" })).toEqual({ value: new Date(2) });
+    // {v: int64 2^62}: far outside the JS Date range
+    expect(code(() => decodePayload(hex("10000000 12 7600 0000000000000040 00"), { type: "datetime" }))).toBe("unexpected-value-type");
   });
 
   it("a datetime outside the JS Date range on the wire is refused for a datetime mapping", () => {

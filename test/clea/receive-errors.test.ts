@@ -28,7 +28,7 @@ const IFACES: Interface[] = [
     aggregation: "object",
     ownership: "server",
     mappings: [
-      { endpoint: "/%{room}/temp", type: "double" },
+      { endpoint: "/%{room}/temp", type: "double", required: true },
       { endpoint: "/%{room}/hum", type: "double" },
     ],
   }),
@@ -126,5 +126,27 @@ describe("consumer purge frames", () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe("objects from the server", () => {
+  it("a received object must hold its required keys (missing-object-key); the others may be absent", () => {
+    expect(incoming("com.acme.Env/room1", encodePayload({ temp: 21.5 }, { type: { temp: "double", hum: "double" } }))).toMatchObject({
+      kind: "data",
+      event: { value: { temp: 21.5 } },
+    });
+    const err = payloadError(() => incoming("com.acme.Env/room1", encodePayload({ hum: 40 }, { type: { temp: "double", hum: "double" } })));
+    expect(err.code).toBe("missing-object-key");
+    expect(err.message).toMatch(/com\.acme\.Env\/room1.*temp/);
+  });
+});
+
+describe("a plain-text consumer purge (capabilities purgePropertiesCompressionFormat: plaintext)", () => {
+  it("is read as the list itself when the device asked for it, and refused as a frame otherwise", () => {
+    const text = new TextEncoder().encode("com.acme.Conf/fixed;com.acme.Conf/free");
+    const plain = decodeIncoming(PREFIX, interfaces, `${PREFIX}/${PURGE}`, text, MAX, true);
+    expect(plain).toEqual({ kind: "purge", keep: new Set(["com.acme.Conf/fixed", "com.acme.Conf/free"]) });
+    expect(payloadError(() => incoming(PURGE, text)).code).toBe("invalid-frame");
+    expect(payloadError(() => decodeIncoming(PREFIX, interfaces, `${PREFIX}/${PURGE}`, Uint8Array.of(0xff, 0xfe), MAX, true)).code).toBe("invalid-frame");
   });
 });

@@ -1,4 +1,6 @@
 /** Clea smoke tests for Deno and Bun: the payload codec and a device round trip against mosquitto. */
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { startMosquitto } from "../support/mosquitto.ts";
 import { assert, assertEqual, test } from "./harness.ts";
@@ -54,4 +56,44 @@ export function cleaSmoke(core: typeof Core, clea: typeof Clea, root: string): v
       await broker.dispose();
     }
   });
+
+  test("after a broker restart that lost the session, the handshake is acknowledged before any data, each property once", async () => {
+    const broker = await startMosquitto({ config: ["log_type debug"] });
+    const store = tempDir();
+    try {
+      const prefix = "acme/V_zv6ThCCtXWveQ8mPjsKg";
+      const device = await clea.connectDevice({
+        realm: "acme",
+        deviceId: "V_zv6ThCCtXWveQ8mPjsKg",
+        url: broker.url,
+        store,
+        reconnect: { initialDelay: 100, maxDelay: 300 },
+        interfaces: [path.join(root, "examples/interfaces"), path.join(root, "test/clea/fixtures")],
+      });
+      await device.handshakeComplete();
+      await broker.stop();
+      while (device.client.connected) await new Promise((r) => setTimeout(r, 20));
+      await device.send("com.acme.Telemetry", "/stored", 1);
+      await device.setProperty("com.acme.Config", "/sampling/intervalMs", 200);
+      await device.setProperty("com.acme.Config", "/sampling/intervalMs", 300);
+      const from = broker.log().length;
+      await broker.start();
+      const received = () =>
+        [...broker.log().slice(from).matchAll(/Received PUBLISH from (\S+) \(d\d, q\d, r\d, m\d+, '([^']*)'/g)]
+          .filter((m) => m[1] === prefix)
+          .map((m) => m[2]!.slice(prefix.length));
+      const deadline = Date.now() + 10_000;
+      while (!received().includes("/com.acme.Telemetry/stored") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assertEqual(received(), ["", "/control/emptyCache", "/control/producer/properties", "/com.acme.Config/sampling/intervalMs", "/com.acme.Telemetry/stored"]);
+      await device.end();
+    } finally {
+      await broker.dispose();
+      fs.rmSync(store, { recursive: true, force: true });
+    }
+  });
+}
+
+/** A fresh temporary directory (node:fs and node:os work on all three runtimes). */
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "edgemq-smoke-"));
 }

@@ -15,6 +15,7 @@ export class FakeConnection {
   closedByClient = false;
   private readonly decoder = new ServerDecoder({ maxPacketSize: 1 << 28 });
   private waiters: Array<() => void> = [];
+  private watchers: Array<(p: Packet) => void> = [];
   private read = 0;
 
   constructor(readonly url: URL, private readonly handlers: ConnectionHandlers) {}
@@ -24,7 +25,10 @@ export class FakeConnection {
     write: (bytes) => {
       if (this.closed) return false;
       this.writes.push(bytes.slice());
-      for (const p of this.decoder.push(bytes.slice())) this.packets.push(p);
+      for (const p of this.decoder.push(bytes.slice())) {
+        this.packets.push(p);
+        for (const w of this.watchers) queueMicrotask(() => w(p));
+      }
       for (const w of this.waiters.splice(0)) w();
       return true;
     },
@@ -48,6 +52,23 @@ export class FakeConnection {
     const p = this.packets[this.read++]!;
     if (type && p.type !== type) throw new Error(`expected ${type} from the client, got ${JSON.stringify(p)}`);
     return p as Extract<Packet, { type: T }>;
+  }
+
+  /**
+   * Calls `fn` (a microtask later) with every packet not yet taken with next() and every packet the client sends
+   * from now on, without taking them; returns the function that stops it.
+   */
+  watch(fn: (p: Packet) => void): () => void {
+    for (const p of this.unread()) queueMicrotask(() => fn(p));
+    this.watchers.push(fn);
+    return () => {
+      this.watchers = this.watchers.filter((w) => w !== fn);
+    };
+  }
+
+  /** Marks every packet sent so far as taken: next() returns only later ones. */
+  skipAll(): void {
+    this.read = this.packets.length;
   }
 
   /** Packets not yet taken with next(). */
