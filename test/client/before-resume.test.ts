@@ -3,7 +3,10 @@
  * replay and the queue wait for it, discard removes what the application no longer wants sent.
  */
 import { describe, expect, it } from "vitest";
-import { ConnectionLostError, MemoryStore, OptionsError, PublishError, createClient, type ResumeContext } from "../../src/index.ts";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ConnectionLostError, FileStore, MemoryStore, OptionsError, PublishError, createClient, type ResumeContext } from "../../src/index.ts";
 import { FakeBroker } from "../support/fake-broker.ts";
 import { connected, reconnect, settle, text } from "./helpers.ts";
 
@@ -19,6 +22,45 @@ function gate() {
 }
 
 describe("beforeResume", () => {
+  it("the README's snippet: on a new session, a stale state message is discarded and the birth message goes first", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edgemq-birth-"));
+    try {
+      const broker = new FakeBroker();
+      const url = "mqtt://fake:1883";
+      const birth = () => "online";
+      // As the README shows it (plus the scripted broker and no keepalive):
+      const client = createClient({
+        url, clientId: "gw-01", clean: false, store: new FileStore(dir),
+        beforeResume: async (resume) => {
+          if (!resume.sessionPresent) {
+            resume.discard((m) => m.topic.startsWith("gw-01/state/")); // superseded by the birth message below
+            await resume.publish("gw-01/birth", birth(), { qos: 1 });  // goes first; resolves on its PUBACK
+          }
+        },
+        transport: broker.transport, keepalive: 0,
+      });
+      const stale = client.publish("gw-01/state/door", "open", { qos: 1 }).catch((e: unknown) => e); // queued before connecting
+      const data = client.publish("gw-01/data", "1", { qos: 1 });
+      const connecting = client.connect();
+      const conn = await broker.nextConnection();
+      await conn.accept(false);
+      await connecting;
+      const first = await conn.next("publish");
+      expect([first.topic, new TextDecoder().decode(first.payload)]).toEqual(["gw-01/birth", "online"]);
+      await settle();
+      expect(conn.unread()).toEqual([]);
+      conn.send({ type: "puback", packetId: first.packetId! });
+      const next = await conn.next("publish");
+      expect(next.topic).toBe("gw-01/data");
+      conn.send({ type: "puback", packetId: next.packetId! });
+      await data;
+      expect(await stale).toMatchObject({ code: "message-discarded" });
+      await client.end();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("sends the hook's publishes first; unacked and queued messages, and publishes made meanwhile, follow in order once it resolves", async () => {
     let enabled = false;
     const g = gate();
