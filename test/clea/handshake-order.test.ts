@@ -7,11 +7,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { connectDevice, decodePayload, inflateFrame, type Device } from "../../src/clea/index.ts";
+import { decodePayload, inflateFrame, type Device, type DeviceOptions } from "../../src/clea/index.ts";
 import type { Packet } from "../../src/index.ts";
-import { FakeBroker, type FakeConnection } from "../support/fake-broker.ts";
-import { FakeClock, settle } from "../support/fake-clock.ts";
-import { acknowledgeAll, TEST_DEVICE_ID } from "./helpers.ts";
+import type { FakeConnection } from "../support/fake-broker.ts";
+import { settle } from "../support/fake-clock.ts";
+import { acknowledgeAll, startFakeDevice, TEST_DEVICE_ID } from "./helpers.ts";
 
 type Publish = Extract<Packet, { type: "publish" }>;
 const PREFIX = `acme/${TEST_DEVICE_ID}`;
@@ -30,33 +30,16 @@ function storeDir(): string {
   return d;
 }
 
-/** A device on the scripted broker whose first handshake the broker acknowledged. */
-async function started(store: string, extra: Record<string, unknown> = {}) {
-  const broker = new FakeBroker();
-  const clock = new FakeClock();
-  const pending = connectDevice({
-    realm: "acme",
-    deviceId: TEST_DEVICE_ID,
-    url: "mqtt://fake",
-    transport: broker.transport,
-    clock,
-    random: () => 0,
-    keepalive: 0,
-    reconnect: { initialDelay: 1000, maxDelay: 1000, jitter: 0 },
-    interfaces: FIXTURES,
-    store,
-    ...extra,
-  });
-  const conn = await broker.nextConnection();
-  await conn.accept(false);
-  const device = await pending;
-  devices.push(device);
-  const stop = acknowledgeAll(conn);
-  await device.handshakeComplete();
+/** A device on the scripted broker whose first handshake the broker acknowledged; later packets are read with next(). */
+async function started(store: string, extra: Partial<DeviceOptions> = {}) {
+  const rig = await startFakeDevice({ reconnect: { initialDelay: 1000, maxDelay: 1000, jitter: 0 }, interfaces: FIXTURES, store, ...extra });
+  devices.push(rig.device);
+  const stop = acknowledgeAll(rig.conn);
+  await rig.device.handshakeComplete();
   await settle();
   stop();
-  conn.skipAll();
-  return { device, conn, broker, clock };
+  rig.conn.skipAll();
+  return rig;
 }
 
 /** The next packet, skipping nothing; fails if it is not a PUBLISH. */
@@ -229,28 +212,10 @@ describe("retained data of interfaces that changed", () => {
     const telemetry = JSON.parse(fs.readFileSync(path.join(FIXTURES[1]!, "com.acme.Telemetry.json"), "utf8"));
     const bumped = { ...telemetry, version_major: 3 };
     const others = FIXTURES.flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith(".json") && !f.includes("Telemetry")).map((f) => path.join(d, f)));
-    const broker = new FakeBroker();
-    const pending = connectDevice({
-      realm: "acme",
-      deviceId: TEST_DEVICE_ID,
-      url: "mqtt://fake",
-      transport: broker.transport,
-      clock: new FakeClock(),
-      keepalive: 0,
-      reconnect: false,
-      interfaces: [...others, bumped],
-      store,
-    });
-    const conn = await broker.nextConnection();
-    await conn.accept(false);
-    const device = await pending;
-    devices.push(device);
+    const { device, conn } = await started(store, { reconnect: false, interfaces: [...others, bumped] });
     const warnings: string[] = [];
     device.on("warning", (w) => warnings.push(String(w)));
-    const stop = acknowledgeAll(conn);
-    await device.handshakeComplete();
     await settle();
-    stop();
     expect(device.stats().retained).toBe(0);
     expect(conn.packets.some((p) => p.type === "publish" && p.topic.includes("Telemetry"))).toBe(false);
     expect(warnings.some((w) => /dropped 1 retained message/.test(w))).toBe(true);

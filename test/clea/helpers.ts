@@ -65,21 +65,24 @@ export const TEST_DEVICE_ID = "V_zv6ThCCtXWveQ8mPjsKg";
  * A device of realm "acme" on a fresh scripted broker with a fake clock, its first CONNECT accepted (no session).
  * `extra` adds or overrides options (interfaces, maxMessageSize, ...).
  */
-export async function startFakeDevice(extra: Partial<DeviceOptions> = {}): Promise<{ device: Device; conn: FakeConnection; broker: FakeBroker }> {
+export async function startFakeDevice(
+  extra: Partial<DeviceOptions> = {},
+): Promise<{ device: Device; conn: FakeConnection; broker: FakeBroker; clock: FakeClock }> {
   const broker = new FakeBroker();
+  const clock = new FakeClock();
   const pending = connectDevice({
     realm: "acme",
     deviceId: TEST_DEVICE_ID,
     url: "mqtt://fake",
     transport: broker.transport,
-    clock: new FakeClock(),
+    clock,
     random: () => 0,
     keepalive: 0,
     ...extra,
   });
   const conn = await broker.nextConnection();
   await conn.accept(false);
-  return { device: await pending, conn, broker };
+  return { device: await pending, conn, broker, clock };
 }
 
 /**
