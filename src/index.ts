@@ -7,6 +7,9 @@ export type { OfflineQueueOptions } from "./client/outbox.js";
 export { Subscription, type Message, type SubscribeOptions } from "./client/subscription.js";
 export type { Clock, Random } from "./client/clock.js";
 export { Emitter } from "./client/events.js";
+export type { Listener } from "./client/events.js";
+export type { Delivery } from "./client/inbound.js";
+export type { BodyDecoder, BodyTable, PacketReader } from "./mqtt/reader.js";
 export {
   ClientClosedError,
   ConnectError,
@@ -25,6 +28,7 @@ export {
 export { MemoryStore } from "./store/memory.js";
 export { FileStore, type FileStoreOptions } from "./store/file.js";
 export { StoreError, type OutgoingRecord, type Store, type StoreSnapshot } from "./store/store.js";
+export type { StoreErrorCode } from "./store/store.js";
 export { tcpTransport, webSocketTransport } from "./transport/index.js";
 export type {
   Connection,

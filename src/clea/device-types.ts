@@ -61,6 +61,7 @@ export interface SendOptions {
 export interface DeviceEvents {
   /** Connected; `handshake` says whether a handshake was run. */
   connect: { sessionPresent: boolean; handshake: boolean };
+  /** The connection ended; `reason` is undefined for end(). */
   disconnect: { reason: Error | undefined };
   /** The handshake's messages were all acknowledged. */
   handshake: { introspection: string };
@@ -86,6 +87,7 @@ export interface DeviceStats {
   discarded: number;
   /** Retained messages dropped because they expired or their queue was full. */
   expired: number;
+  /** Retained messages dropped because their retention queue was full. */
   overflowed: number;
   /** Messages waiting in retention. */
   retained: number;

@@ -27,6 +27,7 @@ import { encodeIndividual, encodeObject, encodeProperty, readableProperty, unset
 import type { CleaValue } from "./values.js";
 import type { DeviceEvents, DeviceOptions, DeviceStats, SendOptions } from "./device-types.js";
 
+/** A Clea (Astarte MQTT v1) device on the core client: sends and receives data on its interfaces. Create it with connectDevice(). */
 export class Device {
   /** `<realm>/<deviceId>`: the MQTT client id and topic prefix. */
   readonly prefix: string;
@@ -295,6 +296,7 @@ export class Device {
     return name === "control" || name === "capabilities" ? undefined : name;
   }
 
+  /** Drops retained messages of removed or changed interfaces and warns ("data-dropped") if there were any. */
   private warnStaleRetention(): void {
     const n = this.dropStaleRetention();
     if (n > 0) this.warn("data-dropped", `dropped ${n} retained message(s) of removed or changed interfaces`);
@@ -311,6 +313,7 @@ export class Device {
 
   // --- receiving ---
 
+  /** Handles a message from the server: a purge, an OTA request, a command, property updates and data events; failures count as errors and go to the "error" event. */
   private receive(topic: string, payload: Uint8Array): void {
     try {
       const incoming = decodeIncoming(this.prefix, this.interfaces, topic, payload, this.maxInflatedSize, this.plaintextPurge);
@@ -340,19 +343,23 @@ export class Device {
     }
   }
 
+  /** Sends an OTAEvent, timestamped now and queued while offline; resolves like sendObject(). */
   private publishOtaEvent(event: OtaEventFields): Promise<void> {
     return this.sendObject(EDGEHOG.OTAEvent, "/event", { ...event }, { timestamp: new Date(this.now()), queueOffline: true });
   }
 
+  /** Counts a received event and pushes it to the events() stream. */
   private deliver(event: DeviceEvent): void {
     this.counters.received++;
     this.stream.push(event);
   }
 
+  /** Emits a DeviceWarning on the "warning" event. */
   private warn(code: DeviceWarningCode, message: string): void {
     this.emit("warning", new DeviceWarning(code, message));
   }
 
+  /** Emits `event`; warnings nobody listens to are kept (up to 100) for the first listener, unheard errors are printed, and a throwing listener becomes a ListenerError. */
   private emit<K extends keyof DeviceEvents>(event: K, payload: DeviceEvents[K]): void {
     if (event === "warning" && !this.emitter.has("warning")) {
       // Kept for the first listener (bounded: a device nobody listens to does not grow).
@@ -369,6 +376,7 @@ export class Device {
     }
   }
 
+  /** Prints `err` with console.warn, once per distinct code. */
   private print(err: Error): void {
     const code = (err as { code?: string }).code ?? err.name;
     if ((this.printed ??= new Set()).has(code)) return;

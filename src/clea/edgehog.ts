@@ -28,10 +28,15 @@ export function edgehogInterfaces(): Interface[] {
 
 /** What the device tells Edgehog about itself. Fields left out are filled from the runtime where it knows them. */
 export interface DeviceInfo {
+  /** SystemInfo serial number. */
   serialNumber?: string;
+  /** SystemInfo part number. */
   partNumber?: string;
+  /** OSInfo name; defaults to the runtime's OS type. */
   osName?: string;
+  /** OSInfo version; defaults to the runtime's OS release. */
   osVersion?: string;
+  /** BaseImage name, version, build id and fingerprint. */
   baseImage?: { name?: string; version?: string; buildId?: string; fingerprint?: string };
   /** RuntimeInfo; defaults to this SDK and the JavaScript runtime. */
   runtime?: { name?: string; url?: string; version?: string; environment?: string };

@@ -19,8 +19,11 @@ export type PayloadErrorCode =
 
 /** A value does not fit its mapping type, or bytes from the wire are not a valid payload. Nothing was published. */
 export class PayloadError extends EdgemqError {
+  /** Always "PayloadError". */
   override readonly name = "PayloadError";
+  /** Why the value or payload was refused. */
   declare readonly code: PayloadErrorCode;
+  /** Creates a PayloadError; `cause` is the underlying error, if any. */
   constructor(code: PayloadErrorCode, message: string, cause?: unknown) {
     super(code, message, cause === undefined ? undefined : { cause });
   }
@@ -31,10 +34,13 @@ export type InterfaceErrorCode = "invalid-interface" | "interface-not-found" | "
 
 /** An interface definition breaks a rule, or a (interface, path) does not resolve to a mapping. */
 export class InterfaceError extends EdgemqError {
+  /** Always "InterfaceError". */
   override readonly name = "InterfaceError";
+  /** Which rule the interface or path broke. */
   declare readonly code: InterfaceErrorCode;
   /** The interface concerned, when known. */
   readonly interfaceName: string | undefined;
+  /** Creates an InterfaceError about `interfaceName`, when known. */
   constructor(code: InterfaceErrorCode, message: string, interfaceName?: string) {
     super(code, message);
     this.interfaceName = interfaceName;
@@ -56,8 +62,11 @@ export type DeviceWarningCode =
 
 /** A condition the device handled by itself and reports (the `warning` event), with a stable `code`. */
 export class DeviceWarning extends EdgemqError {
+  /** Always "DeviceWarning". */
   override readonly name = "DeviceWarning";
+  /** What condition is reported. */
   declare readonly code: DeviceWarningCode;
+  /** Creates a DeviceWarning with the given `code` and `message`. */
   constructor(code: DeviceWarningCode, message: string) {
     super(code, message);
   }

@@ -13,19 +13,29 @@ export type Retention = "discard" | "volatile" | "stored";
 
 /** One mapping of an interface, with defaults applied. */
 export interface Mapping {
+  /** Endpoint pattern, e.g. "/%{sensor}/value". */
   endpoint: string;
+  /** Type of the values. */
   type: MappingType;
+  /** Datastream delivery guarantee. */
   reliability: Reliability;
+  /** What happens to a datastream message that cannot be sent now. */
   retention: Retention;
   /** Seconds a retained message stays valid; 0 = forever. */
   expiry: number;
+  /** Whether messages carry an explicit timestamp. */
   explicitTimestamp: boolean;
+  /** Properties: whether the value may be unset. */
   allowUnset: boolean;
+  /** Astarte's database retention policy for this mapping. */
   databaseRetentionPolicy: "no_ttl" | "use_ttl";
+  /** Astarte's database retention TTL in seconds, if set. */
   databaseRetentionTtl: number | undefined;
   /** Object aggregation: the key must be in every object sent (Astarte's `required`). */
   required: boolean;
+  /** The mapping's description, if any. */
   description: string | undefined;
+  /** The mapping's documentation, if any. */
   doc: string | undefined;
   /** Endpoint levels: a literal, or a parameter name. */
   levels: ReadonlyArray<{ literal: string } | { param: string }>;
@@ -33,14 +43,23 @@ export interface Mapping {
 
 /** A validated interface. */
 export interface Interface {
+  /** Interface name, e.g. "org.example.Sensors". */
   name: string;
+  /** Major version. */
   major: number;
+  /** Minor version. */
   minor: number;
+  /** Datastream or properties interface. */
   type: "datastream" | "properties";
+  /** Who sends data on it: the device or the server. */
   ownership: "device" | "server";
+  /** Whether values are sent one by one or as objects. */
   aggregation: "individual" | "object";
+  /** The interface's mappings. */
   mappings: Mapping[];
+  /** The interface's description, if any. */
   description: string | undefined;
+  /** The interface's documentation, if any. */
   doc: string | undefined;
   /** Unknown fields the loader ignored (Astarte allows additional properties), one message per field. */
   warnings?: readonly string[];
@@ -48,6 +67,7 @@ export interface Interface {
 
 /** A path resolved against an individual interface. */
 export interface ResolvedMapping {
+  /** The mapping the path matched. */
   mapping: Mapping;
   /** Values of the endpoint's %{param} levels. */
   params: Record<string, string>;

@@ -34,9 +34,11 @@ const REMEMBERED = 100;
 
 /** An update request as the handler sees it. */
 export interface OtaRequest {
+  /** The request's UUID. */
   uuid: string;
   /** The image URL. */
   url: string;
+  /** The requested operation (always "Update"). */
   operation: "Update";
   /** Aborted when Edgehog cancels the update before it reaches Deploying. */
   signal: AbortSignal;
@@ -46,7 +48,9 @@ export interface OtaRequest {
 export interface OtaReportDetails {
   /** 0..100, the progress within the status. Default 0. */
   progress?: number;
+  /** Status code. Default "". */
   code?: OtaStatusCode;
+  /** Human-readable message. Default "". */
   message?: string;
 }
 
@@ -58,8 +62,11 @@ export type OtaHandler = (request: OtaRequest, report: OtaReport) => Promise<voi
 
 /** A report the SDK refused (bad status, code or progress, or a report after the update ended). */
 export class OtaError extends EdgemqError {
+  /** Always "OtaError". */
   override readonly name = "OtaError";
+  /** "update-finished" for a report after the update ended, else "invalid-report". */
   declare readonly code: "invalid-report" | "update-finished";
+  /** Creates an OtaError with the given `code` and `message`. */
   constructor(code: "invalid-report" | "update-finished", message: string) {
     super(code, message);
   }
@@ -67,10 +74,15 @@ export class OtaError extends EdgemqError {
 
 /** One OTAEvent's fields. */
 export interface OtaEventFields {
+  /** UUID of the OTA request this event is about. */
   requestUUID: string;
+  /** Current status. */
   status: OtaStatus;
+  /** 0..100, the progress within the status. */
   statusProgress: number;
+  /** Status code ("" for none). */
   statusCode: OtaStatusCode;
+  /** Human-readable message ("" for none). */
   message: string;
 }
 

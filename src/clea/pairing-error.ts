@@ -7,10 +7,13 @@ export type PairingErrorCode = "http-error" | "network-error" | "invalid-respons
 
 /** The pairing API refused or failed a request, answered something unusable, or a needed package is missing. */
 export class PairingError extends EdgemqError {
+  /** Always "PairingError". */
   override readonly name = "PairingError";
+  /** Why pairing failed. */
   declare readonly code: PairingErrorCode;
   /** The HTTP status, when the API answered one. */
   readonly status: number | undefined;
+  /** Creates a PairingError; `status` is the HTTP status, `cause` the underlying error, if any. */
   constructor(code: PairingErrorCode, message: string, status?: number, cause?: unknown) {
     super(code, message, cause === undefined ? undefined : { cause });
     this.status = status;

@@ -58,6 +58,7 @@ export class PairingClient {
   private pending: Promise<ClientCertificate> | undefined;
   private secret: string | undefined;
 
+  /** Creates a pairing client. Throws OptionsError when neither `credentialsSecret` nor `agentToken` is given. */
   constructor(options: PairingClientOptions) {
     if (!options.credentialsSecret && !options.agentToken) throw new OptionsError("pairing needs a credentialsSecret or an agentToken");
     this.o = options;
@@ -94,6 +95,7 @@ export class PairingClient {
     return (this.secret = secret);
   }
 
+  /** Returns the current certificate unless it is stale or due, else obtains (and stores, with `dir`) a new one; while the API is unavailable, a still-valid current one is kept. */
   private async resolve(): Promise<ClientCertificate> {
     if (!this.loaded) {
       this.current = await this.loadStored();
@@ -150,14 +152,17 @@ export class PairingClient {
     return this.now() >= c.notAfter.getTime() - margin;
   }
 
+  /** The pairing API endpoint settings from the options. */
   private endpoint(): PairingEndpoint {
     return { url: this.o.url, realm: this.o.realm, timeout: this.o.timeout, fetch: this.o.fetch };
   }
 
+  /** The endpoint settings plus this device's id and `credentialsSecret`. */
   private device(credentialsSecret: string): PairingDevice {
     return { ...this.endpoint(), deviceId: this.o.deviceId, credentialsSecret };
   }
 
+  /** The path of `name` in `dir` (created if missing), or undefined without `dir`. */
   private file(name: string): string | undefined {
     if (!this.o.dir) return undefined;
     fs.mkdirSync(this.o.dir, { recursive: true, mode: 0o700 });

@@ -32,7 +32,9 @@ export interface DecodeOptions {
 
 /** A decoded payload. */
 export interface DecodedPayload {
+  /** The decoded value (`v`). */
   value: CleaValue | Record<string, CleaValue> | unknown;
+  /** The payload's timestamp (`t`), when present. */
   timestamp?: Date;
 }
 

@@ -7,9 +7,13 @@ import type { CleaValue } from "./values.js";
 
 /** A value received from the server (value undefined = a property was unset). */
 export interface DeviceEvent {
+  /** Name of the interface the value is on. */
   interface: string;
+  /** Path within the interface. */
   path: string;
+  /** The value (an object for object aggregation); undefined when a property was unset. */
   value: CleaValue | Record<string, CleaValue> | undefined;
+  /** The timestamp the server sent with the value, if any. */
   timestamp?: Date;
 }
 

@@ -39,6 +39,7 @@ export interface ClientStats {
   reconnects: number;
   /** Messages the client dropped: evicted by the offline queue, QoS 0 ones a slow iterator could not keep, inbound ones over maxPacketSize. */
   dropped: number;
+  /** Whether a CONNACK accepted the current connection. */
   connected: boolean;
 }
 

@@ -43,6 +43,7 @@ export class Client {
   /** What was printed for lack of an "error" / "warning" listener: one line per distinct condition. */
   private printed: Set<string> | undefined;
 
+  /** Creates a client without connecting (call connect()). Throws OptionsError for invalid options. */
   constructor(options: ClientOptions) {
     this.o = resolveOptions(options);
     this.hooks = new Client.Hooks(this);
@@ -378,6 +379,7 @@ export class Client {
     }
   }
 
+  /** Handles a packet received on `link`: to the session, else to the pending requests; a request error fails the link. */
   private onPacket(link: Link, p: Packet): void {
     if (!this.conn.admits(link, p)) return;
     if (p.type === "pingresp" || this.session.handle(p)) return;
@@ -396,6 +398,7 @@ export class Client {
     this.emit("warning", new ClientWarning("message-too-large", message, { topic: info.topic, size: info.size }));
   }
 
+  /** Hands an inbound message to each matching subscription and to the "message" listeners. */
   private deliver(msg: Delivery): void {
     for (const sub of this.subs.match(msg.topic)) sub.push(msg);
     if (this.events?.has("message")) {
@@ -404,11 +407,16 @@ export class Client {
     }
   }
 
+  /** Forgets `sub` and, unless the client is closed, UNSUBSCRIBEs the filters no other subscription holds. */
   private async unsubscribeAll(sub: Subscription): Promise<void> {
     const orphaned = this.subs.delete(sub);
     if (orphaned.length > 0 && this.conn.state !== "closed") await this.requests.unsubscribe(orphaned);
   }
 
+  /**
+   * Emits `event` to its listeners; an "error" or "warning" nobody listens to is printed instead. A listener that
+   * throws is reported as a ListenerError on "error" (printed if it came from an "error" listener).
+   */
   private emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
     if ((event === "error" || event === "warning") && !this.events?.has(event)) {
       this.print(event, payload as Error);

@@ -9,6 +9,7 @@ export interface Clock {
    * a connection attempt) holds the process open, housekeeping (keepalive checks, stability timers) never does.
    */
   setTimeout(fn: () => void, ms: number, keepAlive?: boolean): unknown;
+  /** Cancels the timer `handle` returned by setTimeout. */
   clearTimeout(handle: unknown): void;
 }
 

@@ -4,7 +4,7 @@ import { EdgemqError } from "../mqtt/errors.js";
 
 export { EdgemqError, ProtocolError, TopicError } from "../mqtt/errors.js";
 
-const CONNACK_CODES = {
+const CONNACK_CODES: Record<1 | 2 | 3 | 4 | 5, ConnectErrorCode> = {
   1: "unacceptable-protocol-version",
   2: "identifier-rejected",
   3: "server-unavailable",
@@ -21,14 +21,24 @@ const CONNACK_TEXT = {
 } as const;
 
 /** Codes of ConnectError. */
-export type ConnectErrorCode = (typeof CONNACK_CODES)[keyof typeof CONNACK_CODES] | "connect-timeout" | "connection-failed";
+export type ConnectErrorCode =
+  | "unacceptable-protocol-version"
+  | "identifier-rejected"
+  | "server-unavailable"
+  | "bad-username-or-password"
+  | "not-authorized"
+  | "connect-timeout"
+  | "connection-failed";
 
 /** The connection could not be established: refused by CONNACK (returnCode 1..5), timed out, or the transport failed. */
 export class ConnectError extends EdgemqError {
+  /** Always "ConnectError". */
   override readonly name = "ConnectError";
+  /** Why the connection failed. */
   declare readonly code: ConnectErrorCode;
   /** The CONNACK return code when the broker refused, else undefined. */
   readonly returnCode: number | undefined;
+  /** Creates a ConnectError; `returnCode` is the refusing CONNACK code, `cause` the underlying error, if any. */
   constructor(code: ConnectErrorCode, message: string, returnCode?: number, cause?: unknown) {
     super(code, message, cause === undefined ? undefined : { cause });
     this.returnCode = returnCode;
@@ -50,12 +60,15 @@ export type SubscribeErrorCode = "subscribe-refused" | "no-filters" | "invalid-q
  * ("invalid-qos"); then `refused` and `granted` are empty.
  */
 export class SubscribeError extends EdgemqError {
+  /** Always "SubscribeError". */
   override readonly name = "SubscribeError";
+  /** Why the subscription failed. */
   declare readonly code: SubscribeErrorCode;
   /** The filters the broker refused. */
   readonly refused: string[];
   /** Granted QoS (or 0x80) per requested filter, in request order. */
   readonly granted: number[];
+  /** Creates a SubscribeError for the `refused` filters; the default message lists them. */
   constructor(refused: string[], granted: number[], code: SubscribeErrorCode = "subscribe-refused", message?: string) {
     super(code, message ?? `the broker refused the subscription to ${refused.map((f) => JSON.stringify(f)).join(", ")}`);
     this.refused = refused;
@@ -72,8 +85,11 @@ export type PublishErrorCode = "queue-full" | "payload-too-large" | "message-dro
  * QoS other than 0, 1 or 2 ("invalid-qos").
  */
 export class PublishError extends EdgemqError {
+  /** Always "PublishError". */
   override readonly name = "PublishError";
+  /** Why the publish was refused or dropped. */
   declare readonly code: PublishErrorCode;
+  /** Creates a PublishError with the given `code` and `message`. */
   constructor(code: PublishErrorCode, message: string) {
     super(code, message);
   }
@@ -81,8 +97,11 @@ export class PublishError extends EdgemqError {
 
 /** An operation could not finish because the client was closed (end()) or the connection was lost for good. */
 export class ClientClosedError extends EdgemqError {
+  /** Always "ClientClosedError". */
   override readonly name = "ClientClosedError";
+  /** Always "client-closed". */
   declare readonly code: "client-closed";
+  /** Creates a ClientClosedError (default message "the client is closed"). */
   constructor(message = "the client is closed") {
     super("client-closed", message);
   }
@@ -90,8 +109,11 @@ export class ClientClosedError extends EdgemqError {
 
 /** The connection was lost: the transport closed, keepalive expired, or the peer broke the protocol. */
 export class ConnectionLostError extends EdgemqError {
+  /** Always "ConnectionLostError". */
   override readonly name = "ConnectionLostError";
+  /** "keepalive-timeout" when the keepalive expired, else "connection-lost". */
   declare readonly code: "connection-lost" | "keepalive-timeout";
+  /** Creates a ConnectionLostError; `cause` is the underlying error, if any. */
   constructor(code: "connection-lost" | "keepalive-timeout", message: string, cause?: unknown) {
     super(code, message, cause === undefined ? undefined : { cause });
   }
@@ -99,8 +121,11 @@ export class ConnectionLostError extends EdgemqError {
 
 /** Options that cannot work together, values of the wrong type or out of range (`cause`: what reading them threw). */
 export class OptionsError extends EdgemqError {
+  /** Always "OptionsError". */
   override readonly name = "OptionsError";
+  /** Always "invalid-options". */
   declare readonly code: "invalid-options";
+  /** Creates an OptionsError; `cause` is what reading the options threw, if anything. */
   constructor(message: string, cause?: unknown) {
     super("invalid-options", message, cause === undefined ? undefined : { cause });
   }
@@ -117,7 +142,9 @@ export type WarningCode = "slow-consumer" | "message-too-large" | "store-damaged
  * messages at QoS 1 ("qos-downgraded", once per connection).
  */
 export class ClientWarning extends EdgemqError {
+  /** Always "ClientWarning". */
   override readonly name = "ClientWarning";
+  /** What condition is reported. */
   declare readonly code: WarningCode;
   /** The topic concerned (message-too-large, qos-downgraded). */
   readonly topic: string | undefined;
@@ -125,6 +152,7 @@ export class ClientWarning extends EdgemqError {
   readonly size: number | undefined;
   /** The subscription's filters (slow-consumer). */
   readonly filters: readonly string[] | undefined;
+  /** Creates a ClientWarning; `details` fills `topic`, `size` and `filters`. */
   constructor(code: WarningCode, message: string, details: { topic?: string; size?: number; filters?: readonly string[] } = {}) {
     super(code, message);
     this.topic = details.topic;
@@ -135,10 +163,13 @@ export class ClientWarning extends EdgemqError {
 
 /** An event listener threw; the original error (or value) is the `cause`, stack intact. */
 export class ListenerError extends EdgemqError {
+  /** Always "ListenerError". */
   override readonly name = "ListenerError";
+  /** Always "listener-error". */
   declare readonly code: "listener-error";
   /** The event whose listener threw. */
   readonly event: string;
+  /** Creates a ListenerError for `event`, with what the listener threw as the `cause`. */
   constructor(event: string, thrown: unknown) {
     super("listener-error", `a "${event}" listener threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { cause: thrown });
     this.event = event;
@@ -147,8 +178,11 @@ export class ListenerError extends EdgemqError {
 
 /** A SUBSCRIBE or UNSUBSCRIBE got no answer within requestTimeout. */
 export class RequestTimeoutError extends EdgemqError {
+  /** Always "RequestTimeoutError". */
   override readonly name = "RequestTimeoutError";
+  /** Always "request-timeout". */
   declare readonly code: "request-timeout";
+  /** Creates a RequestTimeoutError with the given `message`. */
   constructor(message: string) {
     super("request-timeout", message);
   }

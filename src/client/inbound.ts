@@ -27,9 +27,13 @@ export class Delivery implements Message {
   seen = false;
   /** The application called ack() (manualAck). */
   acked = false;
-  /** The line this delivery's ack waits in; undefined for QoS 0, once the ack went out, or after the connection dropped. */
+  /**
+   * The line this delivery's ack waits in; undefined for QoS 0, once the ack went out, or after the connection dropped.
+   * @ignore
+   */
   line: AckLine | undefined = undefined;
 
+  /** Creates a delivery for a received PUBLISH (the library's call). */
   constructor(
     readonly topic: string,
     readonly payload: Uint8Array,

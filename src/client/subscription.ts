@@ -10,9 +10,13 @@ import { Queue } from "./queue.js";
 
 /** A received application message. */
 export interface Message {
+  /** Topic the message was published to. */
   topic: string;
+  /** Message payload bytes. */
   payload: Uint8Array;
+  /** QoS the message was delivered with. */
   qos: QoS;
+  /** Whether the broker sent it as a retained message. */
   retain: boolean;
   /** Set when the broker says this may be a redelivery. */
   dup: boolean;
@@ -73,6 +77,7 @@ export class Subscription implements AsyncIterable<Message> {
   /** Messages this subscription dropped: QoS 0 ones a slow iterator could not keep, or what nobody read. */
   dropped = 0;
 
+  /** Creates a subscription (the client's call: use Client.subscribe()). */
   constructor(
     filters: readonly string[],
     qos: QoS,
@@ -151,6 +156,7 @@ export class Subscription implements AsyncIterable<Message> {
     for (const w of waiters) w({ value: undefined, done: true });
   }
 
+  /** Returns an iterator over the received messages; it ends when the subscription closes, and `break` unsubscribes. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     this.startReading();
     return {
@@ -185,6 +191,7 @@ export class Subscription implements AsyncIterable<Message> {
     this.reader = "reading";
   }
 
+  /** Adds `d` to `buffer`, counting it if it is QoS 0. */
   private append(buffer: Queue<Delivery>, d: Delivery): void {
     buffer.push(d);
     if (d.qos === 0) this.bufferedQos0++;
@@ -202,6 +209,7 @@ export class Subscription implements AsyncIterable<Message> {
     this.bufferedQos0--;
   }
 
+  /** Counts a dropped QoS 0 message and tells the owner (first of an episode or not). */
   private overflow(): void {
     this.dropped++;
     const first = !this.overflowing;
@@ -209,6 +217,7 @@ export class Subscription implements AsyncIterable<Message> {
     this.owner.overflowed(this, first);
   }
 
+  /** Lets go of the buffered QoS 1/2 messages this subscription held, so their acks can go out. */
   private releaseHolds(): void {
     if (this.reader === "unread") return;
     for (const d of this.buffer ?? []) if (d.qos > 0) d.release();

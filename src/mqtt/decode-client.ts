@@ -43,6 +43,7 @@ export const CLIENT_BODIES: BodyTable = [
 
 /** Incremental decoder for the client side: accepts what a broker sends. After a ProtocolError it stays failed. */
 export class ClientDecoder extends PacketReader {
+  /** Creates a client-side decoder with the given limits (maxPacketSize, onOversizePublish). */
   constructor(options: DecoderLimits = {}) {
     super(CLIENT_BODIES, "client", options.maxPacketSize, options.onOversizePublish);
   }

@@ -114,6 +114,7 @@ export const SERVER_BODIES: BodyTable = [
 
 /** Incremental decoder for the server side: accepts what a client sends. After a ProtocolError it stays failed. */
 export class ServerDecoder extends PacketReader {
+  /** Creates a server-side decoder with the given maxPacketSize; onOversizePublish is ignored. */
   constructor(options: DecoderLimits = {}) {
     super(SERVER_BODIES, "server", options.maxPacketSize);
   }

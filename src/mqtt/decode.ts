@@ -19,6 +19,7 @@ export interface DecoderOptions extends DecoderLimits {
 
 /** Incremental MQTT 3.1.1 decoder for the given role. After a ProtocolError it stays failed: the connection must be closed. */
 export class Decoder extends PacketReader {
+  /** Creates a decoder for `options.role` (default "client") with the given limits. */
   constructor(options: DecoderOptions = {}) {
     const role = options.role ?? "client";
     super(role === "server" ? SERVER_BODIES : CLIENT_BODIES, role, options.maxPacketSize, options.onOversizePublish);

@@ -6,6 +6,7 @@ import { show } from "./show.js";
 export class EdgemqError extends Error {
   /** Stable machine-readable reason. */
   readonly code: string;
+  /** Creates an error with the given `code` and `message`; `options.cause` is passed to Error. */
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
@@ -38,8 +39,11 @@ export type ProtocolErrorCode =
 /** A packet broke the protocol. On receipt the connection must be closed. */
 export class ProtocolError extends EdgemqError {
   // Names are spelled out: bundlers rename classes (esbuild's "_ConnectError", a minifier's "e"), and `name` is API.
+  /** Always "ProtocolError". */
   override readonly name = "ProtocolError";
+  /** Why the packet broke the protocol. */
   declare readonly code: ProtocolErrorCode;
+  /** Creates a ProtocolError with the given `code` and `message`. */
   constructor(code: ProtocolErrorCode, message: string) {
     super(code, message);
   }
@@ -50,10 +54,13 @@ export type TopicErrorCode = "invalid-topic" | "invalid-topic-filter";
 
 /** A topic name or filter the client refuses to send. */
 export class TopicError extends EdgemqError {
+  /** Always "TopicError". */
   override readonly name = "TopicError";
+  /** "invalid-topic" for a topic name, "invalid-topic-filter" for a filter. */
   declare readonly code: TopicErrorCode;
   /** The offending topic or filter. */
   readonly topic: string;
+  /** Creates a TopicError for `topic` (shown in the message, stringified if not a string), explaining `reason`. */
   constructor(code: TopicErrorCode, topic: unknown, reason: string) {
     super(code, `${code === "invalid-topic" ? "invalid topic name" : "invalid topic filter"} ${show(topic)}: ${reason}`);
     this.topic = typeof topic === "string" ? topic : show(topic);

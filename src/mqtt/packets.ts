@@ -5,27 +5,39 @@ export type QoS = 0 | 1 | 2;
 
 /** The will message the broker publishes when the client vanishes without DISCONNECT. */
 export interface Will {
+  /** Topic the will message is published to. */
   topic: string;
+  /** Will message payload. */
   payload: Uint8Array;
+  /** QoS the will message is published with. */
   qos: QoS;
+  /** Whether the broker retains the will message. */
   retain: boolean;
 }
 
 /** CONNECT (type 1): client -> server. */
 export interface ConnectPacket {
+  /** Packet type discriminator. */
   type: "connect";
+  /** Client identifier. */
   clientId: string;
+  /** Clean session flag: discard any previous session state. */
   clean: boolean;
   /** Seconds, 0..65535; 0 disables keepalive. */
   keepalive: number;
+  /** User name, if any. */
   username?: string;
+  /** Password bytes, if any. */
   password?: Uint8Array;
+  /** Will message, if any. */
   will?: Will;
 }
 
 /** CONNACK (type 2): server -> client. */
 export interface ConnackPacket {
+  /** Packet type discriminator. */
   type: "connack";
+  /** Whether the server resumed a stored session. */
   sessionPresent: boolean;
   /** 0 accepted; 1..5 refused (see ConnectReturnCode). */
   returnCode: number;
@@ -33,35 +45,66 @@ export interface ConnackPacket {
 
 /** PUBLISH (type 3): both directions. */
 export interface PublishPacket {
+  /** Packet type discriminator. */
   type: "publish";
+  /** Topic name. */
   topic: string;
+  /** Application message. */
   payload: Uint8Array;
+  /** Delivery QoS. */
   qos: QoS;
+  /** RETAIN flag. */
   retain: boolean;
+  /** DUP flag: this is a redelivery of an earlier attempt. */
   dup: boolean;
   /** Present (1..65535) when qos > 0. */
   packetId?: number;
 }
 
 /** PUBACK (type 4). */
-export interface PubackPacket { type: "puback"; packetId: number }
+export interface PubackPacket {
+  /** Packet type discriminator. */
+  type: "puback";
+  /** Packet identifier of the packet being acknowledged. */
+  packetId: number;
+}
 /** PUBREC (type 5). */
-export interface PubrecPacket { type: "pubrec"; packetId: number }
+export interface PubrecPacket {
+  /** Packet type discriminator. */
+  type: "pubrec";
+  /** Packet identifier of the packet being acknowledged. */
+  packetId: number;
+}
 /** PUBREL (type 6). */
-export interface PubrelPacket { type: "pubrel"; packetId: number }
+export interface PubrelPacket {
+  /** Packet type discriminator. */
+  type: "pubrel";
+  /** Packet identifier of the packet being acknowledged. */
+  packetId: number;
+}
 /** PUBCOMP (type 7). */
-export interface PubcompPacket { type: "pubcomp"; packetId: number }
+export interface PubcompPacket {
+  /** Packet type discriminator. */
+  type: "pubcomp";
+  /** Packet identifier of the packet being acknowledged. */
+  packetId: number;
+}
 
 /** One topic filter with its requested QoS. */
 export interface SubscriptionRequest {
+  /** Topic filter. */
   topic: string;
+  /** Requested maximum QoS. */
   qos: QoS;
 }
 
 /** SUBSCRIBE (type 8): client -> server. */
 export interface SubscribePacket {
+  /** Packet type discriminator. */
   type: "subscribe";
+  /** Packet identifier, echoed by the SUBACK. */
   packetId: number;
+  /** Topic filters with their requested QoS. */
   subscriptions: SubscriptionRequest[];
 }
 
@@ -70,26 +113,46 @@ export type SubackCode = 0 | 1 | 2 | 0x80;
 
 /** SUBACK (type 9): server -> client. */
 export interface SubackPacket {
+  /** Packet type discriminator. */
   type: "suback";
+  /** Packet identifier of the SUBSCRIBE being acknowledged. */
   packetId: number;
+  /** One return code per requested filter, in order. */
   granted: SubackCode[];
 }
 
 /** UNSUBSCRIBE (type 10): client -> server. */
 export interface UnsubscribePacket {
+  /** Packet type discriminator. */
   type: "unsubscribe";
+  /** Packet identifier, echoed by the UNSUBACK. */
   packetId: number;
+  /** Topic filters to unsubscribe from. */
   topics: string[];
 }
 
 /** UNSUBACK (type 11): server -> client. */
-export interface UnsubackPacket { type: "unsuback"; packetId: number }
+export interface UnsubackPacket {
+  /** Packet type discriminator. */
+  type: "unsuback";
+  /** Packet identifier of the packet being acknowledged. */
+  packetId: number;
+}
 /** PINGREQ (type 12): client -> server. */
-export interface PingreqPacket { type: "pingreq" }
+export interface PingreqPacket {
+  /** Packet type discriminator. */
+  type: "pingreq";
+}
 /** PINGRESP (type 13): server -> client. */
-export interface PingrespPacket { type: "pingresp" }
+export interface PingrespPacket {
+  /** Packet type discriminator. */
+  type: "pingresp";
+}
 /** DISCONNECT (type 14): client -> server. */
-export interface DisconnectPacket { type: "disconnect" }
+export interface DisconnectPacket {
+  /** Packet type discriminator. */
+  type: "disconnect";
+}
 
 /** Any MQTT 3.1.1 control packet. */
 export type Packet =

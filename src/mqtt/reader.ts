@@ -123,6 +123,10 @@ export class PacketReader {
   /** The oversize PUBLISH being skipped, if any. */
   private skip: OversizeSkip | undefined;
 
+  /**
+   * Creates a reader that decodes bodies with `bodies` for the given `role`. `maxPacketSize` defaults to
+   * DEFAULT_MAX_PACKET_SIZE; with `onOversizePublish`, an oversize PUBLISH is skipped and reported instead of refused.
+   */
   constructor(
     private readonly bodies: BodyTable,
     private readonly role: DecoderRole,
@@ -164,6 +168,7 @@ export class PacketReader {
     }
   }
 
+  /** Decodes `chunk` (after any skipped or pending packet), calling `onPacket` per complete packet and stashing a trailing partial one. */
   private run(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
     let pos = 0;
     if (this.skip !== undefined) {
@@ -296,6 +301,7 @@ export class PacketReader {
     return pos;
   }
 
+  /** Keeps `rest` as the start of an incomplete packet of total size `need` (-1 while its fixed header is incomplete). */
   private stash(rest: Uint8Array, need: number): void {
     this.pending = [rest];
     this.pendingBytes = rest.length;

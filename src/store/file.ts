@@ -40,6 +40,7 @@ export interface FileStoreOptions {
   compactAfterBytes?: number;
 }
 
+/** A durable Store: one checksummed append-only log per client id under `dir`; survives a process crash (power loss too with `fsync: true`). */
 export class FileStore implements Store {
   private readonly fsync: boolean;
   private readonly compactAfterBytes: number;
@@ -171,6 +172,7 @@ export class FileStore implements Store {
     }
   }
 
+  /** Applies one log entry to the in-memory state. */
   private apply(e: LogEntry): void {
     switch (e.op) {
       case Op.PutOutgoing:

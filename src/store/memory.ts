@@ -2,6 +2,7 @@
 
 import type { OutgoingRecord, Store, StoreSnapshot } from "./store.js";
 
+/** The default in-memory Store: state survives reconnects, not a process restart. */
 export class MemoryStore implements Store {
   // Created on first use: an idle client's store holds nothing.
   private outgoing: Map<number, OutgoingRecord> | undefined;

@@ -10,9 +10,13 @@ export interface OutgoingRecord {
   packetId: number;
   /** "publish": awaiting PUBACK/PUBREC; "pubrel": PUBREC seen, awaiting PUBCOMP. */
   state: "publish" | "pubrel";
+  /** Topic name. */
   topic: string;
+  /** Message payload. */
   payload: Uint8Array;
+  /** QoS of the message. */
   qos: 1 | 2;
+  /** RETAIN flag. */
   retain: boolean;
 }
 
@@ -62,8 +66,11 @@ export type StoreErrorCode = "store-error" | "store-locked";
  * Damaged records are warnings, not errors.
  */
 export class StoreError extends EdgemqError {
+  /** Always "StoreError". */
   override readonly name = "StoreError";
+  /** "store-locked" when another process holds the store, else "store-error". */
   declare readonly code: StoreErrorCode;
+  /** Creates a StoreError; `cause` is the runtime's error, if any. `code` defaults to "store-error". */
   constructor(message: string, cause?: unknown, code: StoreErrorCode = "store-error") {
     super(code, message, cause === undefined ? undefined : { cause });
   }

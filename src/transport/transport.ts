@@ -29,19 +29,29 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
  * `message` / `error` (error).
  */
 export interface WebSocketLike {
+  /** Set to "arraybuffer": messages arrive as bytes. */
   binaryType: string;
+  /** Bytes queued by send() and not yet written (the transport's backpressure). */
   readonly bufferedAmount: number;
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
+  /** The connection opened. */
   onopen: ((ev: never) => void) | null;
+  /** A message arrived (its `data` holds the bytes). */
   onmessage: ((ev: never) => void) | null;
+  /** The connection closed (its `code` says how). */
   onclose: ((ev: never) => void) | null;
+  /** The connection failed. */
   onerror: ((ev: never) => void) | null;
+  /** Sends one binary message. */
   send(data: Uint8Array | ArrayBuffer): void;
+  /** Closes the connection. */
   close(code?: number, reason?: string): void;
 }
 
 /** What a transport needs besides the URL. */
 export interface TransportOptions {
+  /** TLS settings for mqtts:// and wss://. */
   tls?: TlsOptions;
   /** WebSocket implementation for ws:// and wss:// where the runtime has no global one. */
   webSocket?: WebSocketConstructor;

@@ -17,7 +17,7 @@ const DRAIN_POLL_MS = 10;
  * Opens a WebSocket connection. Uses options.webSocket, else the global WebSocket (Deno, Bun, Node >= 22).
  * options.signal, until the connection opens, closes the WebSocket being opened and rejects with its reason.
  */
-export const webSocketTransport: Transport = (url: URL, options: TransportOptions, handlers: ConnectionHandlers) =>
+export const webSocketTransport: Transport = (url: URL, options: TransportOptions, handlers: ConnectionHandlers): Promise<Connection> =>
   new Promise<Connection>((resolve, reject) => {
     const signal = options.signal;
     if (signal?.aborted) {
