@@ -11,11 +11,30 @@ const coreAsPackage: Plugin = {
   },
 };
 
-export default defineConfig({
+/**
+ * The browser build of the core (the package's "browser" export condition): tcp.ts becomes tcp.browser.ts (mqtt://
+ * refused with a message naming ws:// and wss://) and store/file.ts file.browser.ts (FileStore refuses to open), so
+ * the bundle imports no node: built-in and a bundler targeting browsers needs no polyfill. Any node: import left
+ * would become a module that fails when loaded (the browser test checks none is).
+ */
+const browserVariants: Plugin = {
+  name: "browser-variants",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/tcp\.js$/ }, (args) => ({ path: args.resolveDir + "/tcp.browser.ts" }));
+    build.onResolve({ filter: /^\.\/store\/file\.js$/ }, (args) => ({ path: args.resolveDir + "/store/file.browser.ts" }));
+    build.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: "no-node-builtins" }));
+    build.onLoad({ filter: /.*/, namespace: "no-node-builtins" }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not available in a browser: FileStore needs a file system (use MemoryStore)`)});`,
+      loader: "js",
+    }));
+  },
+};
+
+const node = defineConfig({
   entry: { index: "src/index.ts", "clea/index": "src/clea/index.ts" },
   format: ["esm", "cjs"],
   dts: true,
-  clean: true,
+  clean: false, // the build script empties dist first (two configs build into it at once)
   sourcemap: true,
   target: "es2022",
   platform: "neutral",
@@ -27,3 +46,19 @@ export default defineConfig({
   treeshake: true,
   esbuildPlugins: [coreAsPackage],
 });
+
+const browser = defineConfig({
+  entry: { "browser/index": "src/index.ts" },
+  format: ["esm"],
+  dts: false,
+  clean: false,
+  sourcemap: true,
+  target: "es2022",
+  platform: "browser",
+  splitting: false,
+  removeNodeProtocol: false, // the plugin recognises built-ins by their prefix
+  treeshake: true,
+  esbuildPlugins: [browserVariants],
+});
+
+export default [node, browser];

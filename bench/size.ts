@@ -8,9 +8,12 @@
  *
  * Run: npm run bench:size
  */
+import { execSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
 import { appSize, bundleSize, root, type BundleSize } from "./lib/bundle.ts";
 import { printTable } from "./lib/measure.ts";
 import { messageText } from "./lib/messages.ts";
@@ -32,8 +35,28 @@ const rows: Array<[string, BundleSize]> = [
   ["pako (as clea imports it)", await bundleSize({ contents: `export { Deflate, Inflate } from "pako";` })],
   ["MQTT.js 5.16 (mqtt, platform node)", await bundleSize({ contents: `export * from "mqtt"; export { default } from "mqtt";` })],
 ];
+rows.push(["browser app: test/browser/page.ts (esbuild --platform=browser, the package's browser build)", await browserAppSize()]);
 const shipped = fs.readFileSync(path.join(root, "node_modules/mqtt/dist/mqtt.min.js"));
 rows.push(["MQTT.js 5.16 shipped browser bundle (dist/mqtt.min.js)", { minified: shipped.length, gzipped: gzipSync(shipped, { level: 9 }).length }]);
+
+/**
+ * The browser test's page as a web app ships it: bundled from an app directory whose node_modules/edgemq is this
+ * package (built first when dist/browser is missing), for the browser, with no other setting.
+ */
+async function browserAppSize(): Promise<BundleSize> {
+  if (!fs.existsSync(path.join(root, "dist/browser/index.js"))) execSync("npm run build", { cwd: root, stdio: "ignore" });
+  const app = fs.mkdtempSync(path.join(os.tmpdir(), "edgemq-browser-app-"));
+  try {
+    fs.mkdirSync(path.join(app, "node_modules"));
+    fs.symlinkSync(root, path.join(app, "node_modules", "edgemq"), "dir");
+    fs.copyFileSync(path.join(root, "test/browser/page.ts"), path.join(app, "page.ts"));
+    const out = await build({ entryPoints: [path.join(app, "page.ts")], absWorkingDir: app, bundle: true, platform: "browser", format: "esm", minify: true, write: false, logLevel: "silent" });
+    const code = out.outputFiles[0]!.contents;
+    return { minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
+  } finally {
+    fs.rmSync(app, { recursive: true, force: true });
+  }
+}
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 console.log("bundle size (esbuild --bundle --minify, ESM, ES2022; gzip -9)\n");

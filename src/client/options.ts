@@ -8,7 +8,7 @@ import { checkString, utf8Length } from "../mqtt/utf8.js";
 import { MemoryStore } from "../store/memory.js";
 import type { Store } from "../store/store.js";
 import type { TlsOptions, Transport, WebSocketConstructor } from "../transport/transport.js";
-import { transportFor } from "../transport/index.js";
+import { unsupportedScheme } from "../transport/index.js";
 import type { ReconnectOptions } from "./backoff.js";
 import type { ResumeContext } from "./client-types.js";
 import { systemClock, type Clock, type Random } from "./clock.js";
@@ -32,10 +32,13 @@ export type Credentials = AttemptSettings;
 
 /** The will message: published by the broker if the client disappears without DISCONNECT. */
 export interface WillOptions {
+  /** Topic the will message is published to. */
   topic: string;
   /** Text (as UTF-8) or bytes, at most 65,535 of them. */
   payload: Payload;
+  /** QoS of the will message. Default 0. */
   qos?: QoS;
+  /** Whether the broker retains the will message. Default false. */
   retain?: boolean;
 }
 
@@ -245,7 +248,8 @@ function resolve(o: ClientOptions): ResolvedOptions {
     } catch {
       throw new OptionsError(`invalid broker URL ${show(u)}`);
     }
-    if (!o.transport && !transportFor(parsed)) throw new OptionsError(`unsupported URL scheme ${parsed.protocol} (use mqtt:, mqtts:, ws: or wss:)`);
+    const unsupported = o.transport ? undefined : unsupportedScheme(parsed);
+    if (unsupported) throw new OptionsError(unsupported);
     return parsed.href;
   });
   const clean = o.clean ?? true;

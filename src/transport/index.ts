@@ -1,6 +1,6 @@
 /** Picks the transport for a URL scheme. */
 
-import { tcpTransport } from "./tcp.js";
+import { TCP_UNAVAILABLE, tcpTransport } from "./tcp.js";
 import type { Transport } from "./transport.js";
 import { webSocketTransport } from "./websocket.js";
 
@@ -22,6 +22,13 @@ export function transportFor(url: URL): Transport | undefined {
     default:
       return undefined;
   }
+}
+
+/** Why no built-in transport can take `url` here (an unknown scheme, or TCP in a browser), or undefined when one can. */
+export function unsupportedScheme(url: URL): string | undefined {
+  const transport = transportFor(url);
+  if (!transport) return `unsupported URL scheme ${url.protocol} (use mqtt:, mqtts:, ws: or wss:)`;
+  return transport === tcpTransport ? TCP_UNAVAILABLE : undefined;
 }
 
 export { tcpTransport, webSocketTransport };

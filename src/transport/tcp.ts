@@ -19,8 +19,11 @@ let tlsModule: typeof Tls | undefined;
 const CONNECTION = Symbol("edgemq.connection");
 type TaggedSocket = Net.Socket & { [CONNECTION]: TcpConnection };
 
+/** Why TCP cannot work on this platform: never here (the browser build's tcp.browser.ts says why it cannot). */
+export const TCP_UNAVAILABLE: string | undefined = undefined;
+
 /** Opens a TCP or TLS connection for mqtt:// (default port 1883) or mqtts:// (default port 8883). */
-export const tcpTransport: Transport = async (url: URL, options: TransportOptions, handlers: ConnectionHandlers) => {
+export const tcpTransport: Transport = async (url: URL, options: TransportOptions, handlers: ConnectionHandlers): Promise<Connection> => {
   const secure = url.protocol === "mqtts:" || url.protocol === "ssl:" || url.protocol === "tls:";
   const signal = options.signal;
   if (signal?.aborted) throw abortReason(signal);
