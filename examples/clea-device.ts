@@ -7,7 +7,7 @@
  * With no arguments it targets mqtt://127.0.0.1:1883 without TLS (a local broker playing Clea's).
  */
 import * as fs from "node:fs";
-import { connectDevice, randomDeviceId } from "../src/clea/index.ts";
+import { connectDevice, randomDeviceId } from "edgemq/clea";
 
 const [url = "mqtt://127.0.0.1:1883", realm = "acme", deviceId = randomDeviceId(), cert, key, ca] = process.argv.slice(2);
 

@@ -5,7 +5,7 @@
  *   npx tsx examples/command-subscriber.ts mqtt://127.0.0.1:1883 [gateway-id]
  *   (then: mosquitto_pub -t gw/gw-01/cmd/restart-service -m '{"service":"modbus"}' -q 1)
  */
-import { createClient } from "../src/index.ts";
+import { createClient } from "edgemq";
 
 const url = process.argv[2] ?? "mqtt://127.0.0.1:1883";
 const id = process.argv[3] ?? "gw-01";

@@ -14,8 +14,8 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Aedes } from "aedes";
-import { connect } from "../src/index.ts";
-import { connectDevice, decodePayload, encodePayload, randomDeviceId } from "../src/clea/index.ts";
+import { connect } from "edgemq";
+import { connectDevice, decodePayload, encodePayload, randomDeviceId } from "edgemq/clea";
 import { imageDownloadHandler } from "./ota-handler.ts";
 
 const started = performance.now();

@@ -10,7 +10,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { OtaHandler } from "../src/clea/index.ts";
+import type { OtaHandler } from "edgemq/clea";
 
 export interface ImageDownloadOptions {
   /** Where the image is downloaded. */

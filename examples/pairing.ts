@@ -5,7 +5,7 @@
  *   PAIRING_URL=https://api.acme.example/pairing REALM=acme AGENT_TOKEN=... npx tsx examples/pairing.ts
  *   (or CREDENTIALS_SECRET=... DEVICE_ID=... for an already registered device)
  */
-import { connectDevice, deviceIdFromUuid, PairingError } from "../src/clea/index.ts";
+import { connectDevice, deviceIdFromUuid, PairingError } from "edgemq/clea";
 
 const url = process.env.PAIRING_URL ?? "http://127.0.0.1:4003/pairing";
 const realm = process.env.REALM ?? "acme";

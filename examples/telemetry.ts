@@ -6,7 +6,7 @@
  * Telemetry goes to plant/<id>/<sensor>/temperature at QoS 1; commands arrive on plant/<id>/cmd/#
  * (try: mosquitto_pub -t plant/gw-01/cmd/interval -m 500 -q 1). Ctrl-C ends it gracefully.
  */
-import { createClient, FileStore } from "../src/index.ts";
+import { createClient, FileStore } from "edgemq";
 
 const url = process.argv[2] ?? "mqtt://127.0.0.1:1883";
 const id = process.argv[3] ?? "gw-01";
