@@ -27,7 +27,21 @@ import { encodeIndividual, encodeObject, encodeProperty, readableProperty, unset
 import type { CleaValue } from "./values.js";
 import type { DeviceEvents, DeviceOptions, DeviceStats, SendOptions } from "./device-types.js";
 
-/** A Clea (Astarte MQTT v1) device on the core client: sends and receives data on its interfaces. Create it with connectDevice(). */
+/** Called by connectDevice() only (not exported): the turn for an events() loop after it returned has passed. */
+const SETTLE_EVENTS = Symbol("settleEvents");
+
+/**
+ * A Clea (Astarte MQTT v1) device on the core client: sends and receives data on its interfaces, runs the Astarte
+ * handshake after each new session, and keeps properties and retention. Create it with connectDevice().
+ *
+ * @example
+ * ```ts
+ * const device = await connectDevice({ realm: "acme", deviceId, url, tls: { cert, key, ca }, interfaces: ["./interfaces"] });
+ * device.on("warning", (w) => console.warn(w.code, w.message));
+ * await device.send("com.acme.Sensors", "/press7/temperature", 21.5, { timestamp: new Date() });
+ * await device.end();
+ * ```
+ */
 export class Device {
   /** `<realm>/<deviceId>`: the MQTT client id and topic prefix. */
   readonly prefix: string;
@@ -52,7 +66,10 @@ export class Device {
   /** Whether the consumer purge list comes as plain text (the capabilities asked for it). */
   private readonly plaintextPurge: boolean;
 
-  /** Use connectDevice(). */
+  /**
+   * Use connectDevice().
+   * @internal
+   */
   constructor(options: DeviceOptions, interfaces: Interface[]) {
     this.prefix = `${options.realm}/${options.deviceId}`;
     for (const i of interfaces) this.interfaces.set(i.name, i);
@@ -80,6 +97,9 @@ export class Device {
       ...options,
       clientId: this.prefix,
       clean: true,
+      // Acks wait until events() took the event a message became (Device.receive), so a slow reader holds the broker
+      // back instead of losing events; messages outside the device's topics are acknowledged on arrival.
+      manualAck: true,
       store: dir ? new FileStore(path.join(dir, "mqtt")) : new MemoryStore(),
       // Clean until a handshake has completed once; after that the broker keeps the session.
       beforeConnect: async (attempt) => ({ ...((await userBeforeConnect?.(attempt)) ?? {}), clean: !this.handshake.done }),
@@ -104,7 +124,8 @@ export class Device {
     });
     this.client.on("warning", (w) => this.emit("warning", w));
     this.client.on("message", (msg) => {
-      if (msg.topic.startsWith(`${this.prefix}/`)) this.receive(msg.topic, msg.payload);
+      if (msg.topic.startsWith(`${this.prefix}/`)) this.receive(msg.topic, msg.payload, () => msg.ack());
+      else msg.ack();
     });
     this.client.on("error", (e) => this.emit("error", e));
   }
@@ -113,6 +134,15 @@ export class Device {
    * Adds a listener; returns the function that removes it. Warnings raised while no "warning" listener was attached
    * (those of connectDevice() among them: damaged state files, data of changed interfaces) are delivered to the
    * first one, a microtask later.
+   * @param event The event's name (see DeviceEvents).
+   * @param listener Called with the event's payload.
+   * @returns The function that removes the listener.
+   * @example
+   * ```ts
+   * device.on("command", ({ command }) => {
+   *   if (command === "Reboot") scheduleReboot();
+   * });
+   * ```
    */
   on<K extends keyof DeviceEvents>(event: K, listener: (payload: DeviceEvents[K]) => void): () => void {
     const off = this.emitter.on(event, listener);
@@ -121,12 +151,28 @@ export class Device {
     return off;
   }
 
-  /** Values the server sends, as `{ interface, path, value, timestamp? }` (value undefined = unset). */
+  /**
+   * Values the server sends (server-owned datastreams and properties), as `{ interface, path, value, timestamp? }`
+   * (value undefined = unset). Each call starts a new iterator that sees every later event; the first one also gets
+   * those that arrived since connectDevice() returned. A slow loop holds back the acks of QoS 1/2 messages, so the
+   * broker waits instead of events being lost. The loop ends with end().
+   * @returns An async iterable of DeviceEvent.
+   * @example
+   * ```ts
+   * for await (const ev of device.events()) {
+   *   if (ev.interface === "com.acme.Commands") handle(ev.path, ev.value);
+   * }
+   * ```
+   */
   events(): AsyncIterable<DeviceEvent> {
     return this.stream.iterate();
   }
 
-  /** Resolves once the broker acknowledged a complete handshake for the current interfaces (at once if it already has). */
+  /**
+   * Waits for the broker to acknowledge a complete handshake (subscriptions, introspection, emptyCache, purge,
+   * device-owned properties) for the current interfaces. Optional: data sent earlier is held or retained until then anyway.
+   * @returns A promise that resolves once acknowledged; at once if it already was.
+   */
   handshakeComplete(): Promise<void> {
     return this.handshake.complete();
   }
@@ -136,13 +182,43 @@ export class Device {
     return introspection(this.interfaces.values());
   }
 
-  /** Sends one value on an individual device-owned datastream. QoS follows the mapping's reliability. */
+  /**
+   * Sends one value on an individual device-owned datastream. QoS follows the mapping's reliability (unreliable 0,
+   * guaranteed 1, unique 2). While offline or during the handshake the message is retained as the mapping's
+   * retention says (discard, volatile, stored), or with `queueOffline` put in the client's offline queue.
+   * @param interfaceName The interface's name, e.g. "com.acme.Sensors".
+   * @param path A path matching one of its mappings, e.g. "/press7/temperature".
+   * @param value A value of the mapping's type (number, bigint, boolean, string, Uint8Array, Date, or an array).
+   * @param options `timestamp` (required for explicit_timestamp mappings, refused for others), `queueOffline`.
+   * @returns A promise that resolves when the client resolves the publish (written for QoS 0, PUBACK for QoS 1,
+   * PUBCOMP for QoS 2), or at once when the message was retained or discarded.
+   * @throws (as a rejection) InterfaceError ("interface-not-found", "mapping-not-found", "write-on-server-owned",
+   * "invalid-timestamp", ...) or PayloadError ("unexpected-value-type", "message-too-large", ...) before anything is
+   * sent; the client's PublishError or ClientClosedError after.
+   * @example
+   * ```ts
+   * await device.send("com.acme.Sensors", "/press7/temperature", 21.5, { timestamp: new Date() });
+   * ```
+   */
   async send(interfaceName: string, path: string, value: CleaValue, options: SendOptions = {}): Promise<void> {
     const { iface, mapping, payload } = encodeIndividual(this.interfaces, interfaceName, path, value, options.timestamp);
     await this.sender.send(`${this.prefix}/${iface.name}${path}`, payload, mapping, iface.major, options.queueOffline);
   }
 
-  /** Sends an object on an object-aggregated device-owned datastream; `path` is the common prefix. */
+  /**
+   * Sends an object on an object-aggregated device-owned datastream; `path` is the common prefix of its mappings
+   * and each key is a last endpoint level. Resolves, retains and refuses as send() does (PayloadError
+   * "missing-object-key" or "unexpected-object-key" for fields that do not match the mappings).
+   * @param interfaceName The interface's name.
+   * @param path The object's path, e.g. "/room1" for mappings "/%{room}/temp" and "/%{room}/hum".
+   * @param object The fields, by key.
+   * @param options `timestamp`, `queueOffline`, as for send().
+   * @returns A promise that resolves as send()'s does.
+   * @example
+   * ```ts
+   * await device.sendObject("com.acme.Environment", "/room1", { temp: 21.5, hum: 40 }, { timestamp: new Date() });
+   * ```
+   */
   async sendObject(interfaceName: string, path: string, object: Record<string, CleaValue>, options: SendOptions = {}): Promise<void> {
     const { iface, mapping, payload } = encodeObject(this.interfaces, interfaceName, path, object, options.timestamp);
     await this.sender.send(`${this.prefix}/${iface.name}${path}`, payload, mapping, iface.major, options.queueOffline);
@@ -152,6 +228,16 @@ export class Device {
    * Sets a device-owned property. An unchanged value is not republished. Resolves once the broker acknowledged it
    * (QoS 2) or, while the device is offline or its handshake runs, once it is recorded in the properties cache
    * (durable with `store`): it is published once, with the latest value, when the device is ready again.
+   * @param interfaceName A device-owned properties interface.
+   * @param path A path matching one of its mappings.
+   * @param value A value of the mapping's type.
+   * @returns A promise that resolves on the broker's PUBCOMP, once cached while not ready, or at once if unchanged.
+   * @throws (as a rejection) InterfaceError or PayloadError for a wrong interface, path or value; the client's
+   * errors (PublishError, ClientClosedError) for the publish.
+   * @example
+   * ```ts
+   * await device.setProperty("com.acme.Config", "/display/name", "Press 7");
+   * ```
    */
   async setProperty(interfaceName: string, path: string, value: CleaValue): Promise<void> {
     const { iface, payload } = encodeProperty(this.interfaces, interfaceName, path, value);
@@ -160,7 +246,14 @@ export class Device {
     if (ready) await this.publishProperty(`${this.prefix}/${iface.name}${path}`, payload);
   }
 
-  /** Unsets a device-owned property (the mapping must allow_unset). Resolves as setProperty() does. */
+  /**
+   * Unsets a device-owned property (the mapping must allow_unset). Resolves as setProperty() does.
+   * @param interfaceName A device-owned properties interface.
+   * @param path The property's path.
+   * @returns A promise that resolves as setProperty()'s does.
+   * @throws (as a rejection) InterfaceError "unset-not-allowed" when the mapping has no allow_unset, and as
+   * setProperty() does.
+   */
   async unsetProperty(interfaceName: string, path: string): Promise<void> {
     const iface = unsettable(this.interfaces, interfaceName, path);
     const ready = this.sender.ready;
@@ -168,7 +261,17 @@ export class Device {
     if (ready) await this.publishProperty(`${this.prefix}/${iface.name}${path}`, new Uint8Array(0));
   }
 
-  /** The cached value of a property (device- or server-owned), or undefined when unset. */
+  /**
+   * The cached value of a property (device- or server-owned), as last set here or received from the server.
+   * @param interfaceName A properties interface.
+   * @param path The property's path.
+   * @returns The value, or undefined when unset (or never set).
+   * @throws InterfaceError if the interface is unknown or not a properties interface, or no mapping matches `path`.
+   * @example
+   * ```ts
+   * const interval = device.getProperty("com.acme.Config", "/sampling/intervalMs") ?? 1000;
+   * ```
+   */
   getProperty(interfaceName: string, path: string): CleaValue | undefined {
     const { iface, mapping } = readableProperty(this.interfaces, interfaceName, path);
     const cached = this.properties.get(iface.name, path);
@@ -179,7 +282,22 @@ export class Device {
    * Handles Edgehog OTA requests: the handler gets `{ uuid, url, operation, signal }` and a reporter,
    * `report(status, { progress, code, message })`. The OTA interfaces, if not declared, are part of the device
    * (and its introspection) when this returns; they are announced at once when connected, else on connecting.
-   * Returns a function that removes the handler.
+   * Returns a function that removes the handler. Each request is answered with "Acknowledged" before the handler
+   * runs; a handler that throws reports Failure/InternalError, one that returns without a final status reports
+   * Success, and a Cancel before Deploying aborts its `signal`.
+   * @param handler Called with the request and `report(status, details?)`; the SDK flashes nothing itself.
+   * @returns The function that removes the handler.
+   * @example
+   * ```ts
+   * device.onOta(async ({ url, signal }, report) => {
+   *   await report("Downloading", { progress: 0 });
+   *   const image = await fetch(url, { signal });
+   *   // ... write and verify the image ...
+   *   await report("Deploying");
+   *   await report("Deployed");
+   *   await report("Rebooting"); // reboot here: Success is reported on the next start
+   * });
+   * ```
    */
   onOta(handler: OtaHandler): () => void {
     const missing = edgehogInterfaces().filter(
@@ -208,6 +326,13 @@ export class Device {
   /**
    * Adds an interface at run time (republishing the introspection, subscribing for server-owned ones).
    * Takes a .json file path, interface JSON as an object, or an already parsed `Interface`.
+   * @param source A .json file path, interface JSON, or an Interface. An interface of the same name is replaced.
+   * @returns A promise of the added Interface, resolved once the new introspection was announced.
+   * @throws InterfaceError "invalid-interface" (as a rejection) for an invalid or unreadable interface.
+   * @example
+   * ```ts
+   * const iface = await device.addInterface("./interfaces/com.acme.Config.json");
+   * ```
    */
   async addInterface(source: InterfaceSource): Promise<Interface> {
     const [iface] = await loadInterfaces([source]);
@@ -218,7 +343,13 @@ export class Device {
     return iface!;
   }
 
-  /** Removes an interface at run time: its cached properties go, its subscription ends, the introspection is republished. */
+  /**
+   * Removes an interface at run time: its cached properties go, its subscription ends, the introspection is
+   * republished; retained messages for it are dropped (with a "data-dropped" warning, if there were any).
+   * @param name The interface's name.
+   * @returns A promise that resolves once the introspection was announced.
+   * @throws InterfaceError "interface-not-found" (as a rejection) if the device has no such interface.
+   */
   async removeInterface(name: string): Promise<void> {
     if (!this.interfaces.delete(name)) throw new InterfaceError("interface-not-found", `no interface ${name}`, name);
     this.properties.retain(new Map([...this.interfaces.values()].map((i) => [i.name, i.major])));
@@ -227,7 +358,15 @@ export class Device {
     await this.handshake.reannounce();
   }
 
-  /** Counters. */
+  /** Events no events() loop picked up right after connectDevice() returned no longer hold their acks. */
+  [SETTLE_EVENTS](): void {
+    this.stream.settle();
+  }
+
+  /**
+   * Counters of the device layer (the connection's are in `client.stats()`).
+   * @returns A fresh snapshot.
+   */
   stats(): DeviceStats {
     const { sender } = this;
     return {
@@ -241,7 +380,13 @@ export class Device {
     };
   }
 
-  /** Disconnects gracefully (waiting for in-flight acks) and closes the store files. */
+  /**
+   * Disconnects gracefully (waiting for in-flight acks, up to the client's endTimeout) and closes the store files;
+   * events() loops end. Messages kept by "stored" retention stay on disk for the next run.
+   * @param options `force: true` drops the connection without DISCONNECT (the broker publishes the will).
+   * @returns A promise that resolves once closed.
+   * @throws OptionsError (as a rejection) for invalid options.
+   */
   async end(options: { force?: boolean } = {}): Promise<void> {
     this.sender.ready = false;
     await this.client.end(options);
@@ -314,7 +459,8 @@ export class Device {
   // --- receiving ---
 
   /** Handles a message from the server: a purge, an OTA request, a command, property updates and data events; failures count as errors and go to the "error" event. */
-  private receive(topic: string, payload: Uint8Array): void {
+  private receive(topic: string, payload: Uint8Array, ack: () => void): void {
+    let held = false;
     try {
       const incoming = decodeIncoming(this.prefix, this.interfaces, topic, payload, this.maxInflatedSize, this.plaintextPurge);
       if (incoming.kind === "purge") {
@@ -336,10 +482,14 @@ export class Device {
         if (event.value === undefined) this.properties.unset(iface.name, event.path);
         else this.properties.set("server", iface.name, iface.major, event.path, payload);
       }
-      this.deliver(event);
+      this.deliver(event, ack);
+      held = true;
     } catch (err) {
       this.counters.errors++;
       this.emit("error", err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      // Handled here (a purge, an OTA request, an error): nothing waits for a reader.
+      if (!held) ack();
     }
   }
 
@@ -349,9 +499,9 @@ export class Device {
   }
 
   /** Counts a received event and pushes it to the events() stream. */
-  private deliver(event: DeviceEvent): void {
+  private deliver(event: DeviceEvent, taken?: () => void): void {
     this.counters.received++;
-    this.stream.push(event);
+    this.stream.push(event, taken);
   }
 
   /** Emits a DeviceWarning on the "warning" event. */
@@ -395,7 +545,27 @@ function announcedMajors(introspection: string): Map<string, number> {
   return majors;
 }
 
-/** Validates the identity, loads the interfaces, connects. Resolves after the first CONNACK; the handshake follows. */
+/**
+ * Validates the identity, loads the interfaces, obtains credentials (with `pairing`), connects. The handshake
+ * follows the CONNACK; await handshakeComplete() to know the broker has it.
+ * @param options Realm, device id, interfaces, store, pairing, Edgehog, plus any core client option (url, tls, ...).
+ * @returns A promise of the Device, resolved after the first CONNACK (and, with `edgehog`, once the device info
+ * is published or cached).
+ * @throws (as a rejection) OptionsError for an invalid realm, device id or option; InterfaceError for invalid
+ * interfaces; PairingError when pairing fails; ConnectError when the broker refuses or cannot be reached.
+ * @example
+ * ```ts
+ * const device = await connectDevice({
+ *   realm: "acme",
+ *   deviceId: "V_zv6ThCCtXWveQ8mPjsKg",
+ *   url: "mqtts://broker.acme.example:8883",
+ *   tls: { cert, key, ca },        // the certificate's CN is "<realm>/<deviceId>"
+ *   interfaces: ["./interfaces"],  // JSON files, directories, or parsed objects
+ *   store: "./var/edgemq",         // in-flight QoS, properties cache, stored retention, handshake state
+ * });
+ * await device.handshakeComplete();
+ * ```
+ */
 export async function connectDevice(options: DeviceOptions): Promise<Device> {
   if (typeof options.realm !== "string" || !/^[a-z][a-z0-9]{0,47}$/.test(options.realm)) {
     throw new OptionsError(`realm ${JSON.stringify(options.realm)} must be lowercase letters and digits, starting with a letter`);
@@ -422,5 +592,7 @@ export async function connectDevice(options: DeviceOptions): Promise<Device> {
     await device.publishDeviceInfo(info);
   }
   await device.resumeOta();
+  // Events that came during connectDevice() hold their acks for an events() loop started right after it returns.
+  setTimeout(() => device[SETTLE_EVENTS](), 0);
   return device;
 }

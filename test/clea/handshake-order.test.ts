@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { decodePayload, inflateFrame, type Device, type DeviceOptions } from "../../src/clea/index.ts";
+import { decodePayload, encodePayload, inflateFrame, type Device, type DeviceOptions } from "../../src/clea/index.ts";
 import type { Packet } from "../../src/index.ts";
 import type { FakeConnection } from "../support/fake-broker.ts";
 import { settle } from "../support/fake-clock.ts";
@@ -219,5 +219,56 @@ describe("retained data of interfaces that changed", () => {
     expect(device.stats().retained).toBe(0);
     expect(conn.packets.some((p) => p.type === "publish" && p.topic.includes("Telemetry"))).toBe(false);
     expect(warnings.some((w) => /dropped 1 retained message/.test(w))).toBe(true);
+  });
+});
+
+describe("a slow events() reader holds the broker back instead of losing events", () => {
+  const command = (n: number): Packet => ({
+    type: "publish",
+    topic: `${PREFIX}/com.acme.Commands/request`,
+    payload: encodePayload(`cmd-${n}`, { type: "string" }),
+    qos: 1,
+    retain: false,
+    dup: false,
+    packetId: n,
+  });
+  const pubacks = (conn: FakeConnection) => conn.packets.filter((p) => p.type === "puback").map((p) => (p as { packetId: number }).packetId);
+
+  it("acknowledges a message only once the events() iterator took its event, in arrival order", async () => {
+    const rig = await started(storeDir());
+    const events = rig.device.events()[Symbol.asyncIterator]();
+    for (let n = 1; n <= 30; n++) rig.conn.send(command(n));
+    await settle();
+    expect(pubacks(rig.conn)).toEqual([]);
+    const taken: unknown[] = [];
+    for (let i = 0; i < 10; i++) taken.push((await events.next()).value);
+    await settle();
+    expect(taken.map((e) => (e as { value: string }).value)).toEqual(Array.from({ length: 10 }, (_, i) => `cmd-${i + 1}`));
+    expect(pubacks(rig.conn)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    await events.return!();
+    await settle();
+    // An iterator that ends lets go of what it had not taken.
+    expect(pubacks(rig.conn)).toHaveLength(30);
+  });
+
+  it("with nobody iterating events(), messages are acknowledged at once and the newest kept for a late reader", async () => {
+    const rig = await started(storeDir());
+    for (let n = 1; n <= 5; n++) rig.conn.send(command(n));
+    await settle();
+    expect(pubacks(rig.conn)).toEqual([1, 2, 3, 4, 5]);
+    const late = rig.device.events()[Symbol.asyncIterator]();
+    expect(((await late.next()).value as { value: string }).value).toBe("cmd-1");
+  });
+
+  it("messages outside the device's topics (its client's own subscriptions) are acknowledged on arrival", async () => {
+    const rig = await started(storeDir());
+    const events = rig.device.events()[Symbol.asyncIterator]();
+    rig.conn.send(command(1));
+    rig.conn.send({ type: "publish", topic: "elsewhere/x", payload: Uint8Array.of(1), qos: 1, retain: false, dup: false, packetId: 2 });
+    await settle();
+    expect(pubacks(rig.conn)).toEqual([]); // in arrival order: behind the event nobody took yet
+    await events.next();
+    await settle();
+    expect(pubacks(rig.conn)).toEqual([1, 2]);
   });
 });
