@@ -47,6 +47,21 @@ const node = defineConfig({
   esbuildPlugins: [coreAsPackage],
 });
 
+/** The `edgemq` command: it imports the package's own entries ("edgemq", "edgemq/clea"), resolved at run time. */
+const cli = defineConfig({
+  entry: { cli: "src/cli/main.ts" },
+  format: ["esm"],
+  dts: false,
+  clean: false,
+  sourcemap: false,
+  target: "es2022",
+  platform: "node",
+  external: [/^node:/, "edgemq", "edgemq/clea"],
+  splitting: false,
+  removeNodeProtocol: false,
+  treeshake: true,
+});
+
 const browser = defineConfig({
   entry: { "browser/index": "src/index.ts" },
   format: ["esm"],
@@ -61,4 +76,4 @@ const browser = defineConfig({
   esbuildPlugins: [browserVariants],
 });
 
-export default [node, browser];
+export default [node, browser, cli];

@@ -1,4 +1,17 @@
-/** edgemq: the MQTT 3.1.1 client core. This file only re-exports. */
+/**
+ * edgemq: the MQTT 3.1.1 client core (connect, publish, subscribe, stores, transports). This file only re-exports.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "edgemq";
+ *
+ * const client = await connect({ servers: ["mqtt://localhost:1883"], clientId: "gw-1" });
+ * await client.publish("sensors/1/temp", "21.5", { qos: 1 });
+ * await client.end();
+ * ```
+ *
+ * @module edgemq
+ */
 export * from "./mqtt/index.js";
 export { Client, connect, createClient, type ClientEvents, type ClientStats, type PublishOptions, type ResumeContext } from "./client/client.js";
 export type { AttemptSettings, Payload, ClientOptions, Credentials, WillOptions } from "./client/options.js";

@@ -28,7 +28,14 @@ export function loadX509(): Promise<X509> {
 }
 
 /** Subject common name and validity of a PEM certificate (uses @peculiar/x509). */
-export async function certificateInfo(cert: string): Promise<{ commonName: string; notBefore: Date; notAfter: Date }> {
+export async function certificateInfo(cert: string): Promise<{
+  /** The subject's common name (CN). */
+  commonName: string;
+  /** Start of validity. */
+  notBefore: Date;
+  /** End of validity. */
+  notAfter: Date;
+}> {
   const info = await inspect(cert);
   if (!info) throw new PairingError("invalid-response", "not a PEM certificate");
   return { commonName: info.commonName, notBefore: info.notBefore, notAfter: info.notAfter };

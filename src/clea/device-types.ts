@@ -18,7 +18,12 @@ export interface DeviceOptions extends Omit<ClientOptions, "clientId" | "clean" 
   /** Directory for durable state: in-flight QoS, properties cache, stored retention, handshake state. Default: memory only. */
   store?: string;
   /** Bounds of retention: volatile (memory) and stored (disk) messages. Defaults 1,000 and 1,000,000. */
-  retention?: { volatileMaxMessages?: number; storedMaxMessages?: number };
+  retention?: {
+    /** Most volatile (in-memory) messages kept. Default 1,000. */
+    volatileMaxMessages?: number;
+    /** Most stored (on-disk) messages kept. Default 1,000,000. */
+    storedMaxMessages?: number;
+  };
   /** Cap on inflating deflate frames from the server. Default 10 MiB. */
   maxInflatedSize?: number;
   /**
@@ -33,7 +38,12 @@ export interface DeviceOptions extends Omit<ClientOptions, "clientId" | "clean" 
    * Edgehog device management: adds the bundled Edgehog interfaces (OTA, Commands, SystemInfo, OSInfo, BaseImage,
    * RuntimeInfo) and publishes the device info properties after connecting.
    */
-  edgehog?: boolean | { info?: DeviceInfo };
+  edgehog?:
+    | boolean
+    | {
+        /** Device info to publish (serial and part number, base image, ...). */
+        info?: DeviceInfo;
+      };
   /**
    * Credentials from the Astarte pairing API instead of tls.cert/tls.key: `{ url, credentialsSecret }`, or
    * `{ url, agentToken }` to register the device first. The ECDSA key and certificate live in `<store>/credentials`
@@ -60,15 +70,29 @@ export interface SendOptions {
 /** Device events besides data (data comes from events()). */
 export interface DeviceEvents {
   /** Connected; `handshake` says whether a handshake was run. */
-  connect: { sessionPresent: boolean; handshake: boolean };
+  connect: {
+    /** The CONNACK's session present flag. */
+    sessionPresent: boolean;
+    /** Whether this connection ran the full handshake (the broker had no session for the current interfaces). */
+    handshake: boolean;
+  };
   /** The connection ended; `reason` is undefined for end(). */
-  disconnect: { reason: Error | undefined };
+  disconnect: {
+    /** Why it ended; undefined for end(). */
+    reason: Error | undefined;
+  };
   /** The handshake's messages were all acknowledged. */
-  handshake: { introspection: string };
+  handshake: {
+    /** The introspection string that was announced. */
+    introspection: string;
+  };
   /** A message from the server could not be decoded or validated; the device keeps running. */
   error: Error;
   /** An Edgehog command (io.edgehog.devicemanager.Commands), e.g. "Reboot". */
-  command: { command: string };
+  command: {
+    /** The command's name, e.g. "Reboot". */
+    command: string;
+  };
   /**
    * Conditions the device handled by itself, each with a `code`: a DeviceWarning (state-unreadable, data-dropped,
    * interface-unknown-field, event-buffer-full, ota) or the client's ClientWarning (slow-consumer, message-too-large,

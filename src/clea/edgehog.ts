@@ -12,12 +12,19 @@ import { VERSION } from "./version.js";
 
 /** Interface names used by the OTA flow and device info. */
 export const EDGEHOG = {
+  /** OTA requests from Edgehog (server-owned). */
   OTARequest: "io.edgehog.devicemanager.OTARequest",
+  /** OTA progress events (device-owned). */
   OTAEvent: "io.edgehog.devicemanager.OTAEvent",
+  /** Serial and part number. */
   SystemInfo: "io.edgehog.devicemanager.SystemInfo",
+  /** OS name and version. */
   OSInfo: "io.edgehog.devicemanager.OSInfo",
+  /** Base image name, version, build id and fingerprint. */
   BaseImage: "io.edgehog.devicemanager.BaseImage",
+  /** The SDK and JavaScript runtime. */
   RuntimeInfo: "io.edgehog.devicemanager.RuntimeInfo",
+  /** Commands from Edgehog, e.g. "Reboot" (server-owned). */
   Commands: "io.edgehog.devicemanager.Commands",
 } as const;
 
@@ -37,9 +44,27 @@ export interface DeviceInfo {
   /** OSInfo version; defaults to the runtime's OS release. */
   osVersion?: string;
   /** BaseImage name, version, build id and fingerprint. */
-  baseImage?: { name?: string; version?: string; buildId?: string; fingerprint?: string };
+  baseImage?: {
+    /** Image name. */
+    name?: string;
+    /** Image version. */
+    version?: string;
+    /** Build id. */
+    buildId?: string;
+    /** Image fingerprint. */
+    fingerprint?: string;
+  };
   /** RuntimeInfo; defaults to this SDK and the JavaScript runtime. */
-  runtime?: { name?: string; url?: string; version?: string; environment?: string };
+  runtime?: {
+    /** Runtime name; default "edgemq". */
+    name?: string;
+    /** Runtime URL; default the npm package page. */
+    url?: string;
+    /** Runtime version; default this SDK's VERSION. */
+    version?: string;
+    /** Environment; default the JavaScript runtime and its version, e.g. "Node.js v20.11.0". */
+    environment?: string;
+  };
 }
 
 /** The (interface, path, value) properties for `info`, with runtime defaults. */

@@ -1,4 +1,8 @@
-/** edgemq/clea: the Clea (Astarte MQTT v1) device layer. This file only re-exports. */
+/**
+ * edgemq/clea: the Clea (Astarte MQTT v1) device layer. This file only re-exports.
+ *
+ * @module edgemq/clea
+ */
 export { connectDevice, Device } from "./device.js";
 export type { DeviceEvents, DeviceOptions, DeviceStats, SendOptions } from "./device-types.js";
 export type { DeviceEvent } from "./receive.js";

@@ -8,7 +8,19 @@ import { parseInterface, type Interface } from "./interface.js";
 /** A source of interfaces: a parsed object (or Interface), a .json file path, or a directory of .json files. */
 export type InterfaceSource = string | object;
 
-/** Loads and validates every interface; a name defined twice is an error. */
+/**
+ * Loads and validates every interface: parsed objects, `.json` files, and directories (their `.json` files, in name
+ * order). connectDevice() does this with its `interfaces` option.
+ * @param sources Objects, already parsed Interfaces, file paths or directory paths.
+ * @returns A promise of the validated interfaces, in the order given.
+ * @throws InterfaceError "invalid-interface" (as a rejection) for an invalid or unreadable interface (the message
+ * names the file) or a name defined twice.
+ * @example
+ * ```ts
+ * const interfaces = await loadInterfaces(["./interfaces", "./extra/com.acme.Config.json"]);
+ * console.log(interfaces.map((i) => `${i.name} v${i.major}.${i.minor}`));
+ * ```
+ */
 export async function loadInterfaces(sources: readonly InterfaceSource[]): Promise<Interface[]> {
   const out: Interface[] = [];
   for (const source of sources) {

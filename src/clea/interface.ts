@@ -38,7 +38,16 @@ export interface Mapping {
   /** The mapping's documentation, if any. */
   doc: string | undefined;
   /** Endpoint levels: a literal, or a parameter name. */
-  levels: ReadonlyArray<{ literal: string } | { param: string }>;
+  levels: ReadonlyArray<
+    | {
+        /** A fixed level. */
+        literal: string;
+      }
+    | {
+        /** The name of a %{param} level. */
+        param: string;
+      }
+  >;
 }
 
 /** A validated interface. */
@@ -89,7 +98,24 @@ interface UnknownField {
 type Unknown = Map<string, UnknownField>;
 const DATASTREAM_ONLY = ["reliability", "retention", "expiry", "explicit_timestamp", "database_retention_policy", "database_retention_ttl"];
 
-/** Validates interface JSON (an object or a JSON string) and returns it with defaults applied. */
+/**
+ * Validates interface JSON (an object or a JSON string) against the Astarte interface schema and returns it with
+ * defaults applied. Unknown fields are not errors: they are listed in the result's `warnings`.
+ * @param input The interface as parsed JSON or as JSON text.
+ * @returns The validated Interface.
+ * @throws InterfaceError "invalid-interface", naming the interface, the field and the broken rule.
+ * @example
+ * ```ts
+ * const iface = parseInterface({
+ *   interface_name: "com.acme.Sensors",
+ *   version_major: 1,
+ *   version_minor: 0,
+ *   type: "datastream",
+ *   ownership: "device",
+ *   mappings: [{ endpoint: "/%{sensor}/temperature", type: "double" }],
+ * });
+ * ```
+ */
 export function parseInterface(input: unknown): Interface {
   const json = typeof input === "string" ? parseJson(input) : input;
   if (json === null || typeof json !== "object" || Array.isArray(json)) throw invalid("(unknown)", "", "must be a JSON object");
@@ -302,7 +328,15 @@ export function resolveMapping(iface: Interface, path: string): ResolvedMapping 
 }
 
 /** Resolves the path of an object interface (the common prefix); returns the mappings by key. */
-export function resolveObject(iface: Interface, path: string): { mappings: Record<string, Mapping>; params: Record<string, string> } {
+export function resolveObject(
+  iface: Interface,
+  path: string,
+): {
+  /** The mappings of the object, by key (the last endpoint level). */
+  mappings: Record<string, Mapping>;
+  /** Values of the path's %{param} levels. */
+  params: Record<string, string>;
+} {
   if (iface.aggregation !== "object") throw new InterfaceError("invalid-interface", `${iface.name} is not object aggregated`, iface.name);
   const first = iface.mappings[0]!;
   // One-level endpoints (deprecated): the object's path is "/".

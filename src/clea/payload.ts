@@ -41,7 +41,20 @@ export interface DecodedPayload {
 /** Default cap on inflation (the server's own cap). */
 export const DEFAULT_MAX_INFLATED_SIZE = 10 * 1024 * 1024;
 
-/** Encodes `{ v: value, t?: timestamp }` as BSON (optionally as a deflate frame). Throws PayloadError. */
+/**
+ * Encodes `{ v: value, t?: timestamp }` as BSON (optionally as a deflate frame): the payload of an Astarte MQTT v1
+ * message. Device.send() and its siblings do this for you; use it to build or test messages by hand.
+ * @param value A scalar, an array, or (with per-field `type`s) a plain object of fields.
+ * @param options `type` (the mapping type, else inferred from the JS type), `timestamp`, `deflate`.
+ * @returns The BSON document, or its deflate frame.
+ * @throws PayloadError "unexpected-value-type", "non-finite-double", "integer-out-of-range",
+ * "value-size-exceeded", "unexpected-object-key" or "invalid-timestamp" when the value does not fit.
+ * @example
+ * ```ts
+ * const bytes = encodePayload(21.5, { type: "double", timestamp: new Date() });
+ * const obj = encodePayload({ temp: 21.5, hum: 40 }, { type: { temp: "double", hum: "integer" } });
+ * ```
+ */
 export function encodePayload(value: unknown, options: EncodeOptions = {}): Uint8Array {
   const type = options.type ?? inferType(value);
   let v: unknown;
@@ -74,7 +87,18 @@ export function encodePayload(value: unknown, options: EncodeOptions = {}): Uint
 
 /**
  * Decodes a payload: undefined for an unset (empty payload, or `{v: <empty binary>}`), else the value and the
- * timestamp. Both plain BSON and deflate frames are accepted. Throws PayloadError on anything malformed.
+ * timestamp. Both plain BSON and deflate frames are accepted.
+ * @param bytes The message payload.
+ * @param options `type` to validate and convert against a mapping type; `maxInflatedSize` to cap a deflate frame.
+ * @returns `{ value, timestamp? }`, or undefined for an unset.
+ * @throws PayloadError on anything malformed ("invalid-bson", "invalid-frame", "inflate-limit-exceeded",
+ * "invalid-timestamp") or not of the given type ("unexpected-value-type", "unexpected-object-key", ...).
+ * @example
+ * ```ts
+ * const decoded = decodePayload(msg.payload, { type: "double" });
+ * if (decoded === undefined) console.log("unset");
+ * else console.log(decoded.value, decoded.timestamp);
+ * ```
  */
 export function decodePayload(bytes: Uint8Array, options: DecodeOptions = {}): DecodedPayload | undefined {
   if (bytes.length === 0) return undefined;
@@ -156,7 +180,17 @@ export function looksLikeBson(bytes: Uint8Array): boolean {
   return declared === bytes.length && bytes[bytes.length - 1] === 0;
 }
 
-/** A deflate frame: 4-byte big-endian uncompressed size, then a zlib (RFC 1950) stream. */
+/**
+ * Compresses `bytes` into a deflate frame: 4-byte big-endian uncompressed size, then a zlib (RFC 1950) stream.
+ * @param bytes The data to compress.
+ * @returns The frame.
+ * @throws PayloadError "invalid-frame" if compression fails.
+ * @example
+ * ```ts
+ * const frame = deflateFrame(new TextEncoder().encode("com.acme.Config/display/name"));
+ * const same = inflateFrame(frame); // the original bytes
+ * ```
+ */
 export function deflateFrame(bytes: Uint8Array): Uint8Array {
   const z = new Deflate();
   z.push(bytes, true);
@@ -169,9 +203,14 @@ export function deflateFrame(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * Inflates a deflate frame. Anything that is not a 4-byte size + a whole zlib stream is PayloadError
- * "invalid-frame"; a real zlib stream is refused with "inflate-limit-exceeded" as its output passes `maxSize`,
- * whatever the size header says (the header is not trusted either way, so random bytes never claim to be a bomb).
+ * Inflates a deflate frame (4-byte size + a whole zlib stream). A bare zero header is the empty frame. The output is
+ * capped at `maxSize` whatever the size header says (the header is not trusted either way, so random bytes never
+ * claim to be a bomb).
+ * @param frame The frame to inflate.
+ * @param options `maxSize`: cap on the inflated size. Default DEFAULT_MAX_INFLATED_SIZE (10 MiB).
+ * @returns The inflated bytes.
+ * @throws PayloadError "invalid-frame" for anything that is not a whole frame; "inflate-limit-exceeded" as the
+ * output of a real zlib stream passes `maxSize`.
  */
 export function inflateFrame(frame: Uint8Array, options: { maxSize?: number } = {}): Uint8Array {
   const max = options.maxSize ?? DEFAULT_MAX_INFLATED_SIZE;

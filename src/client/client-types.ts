@@ -8,11 +8,28 @@ import type { Message } from "./subscription.js";
 /** Events of a Client and their payloads. */
 export interface ClientEvents {
   /** A CONNACK accepted the connection. */
-  connect: { sessionPresent: boolean; server: string };
+  connect: {
+    /** The CONNACK's session present flag. */
+    sessionPresent: boolean;
+    /** URL of the server that accepted it. */
+    server: string;
+  };
   /** An established connection ended; `reason` is undefined for end(). */
-  disconnect: { reason: Error | undefined };
+  disconnect: {
+    /** Why it ended; undefined for end(). */
+    reason: Error | undefined;
+  };
   /** A reconnect attempt is scheduled. `error` is why the previous attempt or connection failed. */
-  reconnecting: { attempt: number; delay: number; server: string; error: Error | undefined };
+  reconnecting: {
+    /** Attempts since the last stable connection, this one included (from 1). */
+    attempt: number;
+    /** Milliseconds until the attempt. */
+    delay: number;
+    /** URL of the server the attempt will try. */
+    server: string;
+    /** Why the previous attempt or connection failed. */
+    error: Error | undefined;
+  };
   /** The client lost its connection; publishes queue until it is back. */
   offline: undefined;
   /** An application message arrived (also delivered to matching subscriptions). */
@@ -20,7 +37,12 @@ export interface ClientEvents {
   /** Something failed that no promise reports (a resubscribe was refused, a listener threw: ListenerError with the throw as `cause`). */
   error: Error;
   /** The offline queue evicted a message under overflow "drop-oldest". */
-  drop: { topic: string; qos: QoS };
+  drop: {
+    /** Topic of the evicted message. */
+    topic: string;
+    /** QoS of the evicted message. */
+    qos: QoS;
+  };
   /** Non-fatal conditions with a `code`: slow-consumer, message-too-large, store-damaged. */
   warning: ClientWarning;
 }

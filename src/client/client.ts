@@ -23,7 +23,18 @@ import type { ClientEvents, ClientStats, PublishOptions, ResumeContext } from ".
 
 export type { ClientEvents, ClientStats, PublishOptions, ResumeContext };
 
-/** An MQTT 3.1.1 client. Create with connect() or createClient(). */
+/**
+ * An MQTT 3.1.1 client. Create with connect() (connects at once) or createClient() (attach listeners first).
+ *
+ * @example
+ * ```ts
+ * const client = createClient({ url: "mqtt://localhost:1883", clientId: "gw-01", clean: false });
+ * client.on("message", (msg) => console.log(msg.topic, new TextDecoder().decode(msg.payload)));
+ * await client.connect();
+ * await client.publish("gw/01/status", "online", { qos: 1, retain: true });
+ * await client.end();
+ * ```
+ */
 export class Client {
   /** Spelled out: a bundler renames the class itself ("_Client"). */
   static readonly name = "Client";
@@ -43,7 +54,11 @@ export class Client {
   /** What was printed for lack of an "error" / "warning" listener: one line per distinct condition. */
   private printed: Set<string> | undefined;
 
-  /** Creates a client without connecting (call connect()). Throws OptionsError for invalid options. */
+  /**
+   * Creates a client without connecting (call connect()).
+   * @param options Broker URL(s), identity, session, store and tuning; see ClientOptions.
+   * @throws OptionsError for invalid options (no url or servers, an unsupported scheme, a bad value).
+   */
   constructor(options: ClientOptions) {
     this.o = resolveOptions(options);
     this.hooks = new Client.Hooks(this);
@@ -71,7 +86,19 @@ export class Client {
     return this.conn.present;
   }
 
-  /** Adds an event listener; returns the function that removes it. A listener that is not a function throws OptionsError. */
+  /**
+   * Adds an event listener. An "error" or "warning" nobody listens to is printed once per code instead; a listener
+   * that throws is reported as a ListenerError on "error".
+   * @param event The event's name (see ClientEvents).
+   * @param listener Called with the event's payload.
+   * @returns The function that removes the listener.
+   * @throws OptionsError if `listener` is not a function.
+   * @example
+   * ```ts
+   * const off = client.on("reconnecting", ({ attempt, delay }) => console.log(`retry ${attempt} in ${delay} ms`));
+   * off(); // stop listening
+   * ```
+   */
   on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
     if (typeof listener !== "function") throw new OptionsError(`the ${show(event)} listener must be a function, got ${show(listener)}`);
     return (this.events ??= new Emitter()).on(event, listener);
@@ -81,6 +108,9 @@ export class Client {
    * Connects. Resolves after the first accepted CONNACK; rejects with ConnectError (refused, timed out, or
    * unreachable after trying every server once; with waitOnFirstConnect it keeps trying instead). Once connected,
    * drops are retried per the reconnect option. end() meanwhile rejects it with ClientClosedError at once.
+   * @returns A promise that resolves once a CONNACK accepted the connection.
+   * @throws ConnectError (async) when refused ("not-authorized", ...), timed out ("connect-timeout") or unreachable
+   * ("connection-failed"); OptionsError (async) for a scheme the runtime cannot open (mqtt:// in a browser).
    */
   connect(): Promise<void> {
     return this.conn.connect();
@@ -92,6 +122,21 @@ export class Client {
    * or on PUBCOMP (QoS 2). `options` and its fields undefined or null take the defaults. Any other payload rejects
    * with PublishError "invalid-payload"; options that are not an object, or a retain that is not a boolean, with
    * OptionsError. A refused publish sends nothing.
+   * @param topic Topic name (no wildcards).
+   * @param payload Text (sent as UTF-8) or bytes.
+   * @param options `qos` (default 0) and `retain` (default false).
+   * @returns A promise that resolves when the message is written or queued offline (QoS 0), acknowledged by PUBACK
+   * (QoS 1) or by PUBCOMP (QoS 2).
+   * @throws (as a rejection) PublishError "invalid-payload", "invalid-qos", "payload-too-large" (over
+   * maxOutgoingPacketSize or offlineQueue.maxBytes), "queue-full" (offline queue full with overflow "reject"),
+   * "message-dropped" (evicted by "drop-oldest"), "message-discarded" (removed by a beforeResume hook); TopicError
+   * for an invalid topic name; OptionsError for bad options; StoreError if the store cannot record it;
+   * ClientClosedError after end().
+   * @example
+   * ```ts
+   * await client.publish("plant/press-7/temp", JSON.stringify({ c: 21.5 }), { qos: 1 }); // resolves on PUBACK
+   * await client.publish("plant/press-7/raw", new Uint8Array([1, 2, 3]));               // QoS 0: once written
+   * ```
    */
   publish(topic: string, payload: Payload, options?: PublishOptions | null): Promise<void> {
     try {
@@ -125,7 +170,19 @@ export class Client {
     }
   }
 
-  /** Resolves when the in-flight window and the queue have room (for bulk publishers that pace themselves). */
+  /**
+   * Waits until the in-flight window has room and nothing is queued, for bulk publishers that pace themselves
+   * instead of filling the offline queue.
+   * @returns A promise that resolves at once if there is room, else when there is (or when the client ends); it
+   * never rejects.
+   * @example
+   * ```ts
+   * for (const reading of readings) {
+   *   await client.ready();
+   *   void client.publish("plant/press-7/temp", String(reading), { qos: 1 }).catch(console.error);
+   * }
+   * ```
+   */
   ready(): Promise<void> {
     return this.session.waitForRoom();
   }
@@ -137,6 +194,19 @@ export class Client {
    * anything: TopicError "invalid-topic-filter" for a filter that is not a valid filter string (or filters that are
    * not a string or an array), SubscribeError "no-filters" for an empty list and "invalid-qos", OptionsError for
    * options that are not an object or a maxBuffered that is not a count.
+   * @param filters One topic filter or a list of them (`+` and `#` wildcards allowed).
+   * @param options Requested `qos` (default 0) and `maxBuffered` (QoS 0 messages kept for a slow iterator).
+   * @returns A promise of the Subscription, once the SUBACK granted every filter. Iterate it with `for await`;
+   * `break` or unsubscribe() ends it.
+   * @throws (as a rejection) SubscribeError "subscribe-refused" (its `refused` lists the filters), "no-filters",
+   * "invalid-qos"; TopicError; OptionsError; RequestTimeoutError; ClientClosedError after end().
+   * @example
+   * ```ts
+   * const commands = await client.subscribe("gw/01/cmd/#", { qos: 1 });
+   * for await (const msg of commands) {
+   *   console.log(msg.topic, new TextDecoder().decode(msg.payload));
+   * }
+   * ```
    */
   async subscribe(filters: string | readonly string[], options?: SubscribeOptions | null): Promise<Subscription> {
     if (this.conn.state === "closed") throw new ClientClosedError();
@@ -169,7 +239,10 @@ export class Client {
     return sub;
   }
 
-  /** Counters for monitoring. */
+  /**
+   * Counters for monitoring: in flight, queued, sent, received, reconnects, dropped, connected.
+   * @returns A fresh snapshot (a plain object; it does not update).
+   */
   stats(): ClientStats {
     return {
       inflight: this.session.inflightCount,
@@ -189,6 +262,15 @@ export class Client {
    * records stay in the store for the next run. Afterwards the client holds nothing that keeps a process alive.
    * Options that are not an object (undefined and null mean the defaults), a force that is not a boolean or a
    * timeout that is not a whole number of ms reject with OptionsError and leave the client as it was.
+   * @param options `force`: drop the connection without DISCONNECT; `timeout`: ms to wait for acks (default
+   * endTimeout, 10,000).
+   * @returns A promise that resolves once the client is closed; at once if it already was.
+   * @throws OptionsError (as a rejection) for invalid options.
+   * @example
+   * ```ts
+   * await client.end();                // waits for in-flight acks, then DISCONNECT
+   * await client.end({ force: true }); // no DISCONNECT: the broker publishes the will
+   * ```
    */
   async end(options?: { force?: boolean; timeout?: number } | null): Promise<void> {
     const [force, ms] = fields("the end() options", options, "force", "timeout");
@@ -464,12 +546,39 @@ function filterList(filters: unknown): string[] {
   return list as string[];
 }
 
-/** Creates a client without connecting: attach handlers, then call connect(). */
+/**
+ * Creates a client without connecting: attach handlers, then call connect(). Use it to receive what the broker
+ * queued for a persistent session, which may arrive with the CONNACK.
+ * @param options Broker URL(s), identity, session, store and tuning; see ClientOptions.
+ * @returns The unconnected Client.
+ * @throws OptionsError for invalid options.
+ * @example
+ * ```ts
+ * const client = createClient({ url: "mqtts://broker.example:8883", clientId: "gw-01", clean: false });
+ * client.on("message", (msg) => console.log(msg.topic));
+ * await client.connect();
+ * ```
+ */
 export function createClient(options: ClientOptions): Client {
   return new Client(options);
 }
 
-/** Creates a client and connects; resolves once the first CONNACK accepts the connection. */
+/**
+ * Creates a client and connects.
+ * @param options Broker URL(s), identity, session, store and tuning; see ClientOptions.
+ * @returns A promise of the Client, resolved once the first CONNACK accepts the connection.
+ * @throws (as a rejection) OptionsError for invalid options; ConnectError when refused, timed out or unreachable
+ * (with `waitOnFirstConnect` it keeps retrying instead).
+ * @example
+ * ```ts
+ * const client = await connect({
+ *   url: "mqtts://broker.example:8883",
+ *   clientId: "gw-01",
+ *   clean: false,                         // persistent session, resumed on reconnect
+ *   store: new FileStore("./var/edgemq"), // unacked QoS 1/2 messages survive a crash
+ * });
+ * ```
+ */
 export async function connect(options: ClientOptions): Promise<Client> {
   const client = new Client(options);
   await client.connect();

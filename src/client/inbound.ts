@@ -33,7 +33,15 @@ export class Delivery implements Message {
    */
   line: AckLine | undefined = undefined;
 
-  /** Creates a delivery for a received PUBLISH (the library's call). */
+  /**
+   * Creates a delivery for a received PUBLISH (the library's call).
+   * @param topic Topic the message was published to.
+   * @param payload Message payload bytes.
+   * @param qos QoS the message was delivered with.
+   * @param retain Whether the broker sent it as a retained message.
+   * @param dup Set when the broker says this may be a redelivery.
+   * @param packetId The packet id to acknowledge (0 for QoS 0).
+   */
   constructor(
     readonly topic: string,
     readonly payload: Uint8Array,

@@ -57,7 +57,20 @@ export const DEFAULT_MAX_BUFFERED = 1000;
  */
 type Reader = "pending" | "reading" | "unread";
 
-/** A live subscription to one or more topic filters. Iterate it with `for await`. */
+/**
+ * A live subscription to one or more topic filters, returned by Client.subscribe(). Iterate it with `for await`:
+ * the loop ends when the subscription closes (unsubscribe(), or the client's end()); `break` unsubscribes. A message
+ * matching several of its filters arrives once. Overlapping subscriptions each get it.
+ *
+ * @example
+ * ```ts
+ * const alarms = await client.subscribe(["plant/+/alarm", "plant/+/fault"], { qos: 1 });
+ * for await (const msg of alarms) {
+ *   if (msg.topic.endsWith("/fault")) break; // ends the loop and unsubscribes
+ *   console.log(msg.topic, msg.payload.length);
+ * }
+ * ```
+ */
 export class Subscription implements AsyncIterable<Message> {
   /** The topic filters of this subscription. */
   readonly filters: readonly string[];
@@ -77,7 +90,10 @@ export class Subscription implements AsyncIterable<Message> {
   /** Messages this subscription dropped: QoS 0 ones a slow iterator could not keep, or what nobody read. */
   dropped = 0;
 
-  /** Creates a subscription (the client's call: use Client.subscribe()). */
+  /**
+   * Creates a subscription (the client's call: use Client.subscribe()).
+   * @internal
+   */
   constructor(
     filters: readonly string[],
     qos: QoS,
@@ -98,7 +114,13 @@ export class Subscription implements AsyncIterable<Message> {
     return this.buffer?.length ?? 0;
   }
 
-  /** Unsubscribes from the broker (filters still used by another subscription stay subscribed) and ends iteration. */
+  /**
+   * Unsubscribes from the broker (filters still used by another subscription stay subscribed) and ends iteration.
+   * @returns A promise that resolves on the UNSUBACK, at once if already ended or if no filter was left to
+   * unsubscribe.
+   * @throws (as a rejection) RequestTimeoutError when no UNSUBACK comes within requestTimeout (offline time
+   * included); ClientClosedError if the client ends first.
+   */
   async unsubscribe(): Promise<void> {
     if (this.ended) return;
     this.close();

@@ -194,11 +194,17 @@ export const PACKET_TYPE_CODES: { readonly [K in PacketType]: number } = {
 
 /** CONNACK return codes (MQTT 3.1.1 section 3.2.2.3). */
 export const ConnectReturnCode = {
+  /** 0: connection accepted. */
   Accepted: 0,
+  /** 1: the broker does not support MQTT 3.1.1. */
   UnacceptableProtocolVersion: 1,
+  /** 2: the client identifier is not allowed. */
   IdentifierRejected: 2,
+  /** 3: the MQTT service is unavailable. */
   ServerUnavailable: 3,
+  /** 4: the user name or password is malformed or wrong. */
   BadUsernameOrPassword: 4,
+  /** 5: the client is not authorized to connect. */
   NotAuthorized: 5,
 } as const;
 

@@ -40,7 +40,22 @@ export interface FileStoreOptions {
   compactAfterBytes?: number;
 }
 
-/** A durable Store: one checksummed append-only log per client id under `dir`; survives a process crash (power loss too with `fsync: true`). */
+/**
+ * A durable Store: one checksummed append-only log per client id under `dir`; survives a process crash (power loss
+ * too with `fsync: true`). Unfinished QoS 1/2 publishes are sent again by the next run. Use one FileStore per
+ * client; the client opens it on its first connect(), which then rejects with StoreError if it cannot be used
+ * ("store-locked" when another live process holds the same client id's log). Not available in browsers.
+ *
+ * @example
+ * ```ts
+ * const client = await connect({
+ *   url: "mqtts://broker.example:8883",
+ *   clientId: "gw-01",
+ *   clean: false,
+ *   store: new FileStore("./var/edgemq", { fsync: true }),
+ * });
+ * ```
+ */
 export class FileStore implements Store {
   private readonly fsync: boolean;
   private readonly compactAfterBytes: number;
@@ -56,7 +71,11 @@ export class FileStore implements Store {
   /** Reports what fails without failing an operation (a compaction). */
   private warn: ((message: string) => void) | undefined;
 
-  /** A store keeping its files in `dir` (created if missing). */
+  /**
+   * A store keeping its files in `dir` (created if missing). Nothing is touched until the client opens it.
+   * @param dir Directory of the logs: one log file (and its lock file) per client id.
+   * @param options Durability and compaction settings.
+   */
   constructor(readonly dir: string, options: FileStoreOptions = {}) {
     this.fsync = options.fsync ?? false;
     this.compactAfterBytes = options.compactAfterBytes ?? 4 << 20;

@@ -2,7 +2,18 @@
 
 import type { OutgoingRecord, Store, StoreSnapshot } from "./store.js";
 
-/** The default in-memory Store: state survives reconnects, not a process restart. */
+/**
+ * The default in-memory Store: state survives reconnects, not a process restart. A client given no `store` makes
+ * its own. Pass one explicitly to carry unfinished QoS 1/2 messages from one Client to the next in the same process.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore();
+ * const first = createClient({ url: "mqtt://localhost:1883", clientId: "gw-01", clean: false, store });
+ * // ... later, after first.end(): a new client with the same store resumes what first left unfinished
+ * const second = createClient({ url: "mqtt://localhost:1883", clientId: "gw-01", clean: false, store });
+ * ```
+ */
 export class MemoryStore implements Store {
   // Created on first use: an idle client's store holds nothing.
   private outgoing: Map<number, OutgoingRecord> | undefined;
