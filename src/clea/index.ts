@@ -52,3 +52,18 @@ export {
 export { PairingError, type PairingErrorCode } from "./pairing-error.js";
 export { certificateInfo } from "./certificates.js";
 export { EdgemqError } from "../index.js";
+export {
+  AstarteSimulator,
+  SimulatedDevice,
+  type AstarteSimulatorOptions,
+  type IntrospectionEntry,
+  type OtaRequestOptions,
+  type ServerSendOptions,
+  type SimulatedCapabilities,
+  type SimulatedData,
+  type SimulatedHandshake,
+  type Violation,
+  type ViolationRule,
+  type WaitForViolationOptions,
+  type WaitOptions,
+} from "./simulator/simulator.js";
