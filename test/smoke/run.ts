@@ -8,6 +8,7 @@ import { clientSmoke } from "./client.smoke.ts";
 import { cleaSmoke } from "./clea.smoke.ts";
 import { lifetimeSmoke } from "./lifetime.smoke.ts";
 import { flowControlSmoke } from "./flow-control.smoke.ts";
+import { cliSmoke } from "./cli.smoke.ts";
 
 type Global = { Deno?: { exit(code: number): never }; Bun?: unknown; process?: { exit(code: number): never } };
 const g = globalThis as unknown as Global;
@@ -27,6 +28,7 @@ clientSmoke(api);
 cleaSmoke(api, cleaModule as typeof import("../../src/clea/index.ts"), root);
 lifetimeSmoke(api, runtime, root);
 flowControlSmoke(api);
+cliSmoke(runtime, root);
 
 const code = await run(runtime);
 if (g.Deno) g.Deno.exit(code);

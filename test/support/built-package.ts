@@ -10,7 +10,7 @@ import * as path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "../..");
 /** The built files a program importing "edgemq" or "edgemq/clea" loads. */
-const outputs = ["dist/index.js", "dist/index.cjs", "dist/clea/index.js", "dist/clea/index.cjs", "dist/browser/index.js"].map((f) => path.join(root, f));
+const outputs = ["dist/index.js", "dist/index.cjs", "dist/clea/index.js", "dist/clea/index.cjs", "dist/browser/index.js", "dist/cli.js"].map((f) => path.join(root, f));
 const lock = path.join(root, ".tmp", "build.lock");
 
 function newestSource(): number {

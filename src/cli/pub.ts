@@ -1,0 +1,139 @@
+/** `edgemq pub`: publishes one message (-m, -f, -n, -s) or one per stdin line (-l), waits for the acks, ends gracefully. */
+import { readFile } from "node:fs/promises";
+import { connect, type Client, type QoS } from "edgemq";
+import type { Io } from "./io.js";
+import { COMMON_HELP, clientOptions, parseFlags, parseQos, topics, UsageError, type FlagSpec } from "./options.js";
+import { report } from "./output.js";
+
+const PUB_FLAGS = {
+  message: { type: "string", short: "m" },
+  file: { type: "string", short: "f" },
+  "stdin-line": { type: "boolean", short: "l" },
+  "null-message": { type: "boolean", short: "n" },
+  "stdin-file": { type: "boolean", short: "s" },
+  retain: { type: "boolean", short: "r" },
+} as const satisfies Record<string, FlagSpec>;
+
+/** Help text of `edgemq pub`. */
+export const PUB_HELP = `usage: edgemq pub -t TOPIC (-m TEXT | -f FILE | -l | -n | -s) [flags]
+
+Publishes to the (first) topic, waits for the acknowledgements its QoS asks for, then disconnects.
+
+message (exactly one):
+  -m TEXT                 the message
+  -f FILE                 the file's bytes as the message
+  -l                      one message per stdin line (without its newline)
+  -n                      an empty message
+  -s                      all of stdin as one message
+publish:
+  -t TOPIC                topic
+  -q 0|1|2                QoS (default 0)
+  -r                      retain the message
+${COMMON_HELP}`;
+
+/** Runs `edgemq pub args`; resolves with the exit code. */
+export async function pub(args: string[], io: Io): Promise<number> {
+  let client: Client | undefined;
+  let phase = "connection failed";
+  try {
+    const { values, positionals } = parseFlags(args, PUB_FLAGS);
+    if (values.help === true) {
+      io.stdout.write(`${PUB_HELP}\n`);
+      return 0;
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    const topic = topics(values, false)[0]!;
+    const qos = parseQos(values.qos as string | undefined, "-q");
+    const retain = values.retain === true;
+    const sources = (["message", "file", "stdin-line", "null-message", "stdin-file"] as const).filter((k) => values[k] !== undefined && values[k] !== false);
+    if (sources.length !== 1) throw new UsageError("give exactly one of -m, -f, -l, -n, -s");
+    const options = clientOptions(values);
+    // Read what can be read before connecting, so a bad file is a usage error and nothing is sent.
+    let payload: string | Uint8Array | undefined;
+    if (values.message !== undefined) payload = values.message as string;
+    else if (values["null-message"] === true) payload = "";
+    else if (values.file !== undefined) payload = await readMessageFile(values.file as string);
+    else if (values["stdin-file"] === true) payload = await readAll(io.stdin);
+
+    client = await connect({ ...options, reconnect: false });
+    if (values.debug === true) io.stderr.write(`edgemq: connected to ${options.url}\n`);
+    phase = "publish failed";
+    if (payload !== undefined) await client.publish(topic, payload, { qos, retain });
+    else await publishLines(client, io.stdin, topic, qos, retain);
+    phase = "disconnect failed";
+    const c = client;
+    client = undefined;
+    await c.end();
+    return 0;
+  } catch (err) {
+    const { code, line } = report(err, "pub", phase);
+    io.stderr.write(line);
+    return code;
+  } finally {
+    await client?.end({ force: true }).catch(() => undefined);
+  }
+}
+
+async function readMessageFile(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new UsageError(`cannot read -f ${file}: ${(err as Error).message}`);
+  }
+}
+
+const encoder = new TextEncoder();
+const bytesOf = (chunk: Uint8Array | string): Uint8Array => (typeof chunk === "string" ? encoder.encode(chunk) : chunk);
+
+/** All of `stream`'s bytes. */
+async function readAll(stream: AsyncIterable<Uint8Array | string>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = bytesOf(chunk);
+    chunks.push(b);
+    size += b.length;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Publishes each line of `stream` (bytes up to "\n", which is not sent) as it arrives; a last line without "\n" counts. */
+async function publishLines(client: Client, stream: AsyncIterable<Uint8Array | string>, topic: string, qos: QoS, retain: boolean): Promise<void> {
+  const pending = new Set<Promise<void>>();
+  let failure: unknown;
+  const send = async (line: Uint8Array) => {
+    const p = client.publish(topic, line, { qos, retain }).catch((err: unknown) => {
+      failure ??= err;
+    });
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+    // Bound what waits in memory: a long stdin must not fill the offline queue.
+    if (pending.size >= 256) await Promise.race(pending);
+    if (failure !== undefined) throw failure;
+  };
+  let rest = new Uint8Array(0);
+  for await (const chunk of stream) {
+    let data = bytesOf(chunk);
+    if (rest.length > 0) {
+      const joined = new Uint8Array(rest.length + data.length);
+      joined.set(rest);
+      joined.set(data, rest.length);
+      data = joined;
+    }
+    let start = 0;
+    for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
+      await send(data.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = data.slice(start);
+  }
+  if (rest.length > 0) await send(rest);
+  await Promise.all(pending);
+  if (failure !== undefined) throw failure;
+}
