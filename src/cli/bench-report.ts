@@ -35,8 +35,16 @@ export interface BenchResult {
   heapPerClientBytes: number;
 }
 
-const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
-const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+/** Milliseconds as "3.90 ms" / "532.4 ms". */
+export const ms = (n: number): string => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
+/** Bytes as "10.6 KB". */
+export const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
+
+/** Two columns, the labels padded to the longest. */
+export function formatRows(rows: Array<[string, string]>): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n") + "\n";
+}
 
 /** The final table (plain text, two columns). */
 export function formatTable(r: BenchResult): string {
@@ -56,8 +64,7 @@ export function formatTable(r: BenchResult): string {
   if (r.latencyMs) rows.push([r.mode === "pub" ? "latency p50 / p99 / max" : "latency", `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.max)}`]);
   rows.push(["client CPU", `${ms(r.cpuMs)} (${ms(r.cpuMs / Math.max(1, r.clients))} per client)`]);
   rows.push(["heap", `${kb(r.heapBytes)} (${kb(r.heapPerClientBytes)} per client)`]);
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n") + "\n";
+  return formatRows(rows);
 }
 
 /** The live progress line (rewritten in place on a terminal). */

@@ -2,7 +2,7 @@
 import type { Io } from "./io.js";
 import { pub } from "./pub.js";
 import { sub } from "./sub.js";
-import { validate } from "./validate.js";
+import { clea } from "./clea.js";
 import { bench } from "./bench.js";
 
 /** Usage of the command. */
@@ -12,7 +12,7 @@ commands:
   pub             publish messages (mosquitto_pub flags)
   sub             subscribe and print messages (mosquitto_sub flags)
   bench           load-test a broker: bench conn|pub|sub (emqtt-bench style)
-  clea validate   check Astarte interface files
+  clea            Clea (Astarte) devices: clea validate|device|fleet|server
 
 run "edgemq <command> --help" for its flags`;
 
@@ -32,13 +32,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     case "bench":
       return bench(rest, io);
     case "clea":
-      if (rest[0] === "validate") return validate(rest.slice(1), io);
-      if (rest[0] === "--help" || rest[0] === "-h") {
-        io.stdout.write("usage: edgemq clea validate PATH...\n");
-        return 0;
-      }
-      io.stderr.write(`edgemq: unknown clea command ${JSON.stringify(rest[0] ?? "")} (try "edgemq clea validate --help")\n`);
-      return 1;
+      return clea(rest, io);
     default:
       io.stderr.write(`edgemq: unknown command ${JSON.stringify(command)} (run "edgemq --help")\n`);
       return 1;
