@@ -1,40 +1,51 @@
 /**
- * A Clea device against a real mosquitto. The test plays the server side with a plain edgemq client subscribed
- * to `<realm>/<deviceId>/#`: it checks the handshake on the wire, delivers server data, and watches retention.
+ * A Clea device against a real mosquitto, with AstarteSimulator as the server side: it checks the handshake and the
+ * data the device publishes, answers emptyCache as Astarte does, delivers server data, and watches retention. Every
+ * test ends with no rule violation recorded by the simulator.
+ *
+ * The arrival order and QoS of the handshake messages are not kept by the simulator (SimulatedDevice.handshake holds
+ * one flag per step), so `wire` records the device's messages as the simulator's own client receives them.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { connect, type Client, type Message } from "../../src/index.ts";
-import { connectDevice, decodePayload, encodePayload, inflateFrame, type Device } from "../../src/clea/index.ts";
+import { connect, type Message } from "../../src/index.ts";
+import { AstarteSimulator, connectDevice, type Device } from "../../src/clea/index.ts";
 import { startMosquitto, type Mosquitto } from "../support/mosquitto.ts";
 
 const DEVICE_ID = "V_zv6ThCCtXWveQ8mPjsKg";
 const PREFIX = `acme/${DEVICE_ID}`;
 const INTERFACES = [path.resolve(import.meta.dirname, "../../examples/interfaces"), path.resolve(import.meta.dirname, "fixtures")];
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 let broker: Mosquitto;
-let server: Client;
-let seen: Message[] = [];
+let sim: AstarteSimulator;
+/** The device's messages (not the simulator's own, which come back through its subscription), in arrival order. */
+let wire: Message[] = [];
 const cleanup: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
   broker = await startMosquitto({ persistence: true });
-  server = await connect({ url: broker.url, clientId: "astarte-side", clean: false, reconnect: { initialDelay: 50, maxDelay: 200 } });
-  server.on("message", (m) => seen.push(m));
-  await server.subscribe(`${PREFIX}/#`, { qos: 2 });
-  await server.subscribe(PREFIX, { qos: 2 });
+  // A persistent session, as the hand-written server had: it keeps the subscriptions across the broker's restart.
+  sim = new AstarteSimulator({ url: broker.url, realm: "acme", interfaces: INTERFACES, clientId: "astarte-side", clean: false, reconnect: { initialDelay: 50, maxDelay: 200 } });
+  await sim.start();
+  sim.client.on("message", (m) => {
+    if (m.topic !== PREFIX && !m.topic.startsWith(`${PREFIX}/`)) return;
+    const suffix = m.topic.slice(PREFIX.length);
+    const iface = sim.interfaces.get(suffix.split("/")[1] ?? "");
+    if (suffix.startsWith("/control/consumer/") || iface?.ownership === "server") return; // the simulator's own
+    wire.push(m);
+  });
 });
 
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
-  seen = [];
+  wire = [];
+  sim.violations.splice(0); // a failed test's violations are its own
 });
 
 afterAll(async () => {
-  await server?.end({ force: true });
+  await sim?.stop().catch(() => undefined);
   await broker?.dispose();
 });
 
@@ -66,33 +77,41 @@ async function device(store: string, extra: Partial<Parameters<typeof connectDev
   return d;
 }
 
-const topics = () => seen.map((m) => m.topic.slice(PREFIX.length) || "(introspection)");
+const topics = () => wire.map((m) => m.topic.slice(PREFIX.length) || "(introspection)");
+/** The datastream entries the simulator decoded from the device after the first `from`. */
+const dataSince = (from: number) => sim.device(DEVICE_ID).data.slice(from);
+/** Waits for a datastream entry on `iface` `path` decoded after the first `from` (earlier tests' entries stay in the simulator). */
+const dataAfter = (from: number, iface: string, path: string, timeout?: number) =>
+  sim.waitForData(DEVICE_ID, iface, path, (e) => sim.device(DEVICE_ID).data.indexOf(e) >= from, timeout === undefined ? {} : { timeout });
 
 it("runs the handshake on the wire in order, then data flows both ways with QoS per reliability", async () => {
+  const from = sim.device(DEVICE_ID).data.length;
   const d = await device(tempDir());
   await d.handshakeComplete();
-  await until(() => seen.length >= 3);
+  const state = await sim.waitForHandshake(DEVICE_ID);
+  await until(() => wire.length >= 3);
   expect(topics().slice(0, 3)).toEqual(["(introspection)", "/control/emptyCache", "/control/producer/properties"]);
-  expect(seen.map((m) => m.qos).slice(0, 3)).toEqual([2, 2, 2]);
-  expect(text(seen[0]!.payload)).toContain("com.acme.Sensors:1:0");
-  expect(text(inflateFrame(seen[2]!.payload))).toBe("");
+  expect(wire.map((m) => m.qos).slice(0, 3)).toEqual([2, 2, 2]);
+  expect(state.introspection.get("com.acme.Sensors")).toEqual({ major: 1, minor: 0 });
+  expect(state.producerPurge).toEqual([]); // the producer purge frame inflated to ""
 
   const at = new Date("2026-11-25T10:00:00Z");
   await d.send("com.acme.Sensors", "/press7/temperature", 21.5, { timestamp: at });
   await d.sendObject("com.acme.Environment", "/room1", { temp: 21.5, hum: 40 }, { timestamp: at });
   await d.send("com.acme.Telemetry", "/fast", 7);
-  await until(() => seen.length >= 6);
-  const data = seen.slice(3);
-  expect(data.map((m) => [m.topic.slice(PREFIX.length), m.qos])).toEqual([
+  await dataAfter(from, "com.acme.Telemetry", "/fast");
+  const data = dataSince(from);
+  expect(data.map((e) => [`/${e.interface}${e.path}`, e.qos])).toEqual([
     ["/com.acme.Sensors/press7/temperature", 1],
     ["/com.acme.Environment/room1", 2],
     ["/com.acme.Telemetry/fast", 0],
   ]);
-  expect(decodePayload(data[1]!.payload, { type: { temp: "double", hum: "double" } })).toEqual({ value: { temp: 21.5, hum: 40 }, timestamp: at });
+  expect(data[1]).toMatchObject({ value: { temp: 21.5, hum: 40 }, timestamp: at });
 
   const events = d.events()[Symbol.asyncIterator]();
-  await server.publish(`${PREFIX}/com.acme.Commands/request`, encodePayload("Reboot", { type: "string" }), { qos: 2 });
+  await sim.sendData(DEVICE_ID, "com.acme.Commands", "/request", "Reboot"); // unique: QoS 2
   expect((await events.next()).value).toEqual({ interface: "com.acme.Commands", path: "/request", value: "Reboot" });
+  expect(sim.violations).toEqual([]);
 });
 
 it("republishes set properties in a new handshake after the broker lost the session", async () => {
@@ -100,18 +119,21 @@ it("republishes set properties in a new handshake after the broker lost the sess
   const d = await device(dir);
   await d.handshakeComplete();
   await d.setProperty("com.acme.Config", "/display/name", "Press 7");
+  await sim.waitForProperty(DEVICE_ID, "com.acme.Config", "/display/name", "Press 7");
   await d.end();
   // The broker forgets the device's session: a clean connection with the same client id replaces it.
   const wipe = await connect({ url: broker.url, clientId: PREFIX, clean: true, reconnect: false });
   await wipe.end();
-  seen = [];
+  wire = [];
+  sim.device(DEVICE_ID).properties.clear(); // so that the value seen next is the republished one
   const again = await device(dir);
   expect(again.client.sessionPresent).toBe(false);
   await again.handshakeComplete();
-  await until(() => topics().includes("/com.acme.Config/display/name"));
+  await sim.waitForProperty(DEVICE_ID, "com.acme.Config", "/display/name", "Press 7");
   expect(topics()).toEqual(["(introspection)", "/control/emptyCache", "/control/producer/properties", "/com.acme.Config/display/name"]);
-  expect(text(inflateFrame(seen[2]!.payload))).toBe("com.acme.Config/display/name");
+  expect(sim.device(DEVICE_ID).producerPurge).toEqual(["com.acme.Config/display/name"]);
   expect(again.getProperty("com.acme.Config", "/display/name")).toBe("Press 7");
+  expect(sim.violations).toEqual([]);
 });
 
 it("keeps stored retention across a restart while the broker is down, drops discard and expired messages", async () => {
@@ -127,17 +149,18 @@ it("keeps stored retention across a restart while the broker is down, drops disc
   expect(d.stats()).toMatchObject({ retained: 2, discarded: 1 });
   await d.end({ force: true });
   await broker.start();
-  await until(() => server.connected, 10_000);
-  seen = [];
+  await until(() => sim.client.connected, 10_000);
+  const from = sim.device(DEVICE_ID).data.length;
   now += 120_000; // past the volatile mapping's 60 s expiry (it is gone with the process anyway)
   const restarted = await device(dir, { now: () => now });
-  await until(() => topics().includes("/com.acme.Telemetry/stored"));
-  const stored = seen.find((m) => m.topic.endsWith("/com.acme.Telemetry/stored"))!;
-  expect(decodePayload(stored.payload, { type: "integer" })?.value).toBe(1);
+  const stored = await dataAfter(from, "com.acme.Telemetry", "/stored");
+  expect(stored.value).toBe(1);
   expect(stored.qos).toBe(1);
-  expect(topics()).not.toContain("/com.acme.Telemetry/volatile");
-  expect(topics()).not.toContain("/com.acme.Telemetry/fast");
+  const paths = dataSince(from).map((e) => `/${e.interface}${e.path}`);
+  expect(paths).not.toContain("/com.acme.Telemetry/volatile");
+  expect(paths).not.toContain("/com.acme.Telemetry/fast");
   expect(restarted.stats().retained).toBe(0);
+  expect(sim.violations).toEqual([]);
 });
 
 it("volatile retention expires: a message past its expiry is dropped, not sent", async () => {
@@ -150,11 +173,12 @@ it("volatile retention expires: a message past its expiry is dropped, not sent",
   now += 30_000;
   await d.send("com.acme.Telemetry", "/volatile", 2);
   now += 45_000; // the first is 75 s old (expired), the second 45 s (still valid)
-  seen = [];
+  const from = sim.device(DEVICE_ID).data.length;
   await broker.start();
-  await until(() => topics().includes("/com.acme.Telemetry/volatile"), 10_000);
+  await dataAfter(from, "com.acme.Telemetry", "/volatile", 10_000);
   await new Promise((r) => setTimeout(r, 200));
-  const sent = seen.filter((m) => m.topic.endsWith("/volatile")).map((m) => decodePayload(m.payload, { type: "integer" })?.value);
+  const sent = dataSince(from).filter((e) => e.path === "/volatile").map((e) => e.value);
   expect(sent).toEqual([2]);
   expect(d.stats().expired).toBe(1);
+  expect(sim.violations).toEqual([]);
 });
