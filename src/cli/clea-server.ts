@@ -3,9 +3,9 @@
  * (introspection, handshake steps, data, property changes, rule violations) and runs server commands read from stdin
  * (data, properties, purges, OTA requests, Edgehog commands) until SIGINT/SIGTERM.
  */
-import process from "node:process";
 import { AstarteSimulator, loadInterfaces, type CleaValue, type Interface, type SimulatedDevice } from "edgemq/clea";
 import type { Io } from "./io.js";
+import { Stopper, STOPPED } from "./signals.js";
 import { COMMON_FLAGS, clientOptions, parseFlags, UsageError, type FlagSpec } from "./options.js";
 import { failureLine, report } from "./output.js";
 import { individualValue, jsonText, objectFields, parseJsonValue, ValueError } from "./clea-server-values.js";
@@ -84,7 +84,7 @@ type Out = (plain: string, fields: Record<string, unknown>) => void;
 export async function cleaServer(args: string[], io: Io): Promise<number> {
   let sim: AstarteSimulator | undefined;
   let phase = "connection failed";
-  const stop = stopOnSignals();
+  const stop = new Stopper();
   try {
     const { values, positionals } = parseFlags(args, SERVER_FLAGS, false);
     if (values.help === true) {
@@ -382,23 +382,6 @@ function listDevice(sim: AstarteSimulator, d: SimulatedDevice, out: Out): void {
   });
 }
 
-// --- signals ---
-
-const STOPPED = Symbol("stopped");
+/** What the stdin loop resolves with when stdin ended (with --until-stdin-ends). */
 const STDIN_ENDED = Symbol("stdin ended");
 
-/** A promise settled by the first SIGINT or SIGTERM; dispose() removes the handlers. */
-function stopOnSignals(): { signalled: Promise<typeof STOPPED>; dispose(): void } {
-  let resolve!: (v: typeof STOPPED) => void;
-  const signalled = new Promise<typeof STOPPED>((r) => (resolve = r));
-  const handler = () => resolve(STOPPED);
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-  return {
-    signalled,
-    dispose() {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-    },
-  };
-}

@@ -1,7 +1,7 @@
 /** `edgemq sub`: subscribes and prints one line per message until -C messages arrived or SIGINT/SIGTERM, then ends gracefully. */
-import process from "node:process";
 import { createClient, type Client, type Message } from "edgemq";
 import type { Io } from "./io.js";
+import { Stopper, STOPPED } from "./signals.js";
 import { COMMON_HELP, clientOptions, parseCount, parseFlags, parseQos, topics, UsageError, type FlagSpec } from "./options.js";
 import { formatMessage, report, type Format } from "./output.js";
 
@@ -34,7 +34,7 @@ ${COMMON_HELP}`;
 export async function sub(args: string[], io: Io): Promise<number> {
   let client: Client | undefined;
   let phase = "connection failed";
-  const stop = stopOnSignals();
+  const stop = new Stopper();
   try {
     const { values, positionals } = parseFlags(args, SUB_FLAGS);
     if (values.help === true) {
@@ -89,22 +89,4 @@ export async function sub(args: string[], io: Io): Promise<number> {
     stop.dispose();
     await client?.end({ force: true }).catch(() => undefined);
   }
-}
-
-const STOPPED = Symbol("stopped");
-
-/** A promise settled by the first SIGINT or SIGTERM; dispose() removes the handlers (so they hold nothing). */
-function stopOnSignals(): { signalled: Promise<typeof STOPPED>; dispose(): void } {
-  let resolve!: (v: typeof STOPPED) => void;
-  const signalled = new Promise<typeof STOPPED>((r) => (resolve = r));
-  const handler = () => resolve(STOPPED);
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-  return {
-    signalled,
-    dispose() {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-    },
-  };
 }
