@@ -38,7 +38,8 @@ Meanwhile it prints one line per value the server sends ("INTERFACE PATH VALUE",
 
 device:
   --realm REALM           the Astarte realm (required)
-  --device-id ID          22-character device id (default: a random one, printed on stderr once connected)
+  --device-id ID          22-character device id (default: a random one, printed on stderr once connected);
+                          an id starting with "-" must be written --device-id=ID
   --interfaces PATH       interface JSON file or directory (repeatable)
   --store DIR             durable state (default: memory only)
   --edgehog               add the Edgehog interfaces (commands, OTA, device info)

@@ -42,7 +42,7 @@ describe("edgemq clea device", () => {
     try {
       const id = randomDeviceId();
       const out = await runCli([
-        "clea", "device", "-p", port(), "--realm", "acme", "--device-id", id, "--interfaces", "examples/interfaces",
+        "clea", "device", "-p", port(), "--realm", "acme", `--device-id=${id}`, "--interfaces", "examples/interfaces",
         "--send", "com.acme.Sensors /press7/temperature 21.5",
         "--send", 'com.acme.Environment /room1 {"temp": 19.5, "hum": 40}',
         "--send", "com.acme.Config /display/name Press 7",
@@ -66,7 +66,7 @@ describe("edgemq clea device", () => {
 
   it("exits 2 naming the code for a value of the wrong type", async () => {
     const out = await runCli([
-      "clea", "device", "-p", port(), "--realm", "acme", "--device-id", randomDeviceId(), "--interfaces", "examples/interfaces",
+      "clea", "device", "-p", port(), "--realm", "acme", `--device-id=${randomDeviceId()}`, "--interfaces", "examples/interfaces",
       "--send", "com.acme.Sensors /press7/temperature warm",
     ]);
     expect(out.code).toBe(2);
@@ -85,7 +85,7 @@ describe("edgemq clea device", () => {
   it("--watch prints server data, properties and commands, and exits 0 on SIGTERM", async () => {
     const sim = await simulator("acme", ["test/clea/fixtures/com.acme.Commands.json", "test/clea/fixtures/com.acme.ServerConfig.json"], true);
     const id = randomDeviceId();
-    const p = startCli(["clea", "device", "-p", port(), "--realm", "acme", "--device-id", id, "--interfaces", "test/clea/fixtures/com.acme.Commands.json", "--interfaces", "test/clea/fixtures/com.acme.ServerConfig.json", "--edgehog", "--watch"]);
+    const p = startCli(["clea", "device", "-p", port(), "--realm", "acme", `--device-id=${id}`, "--interfaces", "test/clea/fixtures/com.acme.Commands.json", "--interfaces", "test/clea/fixtures/com.acme.ServerConfig.json", "--edgehog", "--watch"]);
     try {
       await sim.waitForHandshake(id);
       await sim.sendData(id, "com.acme.Commands", "/request", "open valve");
@@ -109,10 +109,12 @@ describe("edgemq clea device", () => {
     const sim = await simulator("acme", ["examples/interfaces"]);
     try {
       const id = randomDeviceId();
-      const out = await runCli(["clea", "device", "-p", port(), "--realm", "acme", "--device-id", id, "--interfaces", "examples/interfaces", "--rate", "100", "--count", "4"]);
+      const out = await runCli(["clea", "device", "-p", port(), "--realm", "acme", `--device-id=${id}`, "--interfaces", "examples/interfaces", "--rate", "100", "--count", "4"]);
       expect(out.code).toBe(0);
       await sim.waitForData(id, "com.acme.Environment", "/1");
       await sim.waitForData(id, "com.acme.Sensors", "/1/temperature");
+      // The command exits once the broker acknowledged its messages; the simulator may still be receiving them.
+      for (let waited = 0; sim.device(id).data.length < 4 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
       expect(sim.device(id).data).toHaveLength(4);
       expect(sim.violations).toEqual([]);
     } finally {
