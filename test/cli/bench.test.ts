@@ -2,6 +2,8 @@
  * `edgemq bench`, the built command in a child process against mosquitto: 10,000 connections on this machine,
  * pipelined publishers with latency, subscribers that stop at a count, --json and the table, exit codes.
  */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ensureBuilt } from "../support/built-package.ts";
 import { freePort, startMosquitto, type Mosquitto } from "../support/mosquitto.ts";
@@ -81,3 +83,12 @@ it("usage errors exit 1 with one line; an unreachable broker exits 2 naming the 
   expect(down.code).toBe(2);
   expect(json(down.stdout)).toMatchObject({ connected: 0, errors: 3 });
 }, 60_000);
+
+it("on a terminal, a progress line is rewritten in place on stderr while the bench runs", () => {
+  // util-linux's script(1) gives the command a pseudo-terminal; its output is what the terminal showed.
+  const cli = path.resolve(import.meta.dirname, "../../dist/cli.js");
+  const run = spawnSync("script", ["-qec", `${process.execPath} ${cli} bench conn -c 20 --hold 2 -p ${broker.port}`, "/dev/null"], { encoding: "utf8", timeout: 30_000 });
+  expect(run.status).toBe(0);
+  expect(run.stdout).toMatch(/\rconnected 20\/20 {2}sent 0 {2}received 0 {2}rate 0 msg\/s {2}errors 0 {2}reconnects 0/);
+  expect(run.stdout).toMatch(/clients connected +20 of 20/);
+}, 40_000);
