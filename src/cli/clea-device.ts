@@ -44,7 +44,8 @@ device:
   --store DIR             durable state (default: memory only)
   --edgehog               add the Edgehog interfaces (commands, OTA, device info)
   --pairing-url URL, --credentials-secret SECRET
-                          get the client certificate from the Astarte pairing API
+                          get the client certificate from the Astarte pairing API (kept in --store), and the
+                          broker URL too unless -u/-h/-p give one; --cafile names the broker's CA
 sending:
   --send "INTERFACE PATH VALUE"
                           one value (repeatable; one argument, split at the first two spaces, so quote it).
@@ -151,7 +152,11 @@ async function makePlan(values: Record<string, unknown>): Promise<Plan> {
   const options: DeviceOptions = { ...conn, realm, deviceId, interfaces };
   if (str("store") !== undefined) options.store = str("store");
   if (edgehog) options.edgehog = true;
-  if (url !== undefined) options.pairing = { url, credentialsSecret: secret! };
+  if (url !== undefined) {
+    options.pairing = { url, credentialsSecret: secret! };
+    // Without -u/-h/-p the broker URL comes from the pairing API (not the default 127.0.0.1:1883).
+    if (values.url === undefined && values.host === undefined && values.port === undefined) delete options.url;
+  }
   return { options, interfaces, sends, rate, count, watch: values.watch === true, json: values.json === true, debug: values.debug === true, randomId: str("device-id") === undefined };
 }
 
