@@ -172,20 +172,11 @@ interface Shadow {
   properties: Map<string, string>;
 }
 
-/** Prints what each device message changed in the simulator's state (the simulator's own listener has run first). */
+/** Prints what each device message changed in the simulator's state (its "message" event comes after the change). */
 function watch(sim: AstarteSimulator, out: Out): void {
-  const prefix = `${sim.realm}/`;
   const shadows = new Map<string, Shadow>();
-  let violationsSeen = 0;
-  sim.client.on("message", (m) => {
-    if (!m.topic.startsWith(prefix)) return;
-    const fresh = sim.violations.slice(violationsSeen);
-    violationsSeen = sim.violations.length;
+  sim.on("message", ({ deviceId, topic: suffix, violations: fresh }) => {
     for (const v of fresh) out(`${v.deviceId} violation ${v.rule} ${v.topic}: ${v.detail}`, { event: "violation", ...v });
-    const rest = m.topic.slice(prefix.length);
-    const slash = rest.indexOf("/");
-    const deviceId = slash < 0 ? rest : rest.slice(0, slash);
-    const suffix = slash < 0 ? "" : rest.slice(slash);
     const device = sim.devices.get(deviceId);
     if (!device) return;
     let shadow = shadows.get(deviceId);

@@ -1,16 +1,14 @@
 /**
  * A Clea device against a real mosquitto, with AstarteSimulator as the server side: it checks the handshake and the
  * data the device publishes, answers emptyCache as Astarte does, delivers server data, and watches retention. Every
- * test ends with no rule violation recorded by the simulator.
- *
- * The arrival order and QoS of the handshake messages are not kept by the simulator (SimulatedDevice.handshake holds
- * one flag per step), so `wire` records the device's messages as the simulator's own client receives them.
+ * test ends with no rule violation recorded by the simulator. The order and QoS of what the device published come
+ * from the simulator's per-device message log.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { connect, type Message } from "../../src/index.ts";
+import { connect } from "../../src/index.ts";
 import { AstarteSimulator, connectDevice, type Device } from "../../src/clea/index.ts";
 import { startMosquitto, type Mosquitto } from "../support/mosquitto.ts";
 
@@ -20,8 +18,8 @@ const INTERFACES = [path.resolve(import.meta.dirname, "../../examples/interfaces
 
 let broker: Mosquitto;
 let sim: AstarteSimulator;
-/** The device's messages (not the simulator's own, which come back through its subscription), in arrival order. */
-let wire: Message[] = [];
+/** Where this test's part of the device's message log starts (earlier tests' messages stay in the simulator). */
+let logFrom = 0;
 const cleanup: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
@@ -29,18 +27,11 @@ beforeAll(async () => {
   // A persistent session, as the hand-written server had: it keeps the subscriptions across the broker's restart.
   sim = new AstarteSimulator({ url: broker.url, realm: "acme", interfaces: INTERFACES, clientId: "astarte-side", clean: false, reconnect: { initialDelay: 50, maxDelay: 200 } });
   await sim.start();
-  sim.client.on("message", (m) => {
-    if (m.topic !== PREFIX && !m.topic.startsWith(`${PREFIX}/`)) return;
-    const suffix = m.topic.slice(PREFIX.length);
-    const iface = sim.interfaces.get(suffix.split("/")[1] ?? "");
-    if (suffix.startsWith("/control/consumer/") || iface?.ownership === "server") return; // the simulator's own
-    wire.push(m);
-  });
 });
 
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
-  wire = [];
+  logFrom = sim.device(DEVICE_ID).messages.length;
   sim.violations.splice(0); // a failed test's violations are its own
 });
 
@@ -77,7 +68,9 @@ async function device(store: string, extra: Partial<Parameters<typeof connectDev
   return d;
 }
 
-const topics = () => wire.map((m) => m.topic.slice(PREFIX.length) || "(introspection)");
+/** The device's messages since `logFrom`, in arrival order. */
+const wire = () => sim.device(DEVICE_ID).messages.slice(logFrom);
+const topics = () => wire().map((m) => m.topic || "(introspection)");
 /** The datastream entries the simulator decoded from the device after the first `from`. */
 const dataSince = (from: number) => sim.device(DEVICE_ID).data.slice(from);
 /** Waits for a datastream entry on `iface` `path` decoded after the first `from` (earlier tests' entries stay in the simulator). */
@@ -89,9 +82,9 @@ it("runs the handshake on the wire in order, then data flows both ways with QoS 
   const d = await device(tempDir());
   await d.handshakeComplete();
   const state = await sim.waitForHandshake(DEVICE_ID);
-  await until(() => wire.length >= 3);
+  await until(() => wire().length >= 3);
   expect(topics().slice(0, 3)).toEqual(["(introspection)", "/control/emptyCache", "/control/producer/properties"]);
-  expect(wire.map((m) => m.qos).slice(0, 3)).toEqual([2, 2, 2]);
+  expect(wire().map((m) => m.qos).slice(0, 3)).toEqual([2, 2, 2]);
   expect(state.introspection.get("com.acme.Sensors")).toEqual({ major: 1, minor: 0 });
   expect(state.producerPurge).toEqual([]); // the producer purge frame inflated to ""
 
@@ -124,7 +117,7 @@ it("republishes set properties in a new handshake after the broker lost the sess
   // The broker forgets the device's session: a clean connection with the same client id replaces it.
   const wipe = await connect({ url: broker.url, clientId: PREFIX, clean: true, reconnect: false });
   await wipe.end();
-  wire = [];
+  logFrom = sim.device(DEVICE_ID).messages.length;
   sim.device(DEVICE_ID).properties.clear(); // so that the value seen next is the republished one
   const again = await device(dir);
   expect(again.client.sessionPresent).toBe(false);

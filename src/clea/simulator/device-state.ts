@@ -2,6 +2,22 @@
 
 import type { QoS } from "../../index.js";
 import type { CleaValue } from "../values.js";
+import type { DeviceMessageKind } from "./decode.js";
+
+export type { DeviceMessageKind } from "./decode.js";
+
+/** Most entries a device's `messages` log keeps (the oldest go first). */
+export const MAX_LOGGED_MESSAGES = 10_000;
+
+/** One message a device published, as the simulator took it, in arrival order. */
+export interface SimulatedMessage {
+  /** The topic after `<realm>/<deviceId>` ("" for the introspection, "/control/emptyCache", "/<interface><path>"). */
+  topic: string;
+  /** What it was ("violation" when it broke a rule and was dropped). */
+  kind: DeviceMessageKind;
+  /** The QoS the device published with. */
+  qos: QoS;
+}
 
 /** A datastream message received from a device, decoded with its mapping types. */
 export interface SimulatedData {
@@ -61,6 +77,8 @@ export class SimulatedDevice {
   readonly serverProperties: Map<string, CleaValue> = new Map();
   /** Datastream messages received from the device, in arrival order. */
   readonly data: SimulatedData[] = [];
+  /** Every message the device published, in arrival order: the order and QoS of its handshake, among others (the newest 10,000). */
+  readonly messages: SimulatedMessage[] = [];
 
   /** Creates the (empty) state of `deviceId`. */
   constructor(deviceId: string) {

@@ -4,20 +4,48 @@
  * interfaces it knows, records what the Astarte broker would punish, and publishes what the server would send.
  */
 
-import { createClient, type Client, type ClientOptions, type Message } from "../../index.js";
+import { createClient, Emitter, type Client, type ClientOptions, type Message } from "../../index.js";
 import { EDGEHOG, edgehogInterfaces } from "../edgehog.js";
 import type { Interface } from "../interface.js";
 import { loadInterfaces, type InterfaceSource } from "../interface-loader.js";
 import type { OtaEventFields } from "../ota.js";
 import type { CleaValue } from "../values.js";
-import { handleDeviceMessage, type DecodeContext } from "./decode.js";
-import { SimulatedDevice, type SimulatedData } from "./device-state.js";
+import { handleDeviceMessage, type DecodeContext, type DeviceMessageKind } from "./decode.js";
+import { MAX_LOGGED_MESSAGES, SimulatedDevice, type SimulatedData } from "./device-state.js";
 import { consumerPurgeMessage, individualMessage, objectMessage, serverInterface, unsetMessage, type ServerMessage } from "./encode.js";
 import { sameValue } from "./values.js";
 import type { Violation, ViolationRule } from "./violations.js";
 import { Waiters } from "./waiters.js";
 
-export { SimulatedDevice, type IntrospectionEntry, type SimulatedCapabilities, type SimulatedData, type SimulatedHandshake } from "./device-state.js";
+export {
+  SimulatedDevice,
+  type DeviceMessageKind,
+  type IntrospectionEntry,
+  type SimulatedCapabilities,
+  type SimulatedData,
+  type SimulatedHandshake,
+  type SimulatedMessage,
+} from "./device-state.js";
+
+/** What the simulator's "message" event carries: one device message, after the simulator took it into its state. */
+export interface SimulatorMessageEvent {
+  /** The device that published it. */
+  deviceId: string;
+  /** The topic after `<realm>/<deviceId>` ("" for the introspection). */
+  topic: string;
+  /** What it was ("violation" when it broke a rule). */
+  kind: DeviceMessageKind;
+  /** The QoS it was published with. */
+  qos: 0 | 1 | 2;
+  /** The violations it caused (already in `violations`). */
+  violations: Violation[];
+}
+
+/** Events of AstarteSimulator. */
+export interface SimulatorEvents {
+  /** A device message was taken into the simulator's state (its own echoes are not reported). */
+  message: SimulatorMessageEvent;
+}
 export type { Violation, ViolationRule } from "./violations.js";
 
 /** Options of AstarteSimulator: the realm, the interfaces it knows, plus any core client option (url, tls, ...). */
@@ -102,6 +130,7 @@ export class AstarteSimulator {
   private readonly respond: boolean;
   private readonly waiters = new Waiters();
   private readonly echoes = new Map<string, number>();
+  private readonly emitter = new Emitter<SimulatorEvents>();
   private started = false;
 
   /**
@@ -376,6 +405,14 @@ export class AstarteSimulator {
     );
   }
 
+  /**
+   * Adds a listener: "message" is called once per device message, after the simulator took it into its state (so
+   * `device(id)` already shows it). Returns the function that removes the listener.
+   */
+  on<K extends keyof SimulatorEvents>(event: K, listener: (payload: SimulatorEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener);
+  }
+
   // --- internals ---
 
   /** Reads one message: the simulator's own echo is skipped, anything else is a device's and is checked and recorded. */
@@ -394,18 +431,25 @@ export class AstarteSimulator {
     const deviceId = slash < 0 ? rest : rest.slice(0, slash);
     const suffix = slash < 0 ? "" : rest.slice(slash);
     const device = this.device(deviceId);
+    const before = this.violations.length;
+    let kind: DeviceMessageKind = "ignored";
     const ctx: DecodeContext = {
       interfaces: this.known,
       maxMessageSize: this.maxMessageSize,
       report: (rule, detail) => this.violations.push({ deviceId, rule, topic: m.topic, detail }),
     };
     try {
-      const kind = handleDeviceMessage(ctx, device, suffix, m.payload, m.qos);
+      kind = handleDeviceMessage(ctx, device, suffix, m.payload, m.qos);
       if (kind === "emptyCache" && this.respond) {
         this.answerEmptyCache(deviceId).catch(() => undefined); // stopping, or the broker went away: nothing to answer to
       }
     } finally {
+      device.messages.push({ topic: suffix, kind, qos: m.qos });
+      if (device.messages.length > MAX_LOGGED_MESSAGES) device.messages.shift();
       this.waiters.changed();
+      const thrown = this.emitter.emit("message", { deviceId, topic: suffix, kind, qos: m.qos, violations: this.violations.slice(before) });
+      // A listener that threw: the client reports it (its "error" event, as a ListenerError), the others still ran.
+      if (thrown && thrown.length > 0) throw thrown[0];
     }
   }
 
