@@ -168,19 +168,18 @@ async function readLines(stdin: Io["stdin"], each: (line: string, n: number) => 
 // --- what devices do ---
 
 interface Shadow {
-  data: number;
   properties: Map<string, string>;
 }
 
 /** Prints what each device message changed in the simulator's state (its "message" event comes after the change). */
 function watch(sim: AstarteSimulator, out: Out): void {
   const shadows = new Map<string, Shadow>();
-  sim.on("message", ({ deviceId, topic: suffix, violations: fresh }) => {
+  sim.on("message", ({ deviceId, topic: suffix, kind, violations: fresh }) => {
     for (const v of fresh) out(`${v.deviceId} violation ${v.rule} ${v.topic}: ${v.detail}`, { event: "violation", ...v });
     const device = sim.devices.get(deviceId);
     if (!device) return;
     let shadow = shadows.get(deviceId);
-    if (!shadow) shadows.set(deviceId, (shadow = { data: 0, properties: new Map() }));
+    if (!shadow) shadows.set(deviceId, (shadow = { properties: new Map() }));
     const rejected = fresh.some((v) => v.rule !== "wrong-qos");
     const step = (name: string, plain: string, extra: Record<string, unknown> = {}) =>
       out(`${deviceId} handshake ${plain}`, { event: "handshake", deviceId, step: name, ...extra });
@@ -199,10 +198,9 @@ function watch(sim: AstarteSimulator, out: Out): void {
       propertyChanges(sim, device, shadow, out, "purged");
       if (device.handshakeComplete) step("complete", "complete");
     } else if (!suffix.startsWith("/control/")) {
-      for (const e of device.data.slice(shadow.data)) {
-        out(`${deviceId} ${e.interface} ${e.path} ${jsonText(e.value)}`, { event: "data", deviceId, interface: e.interface, path: e.path, value: e.value, timestamp: e.timestamp, qos: e.qos });
-      }
-      shadow.data = device.data.length;
+      // A datastream message the simulator took is the newest entry of its data.
+      const e = kind === "data" ? device.data.at(-1) : undefined;
+      if (e) out(`${deviceId} ${e.interface} ${e.path} ${jsonText(e.value)}`, { event: "data", deviceId, interface: e.interface, path: e.path, value: e.value, timestamp: e.timestamp, qos: e.qos });
       const printed = propertyChanges(sim, device, shadow, out, "unset");
       // A property sent again with the same value (a new session's handshake) is printed too.
       const key = suffix.slice(1);

@@ -13,6 +13,7 @@ import {
   deflateFrame,
   encodePayload,
   randomDeviceId,
+  SimulatedDevice,
   type Device,
   type DeviceEvent,
   type ViolationRule,
@@ -274,5 +275,15 @@ describe("scripted devices", () => {
     expect(state.producerPurge).toEqual(["com.acme.Config/sampling/intervalMs"]);
     expect(state.capabilities).toEqual({ purgePropertiesCompressionFormat: "zlib" });
     expect(sim.violations.filter((x) => x.deviceId === id)).toEqual([]);
+  });
+});
+
+describe("a long-running simulator stays bounded", () => {
+  it("keeps the newest 10,000 datastream entries of a device", () => {
+    const device = new SimulatedDevice("V_zv6ThCCtXWveQ8mPjsKg");
+    for (let i = 0; i < 10_005; i++) device.record({ interface: "com.acme.Telemetry", path: "/counter", value: i, qos: 1 });
+    expect(device.data).toHaveLength(10_000);
+    expect(device.data[0]!.value).toBe(5);
+    expect(device.data.at(-1)!.value).toBe(10_004);
   });
 });

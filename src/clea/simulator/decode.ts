@@ -175,7 +175,7 @@ function objectData(ctx: DecodeContext, device: SimulatedDevice, iface: Interfac
     return "violation";
   }
   checkQos(ctx, iface, first, path, qos);
-  device.data.push(entry(iface.name, path, fields, decoded.timestamp, qos));
+  device.record(entry(iface.name, path, fields, decoded.timestamp, qos));
   return "data";
 }
 
@@ -201,7 +201,7 @@ function individualData(ctx: DecodeContext, device: SimulatedDevice, iface: Inte
     device.properties.set(`${iface.name}${path}`, value);
     return "property";
   }
-  device.data.push(entry(iface.name, path, value, decoded.timestamp, qos));
+  device.record(entry(iface.name, path, value, decoded.timestamp, qos));
   return "data";
 }
 

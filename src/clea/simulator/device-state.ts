@@ -75,7 +75,7 @@ export class SimulatedDevice {
   readonly properties: Map<string, CleaValue> = new Map();
   /** Server-owned properties the simulator set for this device and did not unset: `${interface}${path}` -> value. */
   readonly serverProperties: Map<string, CleaValue> = new Map();
-  /** Datastream messages received from the device, in arrival order. */
+  /** Datastream messages received from the device, in arrival order (the newest 10,000). */
   readonly data: SimulatedData[] = [];
   /** Every message the device published, in arrival order: the order and QoS of its handshake, among others (the newest 10,000). */
   readonly messages: SimulatedMessage[] = [];
@@ -83,6 +83,12 @@ export class SimulatedDevice {
   /** Creates the (empty) state of `deviceId`. */
   constructor(deviceId: string) {
     this.deviceId = deviceId;
+  }
+
+  /** Keeps a received datastream message (the oldest goes beyond 10,000: a long-running simulator stays bounded). */
+  record(entry: SimulatedData): void {
+    this.data.push(entry);
+    if (this.data.length > MAX_LOGGED_MESSAGES) this.data.shift();
   }
 
   /** Whether the introspection, emptyCache and producer purge have all been received. */
