@@ -1,13 +1,19 @@
+import * as path from "node:path";
 import { defineConfig } from "tsup";
 import type { Plugin } from "esbuild";
 
-/** `edgemq/clea` imports the core as the package itself, so both entries share one copy of the core (and its error classes). */
+/**
+ * `edgemq/clea` imports the core as the package itself, so both entries share one copy of the core (and its error
+ * classes): any import from src/clea/** that resolves to src/index.ts (`../index.js`, `../../index.js`, ...).
+ */
 const coreAsPackage: Plugin = {
   name: "core-as-package",
   setup(build) {
-    build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) =>
-      /[\\/]src[\\/]clea[\\/]/.test(args.importer) ? { path: "edgemq", external: true } : undefined,
-    );
+    build.onResolve({ filter: /^(\.\.\/)+index\.js$/ }, (args) => {
+      if (!/[\\/]src[\\/]clea[\\/]/.test(args.importer)) return undefined;
+      const target = path.resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"));
+      return target === path.resolve("src/index.ts") ? { path: "edgemq", external: true } : undefined;
+    });
   },
 };
 

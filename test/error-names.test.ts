@@ -83,6 +83,23 @@ describe("the built package (dist/)", () => {
     expect(err).toBeInstanceOf(mod.ConnectError as Ctor);
     expect(err).toMatchObject({ name: "ConnectError", code: "connection-failed" });
   });
+
+  it.each([
+    ["dist/index.js", "dist/clea/index.js"],
+    ["dist/index.cjs", "dist/clea/index.cjs"],
+  ])("%s and %s share one core: an error the core throws for edgemq/clea (its simulator included) is the core's class", (coreFile, cleaFile) => {
+    const core = loaded[coreFile]!;
+    const clea = loaded[cleaFile]!;
+    const Simulator = clea.AstarteSimulator as new (o: object) => unknown;
+    let thrown: unknown;
+    try {
+      new Simulator({ realm: "acme", url: "bogus://x" });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(core.OptionsError as Ctor);
+    expect(clea.EdgemqError).toBe(core.EdgemqError);
+  });
 });
 
 describe("a minified bundle of the sources (as an application ships edgemq)", () => {
