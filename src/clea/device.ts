@@ -57,6 +57,8 @@ export class Device {
   private readonly sender: Sender;
   private readonly maxInflatedSize: number;
   private readonly now: () => number;
+  /** Longest a graceful end() waits for retention to be handed over (the client's endTimeout). */
+  private readonly endTimeout: number;
   private readonly counters = { received: 0, errors: 0 };
   private readonly ota: OtaManager;
   /** Warnings raised while nobody listened, for the first "warning" listener. */
@@ -75,6 +77,7 @@ export class Device {
     for (const i of interfaces) this.interfaces.set(i.name, i);
     this.maxInflatedSize = options.maxInflatedSize ?? DEFAULT_MAX_INFLATED_SIZE;
     this.now = options.now ?? Date.now;
+    this.endTimeout = options.endTimeout ?? 10_000;
     const dir = options.store;
     if (dir) fs.mkdirSync(dir, { recursive: true });
     this.properties = new PropertyCache(dir ? path.join(dir, "properties.json") : undefined);
@@ -388,6 +391,8 @@ export class Device {
    * @throws OptionsError (as a rejection) for invalid options.
    */
   async end(options: { force?: boolean } = {}): Promise<void> {
+    // Gracefully, what retention still holds is handed to the client first (whose end() then waits for the acks).
+    if (options?.force !== true) await this.sender.handedOver(this.endTimeout);
     this.sender.ready = false;
     await this.client.end(options);
     this.stream.end();
@@ -415,7 +420,7 @@ export class Device {
       if (!iface || (full && previous.has(name) && previous.get(name) !== iface.major)) return true;
       return full && iface.type === "properties" && iface.ownership === "device"; // republished from the cache
     });
-    if (full) await this.handshake.run(resume);
+    const completed = full ? await this.handshake.run(resume) : undefined;
     await userHook?.(resume);
     for (const p of this.properties.pending()) {
       // Held by the client behind what the previous connection left unacknowledged, so the latest value lands last.
@@ -423,6 +428,8 @@ export class Device {
       this.properties.settle(p);
     }
     this.sender.ready = true;
+    // Only now: a send made when handshakeComplete() resolves goes straight out.
+    if (completed !== undefined) this.handshake.finish(completed);
   }
 
   /** Publishes a device property change; one the client discarded (a lost session) is republished by the handshake. */

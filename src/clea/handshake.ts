@@ -111,9 +111,11 @@ export class Handshake {
   /**
    * The handshake, in protocol order, through the resume gate (so it goes before anything else): subscriptions,
    * introspection, capabilities, emptyCache, producer purge, then every set device-owned property once. Resolves
-   * once the broker acknowledged all of it (PUBCOMP), and marks it done; rejects if the connection ends first.
+   * once the broker acknowledged all of it (PUBCOMP) with the introspection it announced (undefined when the
+   * interfaces changed meanwhile: their announcement finishes it); rejects if the connection ends first. The caller
+   * calls finish() once the device is ready for data, so that handshakeComplete() never resolves before that.
    */
-  async run(resume: ResumeContext): Promise<void> {
+  async run(resume: ResumeContext): Promise<string | undefined> {
     const { prefix, interfaces, properties, capabilities } = this.host;
     const current = introspection(interfaces.values());
     this.state.save({ done: false, introspection: current });
@@ -131,7 +133,11 @@ export class Handshake {
     for (const p of set) acks.push(resume.publish(`${prefix}/${p.interfaceName}${p.path}`, p.payload, { qos: 2 }));
     await Promise.all(acks);
     for (const p of [...set, ...unsets]) properties.settle(p);
-    if (introspection(interfaces.values()) !== current) return; // interfaces changed meanwhile: their announcement finishes it
+    return introspection(interfaces.values()) === current ? current : undefined;
+  }
+
+  /** The handshake run() returned was acknowledged and the device is ready: marks it done, tells the waiters. */
+  finish(current: string): void {
     this.state.save({ done: true, introspection: current });
     for (const w of this.waiters.splice(0)) w();
     this.host.onComplete(current);

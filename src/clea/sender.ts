@@ -18,7 +18,7 @@ export class Sender {
   /** Datastream messages dropped while offline (retention "discard"). */
   discarded = 0;
   private isReady = false;
-  private draining = false;
+  private draining: Promise<void> | undefined;
 
   constructor(
     private readonly client: Client,
@@ -95,27 +95,42 @@ export class Sender {
     this.retention.close();
   }
 
+  /**
+   * Resolves once retention is empty or the device cannot send (what is left then stays retained), or after `ms`:
+   * a graceful end() hands over what it can first.
+   */
+  async handedOver(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.isReady && this.retention.length > 0 && Date.now() < deadline) {
+      const run = this.drain();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([run, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
+    }
+  }
+
   /** Hands retention to the client oldest first, one message each time its window and queue have room. */
-  private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      while (this.isReady && this.retention.length > 0) {
-        await this.client.ready();
-        if (!this.isReady) break; // disconnected meanwhile: what is left stays retained
-        const head = this.retention.next(this.now());
-        if (!head) break;
-        const { topic, payload, qos } = head.message;
-        this.sent++;
-        // Handed to the client (whose store keeps QoS 1/2): no longer retention's to keep.
-        this.client.publish(topic, payload, { qos }).catch((err: Error & { code?: string }) => {
-          // Closed: the store keeps it for the next run. Discarded: its interface went away (Device.resume).
-          if (err.code !== "client-closed" && err.code !== "message-discarded") this.onError(err);
-        });
-        head.remove();
-      }
-    } finally {
-      this.draining = false;
+  private drain(): Promise<void> {
+    return (this.draining ??= this.drainAll().finally(() => {
+      this.draining = undefined;
+    }));
+  }
+
+  /** The drain loop: stops when retention is empty or the device cannot send. */
+  private async drainAll(): Promise<void> {
+    while (this.isReady && this.retention.length > 0) {
+      await this.client.ready();
+      if (!this.isReady) break; // disconnected meanwhile: what is left stays retained
+      const head = this.retention.next(this.now());
+      if (!head) break;
+      const { topic, payload, qos } = head.message;
+      this.sent++;
+      // Handed to the client (whose store keeps QoS 1/2): no longer retention's to keep.
+      this.client.publish(topic, payload, { qos }).catch((err: Error & { code?: string }) => {
+        // Closed: the store keeps it for the next run. Discarded: its interface went away (Device.resume).
+        if (err.code !== "client-closed" && err.code !== "message-discarded") this.onError(err);
+      });
+      head.remove();
     }
   }
 

@@ -272,3 +272,34 @@ describe("a slow events() reader holds the broker back instead of losing events"
     expect(pubacks(rig.conn)).toEqual([1, 2]);
   });
 });
+
+describe("nothing waits in retention at the wrong moment", () => {
+  it("a send made as soon as handshakeComplete() resolves goes straight out (the device is ready by then)", async () => {
+    const rig = await started(storeDir());
+    rig.conn.drop();
+    await settle();
+    await rig.clock.advance(1000);
+    const conn = await rig.broker.nextConnection();
+    await conn.accept(false);
+    const stop = acknowledgeAll(conn);
+    await rig.device.handshakeComplete();
+    await rig.device.send("com.acme.Telemetry", "/volatile", 1);
+    expect(rig.device.stats().retained).toBe(0);
+    stop();
+  });
+
+  it("a graceful end() right after reconnecting hands what retention held to the client before it disconnects", async () => {
+    const rig = await started(storeDir());
+    rig.conn.drop();
+    await settle();
+    await rig.device.send("com.acme.Telemetry", "/volatile", 7); // volatile: gone if the process ends with it
+    await rig.clock.advance(1000);
+    const conn = await rig.broker.nextConnection();
+    acknowledgeAll(conn);
+    await conn.accept(true); // session present: no handshake, ready at once
+    await rig.device.end();
+    const published = conn.packets.filter((p): p is Publish => p.type === "publish").map((p) => [suffix(p), decodePayload(p.payload)?.value]);
+    expect(published).toEqual([["/com.acme.Telemetry/volatile", 7]]);
+    expect(conn.packets.at(-1)).toMatchObject({ type: "disconnect" });
+  });
+});
