@@ -359,3 +359,9 @@ function parseJson(text: string): unknown {
 function invalid(name: string, field: string, rule: string): InterfaceError {
   return new InterfaceError("invalid-interface", `interface ${name}${field ? `: ${field}` : ""} ${rule}`, name);
 }
+
+/** The QoS a message on `mapping` of `iface` travels at: 2 for properties, else its reliability (unreliable 0, guaranteed 1, unique 2). */
+export function mappingQos(iface: Pick<Interface, "type">, mapping: Pick<Mapping, "reliability">): 0 | 1 | 2 {
+  if (iface.type === "properties") return 2;
+  return mapping.reliability === "unique" ? 2 : mapping.reliability === "guaranteed" ? 1 : 0;
+}

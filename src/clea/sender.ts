@@ -7,10 +7,9 @@
 
 import type { Client, QoS } from "../index.js";
 import { PayloadError } from "./errors.js";
-import type { Mapping } from "./interface.js";
+import { mappingQos, type Mapping } from "./interface.js";
 import type { RetainedMessage, Retention } from "./retention.js";
 
-const RELIABILITY_QOS: Record<Mapping["reliability"], QoS> = { unreliable: 0, guaranteed: 1, unique: 2 };
 
 export class Sender {
   /** Datastream messages and property changes handed to the client. */
@@ -70,7 +69,7 @@ export class Sender {
   async send(topic: string, payload: Uint8Array, mapping: Mapping, major: number, queueOffline = false): Promise<void> {
     const refused = this.oversize(topic, payload);
     if (refused) throw refused; // checked before retention too: a retained message would be refused when replayed
-    const qos = RELIABILITY_QOS[mapping.reliability];
+    const qos = mappingQos({ type: "datastream" }, mapping);
     if ((this.isReady && this.client.connected && this.retention.length === 0) || (queueOffline && !this.client.connected)) {
       await this.publish(topic, payload, qos);
       return;

@@ -6,7 +6,7 @@
 
 import { BSON } from "bson";
 import type { QoS } from "../../index.js";
-import { resolveMapping, resolveObject, type Interface, type Mapping } from "../interface.js";
+import { mappingQos, resolveMapping, resolveObject, type Interface, type Mapping } from "../interface.js";
 import { decodePayload, inflateFrame, DEFAULT_MAX_INFLATED_SIZE } from "../payload.js";
 import type { CleaValue } from "../values.js";
 import type { SimulatedData, SimulatedDevice } from "./device-state.js";
@@ -28,11 +28,6 @@ export type DeviceMessageKind = "introspection" | "capabilities" | "emptyCache" 
 const INTROSPECTION_ENTRY = /^([a-zA-Z][a-zA-Z0-9.-]*):(\d+):(\d+)$/;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** The QoS a device must publish with on `mapping` of `iface`. */
-export function expectedQos(iface: Interface, mapping: Mapping): QoS {
-  if (iface.type === "properties") return 2;
-  return mapping.reliability === "unique" ? 2 : mapping.reliability === "guaranteed" ? 1 : 0;
-}
 
 /**
  * Handles one message of `device` on `rest` (the topic after `<realm>/<deviceId>`: "" for the introspection).
@@ -155,7 +150,7 @@ function data(ctx: DecodeContext, device: SimulatedDevice, rest: string, payload
 
 /** Reports wrong-qos; the message is still taken (Astarte's data path does not see the QoS). */
 function checkQos(ctx: DecodeContext, iface: Interface, mapping: Mapping, path: string, qos: QoS): void {
-  const expected = expectedQos(iface, mapping);
+  const expected = mappingQos(iface, mapping);
   if (qos !== expected) ctx.report("wrong-qos", `${iface.name}${path} was published with QoS ${qos}, its mapping needs QoS ${expected}`);
 }
 

@@ -2,9 +2,8 @@
 
 import type { QoS } from "../../index.js";
 import { InterfaceError } from "../errors.js";
-import { resolveMapping, resolveObject, type Interface } from "../interface.js";
+import { mappingQos, resolveMapping, resolveObject, type Interface } from "../interface.js";
 import { deflateFrame, encodePayload } from "../payload.js";
-import { expectedQos } from "./decode.js";
 
 /** One message to publish under the device's prefix. */
 export interface ServerMessage {
@@ -29,14 +28,14 @@ export function serverInterface(interfaces: ReadonlyMap<string, Interface>, name
 /** A value on an individual server-owned datastream or property mapping. */
 export function individualMessage(iface: Interface, path: string, value: unknown, timestamp?: Date): ServerMessage {
   const { mapping } = resolveMapping(iface, path);
-  return { suffix: `/${iface.name}${path}`, payload: encodePayload(value, { type: mapping.type, ...(timestamp ? { timestamp } : {}) }), qos: expectedQos(iface, mapping) };
+  return { suffix: `/${iface.name}${path}`, payload: encodePayload(value, { type: mapping.type, ...(timestamp ? { timestamp } : {}) }), qos: mappingQos(iface, mapping) };
 }
 
 /** An object on a server-owned object datastream. */
 export function objectMessage(iface: Interface, path: string, fields: Record<string, unknown>, timestamp?: Date): ServerMessage {
   const { mappings } = resolveObject(iface, path);
   const types = Object.fromEntries(Object.entries(mappings).map(([k, m]) => [k, m.type]));
-  return { suffix: `/${iface.name}${path}`, payload: encodePayload(fields, { type: types, ...(timestamp ? { timestamp } : {}) }), qos: expectedQos(iface, iface.mappings[0]!) };
+  return { suffix: `/${iface.name}${path}`, payload: encodePayload(fields, { type: types, ...(timestamp ? { timestamp } : {}) }), qos: mappingQos(iface, iface.mappings[0]!) };
 }
 
 /** The unset (empty payload) of a server-owned property whose mapping allows it. */
