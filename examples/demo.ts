@@ -5,7 +5,9 @@
  * The gateway connects as a Clea device, publishes sensor telemetry (three sensors with explicit timestamps and
  * one object interface), sets device properties, receives a command and an OTA request from a simulated cloud
  * side, reports the OTA through to Success, and rides out a broker restart midway without losing a guaranteed
- * message. It prints what happened and a summary line, and exits 0 when everything arrived.
+ * message. As an Edgehog device it sends SystemStatus and StorageUsage from the host, and the cloud side changes the
+ * SystemStatus period through config.Telemetry (60 s -> 1 s) while it runs. It prints what happened and a summary
+ * line, and exits 0 when everything arrived.
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -90,9 +92,24 @@ async function main(): Promise<void> {
   let duplicates = 0;
   const otaStatuses: string[] = [];
   const properties = new Map<string, unknown>();
+  const systemStatus: number[] = [];
+  let storage: string | undefined;
   cloud.on("message", (msg) => {
     const topic = msg.topic.slice(prefix.length);
     if (topic === "") return log("cloud", `introspection: ${new TextDecoder().decode(msg.payload).split(";").length} interfaces`);
+    if (topic === "/io.edgehog.devicemanager.SystemStatus/systemStatus") {
+      const { value, timestamp } = decodePayload(msg.payload)!;
+      const status = value as { availMemoryBytes: bigint; taskCount?: number; uptimeMillis: bigint };
+      systemStatus.push(timestamp!.getTime());
+      const gap = systemStatus.length > 1 ? ` (${((systemStatus.at(-1)! - systemStatus.at(-2)!) / 1000).toFixed(1)} s after the last)` : "";
+      return log("cloud", `SystemStatus: ${status.availMemoryBytes / 1_048_576n} MiB available, ${status.taskCount ?? "?"} tasks, up ${status.uptimeMillis / 1000n} s${gap}`);
+    }
+    if (topic.startsWith("/io.edgehog.devicemanager.StorageUsage/")) {
+      const v = decodePayload(msg.payload)!.value as { totalBytes: bigint; freeBytes: bigint };
+      if (!storage) log("cloud", `StorageUsage ${topic.split("/")[2]}: ${v.freeBytes / 1_073_741_824n} of ${v.totalBytes / 1_073_741_824n} GiB free`);
+      storage = topic.split("/")[2];
+      return;
+    }
     if (topic.startsWith("/com.acme.Sensors/") || topic.startsWith("/com.acme.Environment/")) {
       const key = `${topic}@${decodePayload(msg.payload)?.timestamp?.getTime()}`;
       if (telemetry.has(key)) duplicates++;
@@ -142,6 +159,11 @@ async function main(): Promise<void> {
     }
     await device.sendObject("com.acme.Environment", "/hall", { temp: 21 + Math.cos(round / 5), hum: 40 + (round % 7) }, { timestamp: at });
     sent++;
+    if (round === 5) {
+      log("cloud", "config.Telemetry: SystemStatus every 1 s instead of 60 s");
+      const periodTopic = `${prefix}/io.edgehog.devicemanager.config.Telemetry/request/io.edgehog.devicemanager.SystemStatus/periodSeconds`;
+      await cloud.publish(periodTopic, encodePayload(1n, { type: "longinteger" }), { qos: 2 });
+    }
     if (round === 8) {
       log("cloud", "sending Edgehog command Reboot");
       await cloud.publish(`${prefix}/io.edgehog.devicemanager.Commands/request`, encodePayload("Reboot", { type: "string" }), { qos: 2 });
@@ -165,7 +187,9 @@ async function main(): Promise<void> {
   log("gateway", `${sent} telemetry messages sent`);
 
   const deadline = Date.now() + 15_000;
-  while ((telemetry.size < sent || !otaStatuses.includes("Success")) && Date.now() < deadline) await sleep(50);
+  const fastStatus = () => systemStatus.filter((t, i) => i > 0 && t - systemStatus[i - 1]! < 5000).length;
+  while ((telemetry.size < sent || !otaStatuses.includes("Success") || fastStatus() < 2) && Date.now() < deadline) await sleep(50);
+  const period = device.edgehog.telemetry()["io.edgehog.devicemanager.SystemStatus"];
   const stats = device.stats();
   const reconnects = device.client.stats().reconnects;
   await device.end();
@@ -176,10 +200,12 @@ async function main(): Promise<void> {
 
   const lost = sent - telemetry.size;
   const otaOk = otaStatuses.join(" -> ").includes("Acknowledged -> Downloading") && otaStatuses.at(-1) === "Success";
-  const ok = lost === 0 && otaOk && properties.get("/com.acme.Config/display/name") === "Press line 7";
+  const edgehogOk = storage !== undefined && fastStatus() >= 2 && period?.periodSeconds === 1 && period.source === "server";
+  const ok = lost === 0 && otaOk && edgehogOk && properties.get("/com.acme.Config/display/name") === "Press line 7";
   console.log(
     `summary: ${ok ? "OK" : "FAILED"} - telemetry sent ${sent}, received ${telemetry.size} distinct (${duplicates} duplicates, ${lost} lost); ` +
-      `OTA ${[...new Set(otaStatuses)].join(" -> ")}; ${properties.size} properties; reconnects ${reconnects}; retained ${stats.retained}`,
+      `OTA ${[...new Set(otaStatuses)].join(" -> ")}; SystemStatus ${systemStatus.length} (every ${period?.periodSeconds} s, set by the ${period?.source}); ` +
+      `StorageUsage ${storage ?? "none"}; ${properties.size} properties; reconnects ${reconnects}; retained ${stats.retained}`,
   );
   process.exit(ok ? 0 : 1);
 }

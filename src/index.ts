@@ -18,7 +18,7 @@ export type { AttemptSettings, Payload, ClientOptions, Credentials, WillOptions 
 export type { ReconnectOptions } from "./client/backoff.js";
 export type { OfflineQueueOptions } from "./client/outbox.js";
 export { Subscription, type Message, type SubscribeOptions } from "./client/subscription.js";
-export type { Clock, Random } from "./client/clock.js";
+export { systemClock, type Clock, type Random } from "./client/clock.js";
 export { Emitter } from "./client/events.js";
 export type { Listener } from "./client/events.js";
 export type { Delivery } from "./client/inbound.js";

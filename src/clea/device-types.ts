@@ -3,7 +3,7 @@
 import type { ClientOptions, ClientWarning } from "../index.js";
 import type { DeviceWarning } from "./errors.js";
 import type { DeviceCapabilities } from "./capabilities.js";
-import type { DeviceInfo } from "./edgehog.js";
+import type { EdgehogOptions } from "./edgehog/options.js";
 import type { InterfaceSource } from "./interface-loader.js";
 import type { PairingOptions } from "./pairing.js";
 
@@ -35,15 +35,12 @@ export interface DeviceOptions extends Omit<ClientOptions, "clientId" | "clean" 
   /** Wall clock for timestamps and retention expiry (ms since the epoch). Default Date.now. */
   now?: () => number;
   /**
-   * Edgehog device management: adds the bundled Edgehog interfaces (OTA, Commands, SystemInfo, OSInfo, BaseImage,
-   * RuntimeInfo) and publishes the device info properties after connecting.
+   * Edgehog device management. `true` turns on every capability the SDK fills in by itself: OTA, Commands, the
+   * device info properties, SystemStatus and StorageUsage telemetry, HardwareInfo, NetworkInterfaceProperties and
+   * config.Telemetry. An object can switch each off and adds those that need the application (LEDs, battery,
+   * geolocation, Wi-Fi, cellular, remote terminal) by giving their handler or provider. See README "Edgehog".
    */
-  edgehog?:
-    | boolean
-    | {
-        /** Device info to publish (serial and part number, base image, ...). */
-        info?: DeviceInfo;
-      };
+  edgehog?: boolean | EdgehogOptions;
   /**
    * Credentials from the Astarte pairing API instead of tls.cert/tls.key: `{ url, credentialsSecret }`, or
    * `{ url, agentToken }` to register the device first. The ECDSA key and certificate live in `<store>/credentials`
@@ -95,7 +92,7 @@ export interface DeviceEvents {
   };
   /**
    * Conditions the device handled by itself, each with a `code`: a DeviceWarning (state-unreadable, data-dropped,
-   * interface-unknown-field, event-buffer-full, ota) or the client's ClientWarning (slow-consumer, message-too-large,
+   * interface-warning, event-buffer-full, ota, telemetry-failed, command-refused, invalid-request, handler-failed) or the client's ClientWarning (slow-consumer, message-too-large,
    * qos-downgraded, store-damaged, ...). Those raised before a listener was attached go to the first one.
    */
   warning: DeviceWarning | ClientWarning;

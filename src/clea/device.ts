@@ -7,9 +7,12 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createClient, Emitter, FileStore, ListenerError, MemoryStore, OptionsError, type Client, type ResumeContext } from "../index.js";
-import { isValidDeviceId } from "./device-id.js";
-import { deviceInfoProperties, EDGEHOG, edgehogInterfaces, hostInfo, type DeviceInfo } from "./edgehog.js";
+import { createClient, Emitter, FileStore, ListenerError, MemoryStore, systemClock, type Client, type ResumeContext } from "../index.js";
+import { deviceInfoProperties, hostInfo, type DeviceInfo } from "./edgehog/info.js";
+import { EDGEHOG, edgehogInterfaces } from "./edgehog/interfaces.js";
+import type { EdgehogConfig } from "./edgehog/options.js";
+import type { EdgehogPort } from "./edgehog/port.js";
+import { EdgehogRuntime } from "./edgehog/runtime.js";
 import { DeviceWarning, InterfaceError, type DeviceWarningCode } from "./errors.js";
 import { EventStream } from "./event-stream.js";
 import { Handshake, HandshakeState, introspection } from "./handshake.js";
@@ -19,16 +22,15 @@ import { Sender } from "./sender.js";
 import { DEFAULT_MAX_INFLATED_SIZE, decodePayload } from "./payload.js";
 import { PropertyCache } from "./properties.js";
 import { decodeIncoming, type DeviceEvent } from "./receive.js";
-import { pairDevice } from "./pairing.js";
 import { OtaManager, type OtaEventFields, type OtaHandler } from "./ota.js";
 import { Retention, StoredQueue, VolatileQueue, type RetainedMessage } from "./retention.js";
-import { checkCapabilities, encodeCapabilities } from "./capabilities.js";
+import { encodeCapabilities } from "./capabilities.js";
 import { encodeIndividual, encodeObject, encodeProperty, readableProperty, unsettable } from "./validate.js";
 import type { CleaValue } from "./values.js";
 import type { DeviceEvents, DeviceOptions, DeviceStats, SendOptions } from "./device-types.js";
 
-/** Called by connectDevice() only (not exported): the turn for an events() loop after it returned has passed. */
-const SETTLE_EVENTS = Symbol("settleEvents");
+/** Called by connectDevice() only (not exported from the package): the turn for an events() loop after it returned has passed. */
+export const SETTLE_EVENTS = Symbol("settleEvents");
 
 /**
  * A Clea (Astarte MQTT v1) device on the core client: sends and receives data on its interfaces, runs the Astarte
@@ -47,6 +49,8 @@ export class Device {
   readonly prefix: string;
   /** The underlying MQTT client (for stats and events of the connection). */
   readonly client: Client;
+  /** Edgehog device management: `capabilities()`, `telemetry()`, `forwarderSessions()` (see connectDevice's `edgehog`). */
+  readonly edgehog: EdgehogRuntime;
   private readonly interfaces = new Map<string, Interface>();
   private readonly emitter = new Emitter<DeviceEvents>();
   /** What was printed for lack of an "error" listener: one line per distinct condition, never one per occurrence. */
@@ -72,7 +76,7 @@ export class Device {
    * Use connectDevice().
    * @internal
    */
-  constructor(options: DeviceOptions, interfaces: Interface[]) {
+  constructor(options: DeviceOptions, interfaces: Interface[], edgehog?: EdgehogConfig) {
     this.prefix = `${options.realm}/${options.deviceId}`;
     for (const i of interfaces) this.interfaces.set(i.name, i);
     this.maxInflatedSize = options.maxInflatedSize ?? DEFAULT_MAX_INFLATED_SIZE;
@@ -119,6 +123,7 @@ export class Device {
       onError: (err) => this.emit("error", err),
       onComplete: (current) => this.emit("handshake", { introspection: current }),
     });
+    this.edgehog = new EdgehogRuntime(this.edgehogPort(options), edgehog);
     this.warnStaleRetention();
     this.client.on("connect", ({ sessionPresent }) => this.emit("connect", { sessionPresent, handshake: this.handshakeRan }));
     this.client.on("disconnect", ({ reason }) => {
@@ -392,6 +397,7 @@ export class Device {
    */
   async end(options: { force?: boolean } = {}): Promise<void> {
     // Gracefully, what retention still holds is handed to the client first (whose end() then waits for the acks).
+    await this.edgehog.stop(options?.force !== true);
     if (options?.force !== true) await this.sender.handedOver(this.endTimeout);
     this.sender.ready = false;
     await this.client.end(options);
@@ -505,10 +511,26 @@ export class Device {
     return this.sendObject(EDGEHOG.OTAEvent, "/event", { ...event }, { timestamp: new Date(this.now()), queueOffline: true });
   }
 
-  /** Counts a received event and pushes it to the events() stream. */
+  /** Counts a received event and pushes it to the events() stream, unless Edgehog handles it. */
   private deliver(event: DeviceEvent, taken?: () => void): void {
     this.counters.received++;
-    this.stream.push(event, taken);
+    if (this.edgehog.handle(event)) taken?.();
+    else this.stream.push(event, taken);
+  }
+
+  /** The Device as its Edgehog runtime uses it. */
+  private edgehogPort(options: DeviceOptions): EdgehogPort {
+    return {
+      sendObject: (iface, path, object, timestamp) => this.sendObject(iface, path, object, { timestamp }),
+      setProperty: (iface, path, value) => this.setProperty(iface, path, value),
+      unsetProperty: (iface, path) => this.unsetProperty(iface, path),
+      getProperty: (iface, path) => (this.interfaces.has(iface) ? this.getProperty(iface, path) : undefined),
+      propertyPaths: (iface) => this.properties.list("device").filter((p) => p.interfaceName === iface).map((p) => p.path),
+      interfaces: () => this.interfaces.values(),
+      warn: (code, message) => this.warn(code, message),
+      now: this.now,
+      clock: options.clock ?? systemClock,
+    };
   }
 
   /** Emits a DeviceWarning on the "warning" event. */
@@ -550,56 +572,4 @@ function announcedMajors(introspection: string): Map<string, number> {
     if (name && major !== undefined) majors.set(name, Number(major));
   }
   return majors;
-}
-
-/**
- * Validates the identity, loads the interfaces, obtains credentials (with `pairing`), connects. The handshake
- * follows the CONNACK; await handshakeComplete() to know the broker has it.
- * @param options Realm, device id, interfaces, store, pairing, Edgehog, plus any core client option (url, tls, ...).
- * @returns A promise of the Device, resolved after the first CONNACK (and, with `edgehog`, once the device info
- * is published or cached).
- * @throws (as a rejection) OptionsError for an invalid realm, device id or option; InterfaceError for invalid
- * interfaces; PairingError when pairing fails; ConnectError when the broker refuses or cannot be reached.
- * @example
- * ```ts
- * const device = await connectDevice({
- *   realm: "acme",
- *   deviceId: "V_zv6ThCCtXWveQ8mPjsKg",
- *   url: "mqtts://broker.acme.example:8883",
- *   tls: { cert, key, ca },        // the certificate's CN is "<realm>/<deviceId>"
- *   interfaces: ["./interfaces"],  // JSON files, directories, or parsed objects
- *   store: "./var/edgemq",         // in-flight QoS, properties cache, stored retention, handshake state
- * });
- * await device.handshakeComplete();
- * ```
- */
-export async function connectDevice(options: DeviceOptions): Promise<Device> {
-  if (typeof options.realm !== "string" || !/^[a-z][a-z0-9]{0,47}$/.test(options.realm)) {
-    throw new OptionsError(`realm ${JSON.stringify(options.realm)} must be lowercase letters and digits, starting with a letter`);
-  }
-  if (!isValidDeviceId(options.deviceId)) {
-    throw new OptionsError(`device id ${JSON.stringify(options.deviceId)} is not 22 characters of URL-safe base64 encoding 128 bits`);
-  }
-  const max = options.maxMessageSize;
-  if (max !== undefined && (!Number.isSafeInteger(max) || max < 1)) {
-    throw new OptionsError(`maxMessageSize must be a whole number of bytes >= 1, got ${String(max)}`);
-  }
-  checkCapabilities(options.capabilities);
-  const interfaces = await loadInterfaces(options.interfaces ?? []);
-  if (options.edgehog) {
-    const declared = new Set(interfaces.map((i) => i.name));
-    for (const iface of edgehogInterfaces()) if (!declared.has(iface.name)) interfaces.push(iface);
-  }
-  // Pairing (pairing.ts): certificate in tls, broker URL, renewal in beforeConnect and after a TLS failure.
-  const paired = options.pairing ? await pairDevice(options) : undefined;
-  const device = new Device(paired?.options ?? options, interfaces);
-  await (paired ? paired.connect(device) : device.connect());
-  if (options.edgehog) {
-    const info = typeof options.edgehog === "object" ? options.edgehog.info : undefined;
-    await device.publishDeviceInfo(info);
-  }
-  await device.resumeOta();
-  // Events that came during connectDevice() hold their acks for an events() loop started right after it returns.
-  setTimeout(() => device[SETTLE_EVENTS](), 0);
-  return device;
 }

@@ -58,7 +58,15 @@ export type DeviceWarningCode =
   /** events() is not read fast enough: the oldest event was dropped. */
   | "event-buffer-full"
   /** An OTA request or cancel was ignored, or its state could not be kept. */
-  | "ota";
+  | "ota"
+  /** Edgehog telemetry could not be read or sent this time (a provider threw or gave a wrong value); the schedule goes on. */
+  | "telemetry-failed"
+  /** The application's command handler refused an Edgehog command; the message says which and why. */
+  | "command-refused"
+  /** An Edgehog request (LED behaviour, remote terminal session) was malformed or not applicable and was ignored. */
+  | "invalid-request"
+  /** An application handler for an Edgehog request (LED, remote terminal) threw. */
+  | "handler-failed";
 
 /** A condition the device handled by itself and reports (the `warning` event), with a stable `code`. */
 export class DeviceWarning extends EdgemqError {

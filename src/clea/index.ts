@@ -3,7 +3,8 @@
  *
  * @module edgemq/clea
  */
-export { connectDevice, Device } from "./device.js";
+export { Device } from "./device.js";
+export { connectDevice } from "./connect-device.js";
 export type { DeviceEvents, DeviceOptions, DeviceStats, SendOptions } from "./device-types.js";
 export type { DeviceEvent } from "./receive.js";
 export type { DeviceCapabilities } from "./capabilities.js";
@@ -36,7 +37,16 @@ export { deviceIdFromUuid, isValidDeviceId, randomDeviceId } from "./device-id.j
 export { MAPPING_TYPES, type CleaValue, type MappingType, type ScalarType, type ScalarValue } from "./values.js";
 export { DeviceWarning, InterfaceError, PayloadError, type DeviceWarningCode, type InterfaceErrorCode, type PayloadErrorCode } from "./errors.js";
 export { OtaError, type OtaEventFields, type OtaHandler, type OtaReport, type OtaReportDetails, type OtaRequest, type OtaStatus, type OtaStatusCode } from "./ota.js";
-export { EDGEHOG, edgehogInterfaces, type DeviceInfo } from "./edgehog.js";
+export { EDGEHOG, edgehogInterfaces, type EdgehogInterfaceName } from "./edgehog/interfaces.js";
+export type { DeviceInfo } from "./edgehog/info.js";
+export { EdgehogRuntime } from "./edgehog/runtime.js";
+export { edgehogCapabilities, type EdgehogCapability } from "./edgehog/capabilities.js";
+export type { EdgehogOptions, Provider, StorageUsageOptions, TelemetryInterface, TelemetrySetting } from "./edgehog/options.js";
+export type { TelemetryState } from "./edgehog/telemetry.js";
+export type { CommandHandler, CommandRefusal } from "./edgehog/commands.js";
+export type { BlinkPattern, LedBehaviorName, LedHandler, LedRequest } from "./edgehog/leds.js";
+export type { ForwarderHandler, ForwarderRequest, ForwarderSession } from "./edgehog/forwarder.js";
+export type { BatterySlot, BatteryState, CellularModem, GeolocationFix, WifiAccessPoint } from "./edgehog/providers.js";
 export { VERSION } from "./version.js";
 export { PairingClient, isCertificateFailure, type PairingClientOptions, type PairingOptions } from "./pairing.js";
 export {

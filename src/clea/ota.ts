@@ -24,10 +24,11 @@ export type OtaStatusCode =
   | "InternalError"
   | "InvalidBaseImage"
   | "SystemRollback"
-  | "Canceled";
+  | "Canceled"
+  | "RequestTimeout";
 
 const STATUSES: readonly OtaStatus[] = ["Acknowledged", "Downloading", "Deploying", "Deployed", "Rebooting", "Success", "Error", "Failure"];
-const CODES: readonly OtaStatusCode[] = ["", "InvalidRequest", "UpdateAlreadyInProgress", "NetworkError", "IOError", "InternalError", "InvalidBaseImage", "SystemRollback", "Canceled"];
+const CODES: readonly OtaStatusCode[] = ["", "InvalidRequest", "UpdateAlreadyInProgress", "NetworkError", "IOError", "InternalError", "InvalidBaseImage", "SystemRollback", "Canceled", "RequestTimeout"];
 const FINAL = new Set<OtaStatus>(["Success", "Failure"]);
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REMEMBERED = 100;

@@ -42,7 +42,8 @@ device:
                           an id starting with "-" must be written --device-id=ID
   --interfaces PATH       interface JSON file or directory (repeatable)
   --store DIR             durable state (default: memory only)
-  --edgehog               add the Edgehog interfaces (commands, OTA, device info)
+  --edgehog               Edgehog device management: OTA, commands, device info, SystemStatus and
+                          StorageUsage telemetry, hardware and network info, server-set periods
   --pairing-url URL, --credentials-secret SECRET
                           get the client certificate from the Astarte pairing API (kept in --store), and the
                           broker URL too unless -u/-h/-p give one; --cafile names the broker's CA

@@ -21,4 +21,8 @@ it("the Clea gateway demo runs against its embedded broker, survives a broker re
   const summary = run.stdout.trim().split("\n").at(-1)!;
   expect(summary).toMatch(/^summary: OK - telemetry sent (\d+), received \1 distinct \(\d+ duplicates, 0 lost\)/);
   expect(summary).toContain("OTA Acknowledged -> Downloading -> Deploying -> Deployed -> Rebooting -> Success");
+  // Edgehog (issue #16): host telemetry, and a period the cloud side changed while the gateway ran.
+  expect(run.stdout).toMatch(/cloud +SystemStatus: \d+ MiB available/);
+  expect(run.stdout).toMatch(/cloud +StorageUsage root: \d+ of \d+ GiB free/);
+  expect(summary).toMatch(/SystemStatus \d+ \(every 1 s, set by the server\); StorageUsage root;/);
 }, 90_000);

@@ -9,6 +9,7 @@ import { cleaSmoke } from "./clea.smoke.ts";
 import { lifetimeSmoke } from "./lifetime.smoke.ts";
 import { flowControlSmoke } from "./flow-control.smoke.ts";
 import { cliSmoke } from "./cli.smoke.ts";
+import { edgehogSmoke } from "./edgehog.smoke.ts";
 
 type Global = { Deno?: { exit(code: number): never }; Bun?: unknown; process?: { exit(code: number): never } };
 const g = globalThis as unknown as Global;
@@ -29,6 +30,7 @@ cleaSmoke(api, cleaModule as typeof import("../../src/clea/index.ts"), root);
 lifetimeSmoke(api, runtime, root);
 flowControlSmoke(api);
 cliSmoke(runtime, root);
+edgehogSmoke(cleaModule as typeof import("../../src/clea/index.ts"));
 
 const code = await run(runtime);
 if (g.Deno) g.Deno.exit(code);

@@ -2,6 +2,7 @@
 
 import type { QoS } from "../../index.js";
 import type { CleaValue } from "../values.js";
+import { edgehogCapabilities, type EdgehogCapability } from "../edgehog/capabilities.js";
 import type { DeviceMessageKind } from "./decode.js";
 
 export type { DeviceMessageKind } from "./decode.js";
@@ -94,6 +95,11 @@ export class SimulatedDevice {
   /** Whether the introspection, emptyCache and producer purge have all been received. */
   get handshakeComplete(): boolean {
     return this.handshake.introspection && this.handshake.emptyCache && this.handshake.producerPurge;
+  }
+
+  /** The Edgehog capabilities Edgehog would show for this device, from its introspection. */
+  edgehogCapabilities(): EdgehogCapability[] {
+    return edgehogCapabilities([...this.introspection.entries()].map(([name, v]) => ({ name, ...v })));
   }
 
   /** The introspection string as Astarte would store it (`name:major:minor` joined by `;`, in name order). */

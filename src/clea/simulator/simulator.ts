@@ -5,7 +5,7 @@
  */
 
 import { createClient, Emitter, type Client, type ClientOptions, type Message } from "../../index.js";
-import { EDGEHOG, edgehogInterfaces } from "../edgehog.js";
+import { EDGEHOG, edgehogInterfaces } from "../edgehog/interfaces.js";
 import type { Interface } from "../interface.js";
 import { loadInterfaces, type InterfaceSource } from "../interface-loader.js";
 import type { OtaEventFields } from "../ota.js";

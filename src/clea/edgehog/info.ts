@@ -1,37 +1,7 @@
-/** The Edgehog device-manager interfaces this SDK implements, bundled as JSON, and the device info they carry. */
+/** The Edgehog device info properties (SystemInfo, OSInfo, BaseImage, RuntimeInfo) and the runtime defaults they fall back to. */
 
-import baseImage from "./interfaces/io.edgehog.devicemanager.BaseImage.json" with { type: "json" };
-import commands from "./interfaces/io.edgehog.devicemanager.Commands.json" with { type: "json" };
-import osInfo from "./interfaces/io.edgehog.devicemanager.OSInfo.json" with { type: "json" };
-import otaEvent from "./interfaces/io.edgehog.devicemanager.OTAEvent.json" with { type: "json" };
-import otaRequest from "./interfaces/io.edgehog.devicemanager.OTARequest.json" with { type: "json" };
-import runtimeInfo from "./interfaces/io.edgehog.devicemanager.RuntimeInfo.json" with { type: "json" };
-import systemInfo from "./interfaces/io.edgehog.devicemanager.SystemInfo.json" with { type: "json" };
-import { parseInterface, type Interface } from "./interface.js";
-import { VERSION } from "./version.js";
-
-/** Interface names used by the OTA flow and device info. */
-export const EDGEHOG = {
-  /** OTA requests from Edgehog (server-owned). */
-  OTARequest: "io.edgehog.devicemanager.OTARequest",
-  /** OTA progress events (device-owned). */
-  OTAEvent: "io.edgehog.devicemanager.OTAEvent",
-  /** Serial and part number. */
-  SystemInfo: "io.edgehog.devicemanager.SystemInfo",
-  /** OS name and version. */
-  OSInfo: "io.edgehog.devicemanager.OSInfo",
-  /** Base image name, version, build id and fingerprint. */
-  BaseImage: "io.edgehog.devicemanager.BaseImage",
-  /** The SDK and JavaScript runtime. */
-  RuntimeInfo: "io.edgehog.devicemanager.RuntimeInfo",
-  /** Commands from Edgehog, e.g. "Reboot" (server-owned). */
-  Commands: "io.edgehog.devicemanager.Commands",
-} as const;
-
-/** The bundled Edgehog interfaces, validated. Pass them in `interfaces` (connectDevice does when `edgehog` is set). */
-export function edgehogInterfaces(): Interface[] {
-  return [otaRequest, otaEvent, systemInfo, osInfo, baseImage, runtimeInfo, commands].map((json) => parseInterface(json));
-}
+import { EDGEHOG } from "./interfaces.js";
+import { VERSION } from "../version.js";
 
 /** What the device tells Edgehog about itself. Fields left out are filled from the runtime where it knows them. */
 export interface DeviceInfo {
