@@ -15,7 +15,7 @@ export class EdgemqError extends Error {
   }
 }
 
-/** Codes of ProtocolError: why bytes from the peer (or a packet to encode) break MQTT 3.1.1. */
+/** Codes of ProtocolError: why bytes from the peer (or a packet to encode) break MQTT 3.1.1 (or, for the v5 codec, MQTT 5.0). */
 export type ProtocolErrorCode =
   | "malformed-remaining-length"
   | "packet-too-large"
@@ -34,7 +34,16 @@ export type ProtocolErrorCode =
   | "invalid-protocol"
   | "invalid-connect-flags"
   | "empty-list"
-  | "invalid-field";
+  | "invalid-field"
+  // MQTT 5 (src/mqtt/v5/)
+  | "malformed-varint"
+  | "unknown-property"
+  | "invalid-property-value"
+  | "duplicate-property"
+  | "property-not-allowed"
+  | "missing-property"
+  | "invalid-reason-code"
+  | "invalid-subscription-options";
 
 /** A packet broke the protocol. On receipt the connection must be closed. */
 export class ProtocolError extends EdgemqError {
