@@ -46,7 +46,8 @@ const node = defineConfig({
   platform: "neutral",
   // @peculiar/x509 and reflect-metadata: optional peers, imported dynamically by clea/certificates.ts only.
   external: [/^node:/, "bson", "pako", "edgemq", "@peculiar/x509", "reflect-metadata"],
-  splitting: false,
+  // tsup's default: ESM is split, so the MQTT 5 wire (a dynamic import) stays a chunk of its own that a 3.1.1
+  // application never loads or bundles; CJS keeps one file.
   // Keep "node:" on built-in imports: Deno resolves built-ins only with the prefix.
   removeNodeProtocol: false,
   treeshake: true,
@@ -76,7 +77,7 @@ const browser = defineConfig({
   sourcemap: true,
   target: "es2022",
   platform: "browser",
-  splitting: false,
+  // Split like the node build: the MQTT 5 wire is a chunk of its own.
   removeNodeProtocol: false, // the plugin recognises built-ins by their prefix
   treeshake: true,
   esbuildPlugins: [browserVariants],

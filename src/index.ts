@@ -1,5 +1,5 @@
 /**
- * edgemq: the MQTT 3.1.1 client core (connect, publish, subscribe, stores, transports). This file only re-exports.
+ * edgemq: the MQTT client core, 3.1.1 and 5.0 (connect, publish, subscribe, stores, transports). This file only re-exports.
  *
  * @example
  * ```ts
@@ -14,10 +14,14 @@
  */
 export * from "./mqtt/index.js";
 export { Client, connect, createClient, type ClientEvents, type ClientStats, type PublishOptions, type ResumeContext } from "./client/client.js";
+export type { MessageProperties } from "./client/client-types.js";
+export type { RequestOptions } from "./client/request.js";
+export type { UserProperties } from "./client/options-v5.js";
+export type { Properties as V5Properties, UserProperty } from "./mqtt/v5/packets.js";
 export type { AttemptSettings, Payload, ClientOptions, Credentials, WillOptions } from "./client/options.js";
 export type { ReconnectOptions } from "./client/backoff.js";
 export type { OfflineQueueOptions } from "./client/outbox.js";
-export { Subscription, type Message, type SubscribeOptions } from "./client/subscription.js";
+export { Subscription, type Message, type SubscribeOptions, type V5SubscriptionOptions } from "./client/subscription.js";
 export { systemClock, type Clock, type Random } from "./client/clock.js";
 export { Emitter } from "./client/events.js";
 export type { Listener } from "./client/events.js";

@@ -18,6 +18,12 @@ export interface ClientEvents {
   disconnect: {
     /** Why it ended; undefined for end(). */
     reason: Error | undefined;
+    /** MQTT 5: the reason code of the server's DISCONNECT, when it sent one. */
+    reasonCode?: number;
+    /** MQTT 5: the Reason String of the server's DISCONNECT, if any. */
+    reasonString?: string;
+    /** MQTT 5: the Server Reference of the server's DISCONNECT (another server to use), if any. */
+    serverReference?: string;
   };
   /** A reconnect attempt is scheduled. `error` is why the previous attempt or connection failed. */
   reconnecting: {
@@ -71,7 +77,21 @@ export interface PublishOptions {
   qos?: QoS;
   /** Default false. */
   retain?: boolean;
+  /** MQTT 5: seconds the message lives; the broker drops it when it expires before delivery. */
+  messageExpiryInterval?: number;
+  /** MQTT 5: the payload's content type, e.g. "application/json". */
+  contentType?: string;
+  /** MQTT 5: 1 says the payload is UTF-8 text, 0 (default) unspecified bytes. */
+  payloadFormatIndicator?: 0 | 1;
+  /** MQTT 5: where a reply is expected (request/response). */
+  responseTopic?: string;
+  /** MQTT 5: data a reply carries back, to match it to its request. */
+  correlationData?: Payload;
+  /** MQTT 5: user properties. */
+  userProperties?: Record<string, string | string[]>;
 }
+
+export type { MessageProperties } from "../mqtt/packets.js";
 
 /**
  * What a `beforeResume` hook gets after each accepted CONNACK. Until its promise settles, the client sends only

@@ -3,7 +3,7 @@
  * wire in Link, subscriptions in SubscriptionRegistry, inbound acks in InboundAcks.
  */
 
-import type { Packet, QoS } from "../mqtt/packets.js";
+import type { ConnackPacket, Packet, PubackPacket, PubrecPacket, QoS, SubackPacket } from "../mqtt/packets.js";
 import type { OversizePublish } from "../mqtt/reader.js";
 import { assertTopicFilter, topicNameLength } from "../mqtt/topic.js";
 import { packetSize } from "../mqtt/encode.js";
@@ -15,10 +15,12 @@ import { Emitter } from "./events.js";
 import type { Delivery } from "./inbound.js";
 import type { Link, LinkHandlers } from "./link.js";
 import { fields, given, integer, ofType, resolveOptions, toBytes, type ClientOptions, type Payload, type ResolvedOptions } from "./options.js";
+import { publishProperties, subscriptionOptions } from "./options-v5.js";
 import { Requests, type RequestsHost } from "./requests.js";
+import type { Requester, RequestOptions } from "./request.js";
 import { Session, type SessionHost } from "./session.js";
 import { runBeforeResume, type ResumeHost } from "./resume.js";
-import { DEFAULT_MAX_BUFFERED, Subscription, SubscriptionRegistry, type SubscribeOptions, type SubscriptionOwner } from "./subscription.js";
+import { DEFAULT_MAX_BUFFERED, Subscription, SubscriptionRegistry, type Message, type SubscribeOptions, type SubscriptionOwner } from "./subscription.js";
 import type { ClientEvents, ClientStats, PublishOptions, ResumeContext } from "./client-types.js";
 
 export type { ClientEvents, ClientStats, PublishOptions, ResumeContext };
@@ -46,6 +48,8 @@ export class Client {
   private readonly session: Session;
   private readonly subs = new SubscriptionRegistry();
   private readonly requests: Requests;
+  /** MQTT 5 request/response, created by the first request(). */
+  private requester: Requester | undefined;
   private storeOpened: Promise<void> | undefined;
   /** Inbound messages the client dropped: QoS 0 ones a slow iterator could not keep, and PUBLISHes over maxPacketSize. */
   private droppedInbound = 0;
@@ -142,7 +146,9 @@ export class Client {
     try {
       if (this.conn.state === "closed") throw new ClientClosedError();
       const p = this.checkPublish(topic, payload, options);
-      return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes);
+      // MQTT 5 properties only when the client speaks v5 (a 3.1.1 client ignores those options).
+      const properties = this.o.v5 && options ? publishProperties(options as Record<string, unknown>) : undefined;
+      return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes, properties);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -211,16 +217,18 @@ export class Client {
   async subscribe(filters: string | readonly string[], options?: SubscribeOptions | null): Promise<Subscription> {
     if (this.conn.state === "closed") throw new ClientClosedError();
     const list = filterList(filters);
-    const [q, max] = fields("the subscribe options", options, "qos", "maxBuffered");
+    const [q, max, noLocal, retainAsPublished, retainHandling] = fields("the subscribe options", options, "qos", "maxBuffered", "noLocal", "retainAsPublished", "retainHandling");
     const qos = q ?? 0;
     if (!isQos(qos)) throw new SubscribeError([], [], "invalid-qos", `QoS ${show(qos)} is not 0, 1 or 2`);
     const maxBuffered = max ?? DEFAULT_MAX_BUFFERED;
     integer("maxBuffered", maxBuffered, 0, Number.MAX_SAFE_INTEGER);
+    const options5 = this.o.v5 ? subscriptionOptions(noLocal, retainAsPublished, retainHandling) : undefined;
     const sub = new Subscription(list, qos, maxBuffered as number, this.hooks);
+    sub.options5 = options5;
     this.subs.add(sub);
     let suback;
     try {
-      suback = await this.requests.subscribe(list.map((topic) => ({ topic, qos })));
+      suback = await this.requests.subscribe(list.map((topic) => ({ topic, qos, ...options5 })));
     } catch (err) {
       sub.close();
       this.subs.delete(sub);
@@ -232,11 +240,47 @@ export class Client {
       sub.close();
       const orphaned = this.subs.delete(sub).filter((f) => !refused.includes(f));
       if (orphaned.length > 0) void this.requests.unsubscribe(orphaned).catch(() => undefined);
-      throw new SubscribeError(refused, suback.granted);
+      throw this.subscribeRefused(refused, suback);
     }
     // The caller's for-await starts within the microtasks that follow; if nobody iterates by the next turn, nobody reads.
     setTimeout(() => sub.settleReader(), 0);
     return sub;
+  }
+
+  /**
+   * MQTT 5 request/response: publishes with a Response Topic (this client's, subscribed on first use) and fresh
+   * Correlation Data, and resolves with the first reply carrying them back. Publishes at QoS 1 unless `qos` says
+   * otherwise; takes the other publish options too.
+   * @param topic Where the request goes.
+   * @param payload The request's payload.
+   * @param options The publish options, and `timeout` (ms to wait for the reply, default 30,000).
+   * @returns A promise of the reply Message.
+   * @throws (as a rejection) RequestTimeoutError "request-timeout" when no reply comes in time; OptionsError when the
+   * client does not speak MQTT 5; the publish's and the subscribe's errors; ClientClosedError after end().
+   * @example
+   * ```ts
+   * const reply = await client.request("svc/echo", "ping", { timeout: 5000 });
+   * console.log(new TextDecoder().decode(reply.payload));
+   * ```
+   */
+  async request(topic: string, payload: Payload, options?: RequestOptions | null): Promise<Message> {
+    if (!this.o.v5) throw new OptionsError("request() needs protocolVersion: 5 (MQTT 3.1.1 has no response topic)");
+    if (this.conn.state === "closed") throw new ClientClosedError();
+    // Loaded on first use, like the rest of MQTT 5.
+    const { Requester } = await import("./request.js");
+    this.requester ??= new Requester({
+      clientId: this.o.clientId,
+      clock: this.o.clock,
+      random: this.o.random,
+      publish: (t, p, o) => this.publish(t, p, o),
+      listen: async (filter, onMessage) => {
+        const sub = await this.subscribe(filter, { qos: 1 });
+        void (async () => {
+          for await (const msg of sub) onMessage(msg);
+        })();
+      },
+    });
+    return this.requester.request(topic, payload, options ?? {});
   }
 
   /**
@@ -290,6 +334,7 @@ export class Client {
     const closed = new ClientClosedError();
     this.session.close(closed);
     this.requests.close(closed);
+    this.requester?.close(closed);
     this.subs.closeAll();
     if (this.storeOpened) await this.storeOpened.catch(() => undefined);
     await this.o.store.close();
@@ -331,9 +376,11 @@ export class Client {
       return this.client.conn.state === "connected";
     }
 
-    established(sessionPresent: boolean): void {
+    established(connack: ConnackPacket): void {
       const c = this.client;
+      const { sessionPresent } = connack;
       c.downgradeReported = false;
+      c.session.setWindow(connack.properties?.receiveMaximum);
       c.requests.resend(); // first: requests the previous connection left unanswered
       if (!sessionPresent) c.resubscribe();
       const hook = c.o.beforeResume;
@@ -369,6 +416,10 @@ export class Client {
 
     storeFailed(err: Error): void {
       this.client.emit("error", err);
+    }
+
+    refused(topic: string, ack: PubackPacket | PubrecPacket): PublishError {
+      return this.client.conn.link!.codec!.publishRefused(topic, ack);
     }
 
     downgraded(topic: string): void {
@@ -452,7 +503,7 @@ export class Client {
       this.requests.subscribe(batch).then(
         (ack) => {
           const refused = batch.filter((_, k) => ack.granted[k] === 0x80).map((f) => f.topic);
-          if (refused.length > 0) this.emit("error", new SubscribeError(refused, ack.granted));
+          if (refused.length > 0) this.emit("error", this.subscribeRefused(refused, ack));
         },
         (err: Error) => {
           if (!(err instanceof ClientClosedError)) this.emit("error", err);
@@ -461,10 +512,17 @@ export class Client {
     }
   }
 
+  /** The SubscribeError for `refused` filters of a SUBACK (MQTT 5's says why). */
+  private subscribeRefused(refused: string[], ack: SubackPacket): SubscribeError {
+    const codec = this.conn.link?.codec;
+    return ack.reasonCodes && codec ? codec.subscribeRefused(refused, ack) : new SubscribeError(refused, ack.granted);
+  }
+
   /** Handles a packet received on `link`: to the session, else to the pending requests; a request error fails the link. */
   private onPacket(link: Link, p: Packet): void {
     if (!this.conn.admits(link, p)) return;
     if (p.type === "pingresp" || this.session.handle(p)) return;
+    if (p.type === "disconnect" && link.codec) return link.fail(link.codec.disconnectError(p));
     try {
       this.requests.handle(p);
     } catch (err) {

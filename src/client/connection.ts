@@ -19,6 +19,10 @@ import { ClientClosedError, ConnectError, ConnectionLostError, OptionsError } fr
 import { Keepalive } from "./keepalive.js";
 import { Link, type LinkHandlers } from "./link.js";
 import { checkAttempt, checkEmptyClientId, type ResolvedOptions } from "./options.js";
+import type { WireCodec } from "./wire.js";
+
+/** The MQTT 5 wire, loaded on first use: a 3.1.1 application never loads (or bundles into its main chunk) any of it. */
+let wire5: Promise<typeof import("./v5/wire5.js")> | undefined;
 
 
 /** Where the client stands. */
@@ -31,7 +35,7 @@ export interface LifecycleHost {
   /** Opens the store (once) before the first attempt. */
   openStore(): Promise<void>;
   /** A CONNACK accepted the connection: resend requests, resubscribe a new session, replay in-flight messages. */
-  established(sessionPresent: boolean): void;
+  established(connack: ConnackPacket): void;
   /** The established connection is gone. */
   lost(): void;
   emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void;
@@ -95,7 +99,7 @@ export class ConnectionLifecycle {
         return false;
       }
       this.awaitingConnack = undefined;
-      if (p.returnCode === 0) this.accepted(link, waiting.url, p.sessionPresent);
+      if (p.returnCode === 0) this.accepted(link, waiting.url, p);
       else link.close(false); // refused [MQTT-3.2.2-5]: nothing behind it in the same read may reach the session
       waiting.resolve(p);
       return false;
@@ -128,7 +132,10 @@ export class ConnectionLifecycle {
     this.host.lost();
     this.state = this.backoff ? "waiting" : "idle";
     const reason = err ?? new ConnectionLostError("connection-lost", "the connection closed");
-    this.host.emit("disconnect", { reason });
+    if (reason instanceof ConnectionLostError && reason.code === "server-disconnect") {
+      const { reasonCode, reasonString, serverReference } = reason;
+      this.host.emit("disconnect", { reason, reasonCode, reasonString, serverReference });
+    } else this.host.emit("disconnect", { reason });
     this.host.emit("offline", undefined);
     if (this.backoff) this.scheduleReconnect(reason);
   }
@@ -207,7 +214,8 @@ export class ConnectionLifecycle {
       }
       const creds = checkAttempt(settings);
       checkEmptyClientId(this.o.clientId, creds.clean ?? this.o.clean);
-      link = new Link(this.host.linkHandlers, this.o.maxPacketSize);
+      const codec = this.o.v5 ? await Promise.race([this.wire(), aborted]) : undefined;
+      link = new Link(this.host.linkHandlers, this.o.maxPacketSize, codec);
       this.link = link;
       // Ref'ed: an attempt is work under way, whatever the transport holds meanwhile.
       timer = this.o.clock.setTimeout(
@@ -238,9 +246,12 @@ export class ConnectionLifecycle {
         username: creds.username ?? this.o.username,
         password,
         will: this.o.will,
+        ...(codec ? { properties: codec.connectProperties(this.o.v5!, this.o.maxPacketSize) } : undefined),
       });
       const ack = await Promise.race([connack, aborted]);
-      if (ack.returnCode !== 0) throw ConnectError.fromReturnCode(ack.returnCode);
+      if (ack.returnCode !== 0) {
+        throw codec ? codec.connectError(ack) : ConnectError.fromReturnCode(ack.returnCode);
+      }
     } catch (err) {
       if (link) {
         if (this.link === link) this.link = undefined;
@@ -254,12 +265,20 @@ export class ConnectionLifecycle {
     }
   }
 
-  private accepted(link: Link, url: URL, sessionPresent: boolean): void {
+  /** A new MQTT 5 wire for the next link. */
+  private async wire(): Promise<WireCodec> {
+    const { Wire5 } = await (wire5 ??= import("./v5/wire5.js"));
+    return new Wire5({ maxPacketSize: this.o.maxPacketSize, topicAliasMaximum: this.o.v5!.topicAliasMaximum });
+  }
+
+  private accepted(link: Link, url: URL, connack: ConnackPacket): void {
+    const { sessionPresent } = connack;
     this.state = "connected";
     this.present = sessionPresent;
-    this.keepalive = new Keepalive(this.o.keepalive, this.o.clock, link);
+    // An MQTT 5 server may set the keepalive (Server Keep Alive).
+    this.keepalive = new Keepalive(connack.properties?.serverKeepAlive ?? this.o.keepalive, this.o.clock, link);
     this.keepalive.start();
-    this.host.established(sessionPresent);
+    this.host.established(connack);
     if (this.backoff) {
       const backoff = this.backoff;
       this.stableTimer = this.o.clock.setTimeout(() => {
@@ -274,7 +293,7 @@ export class ConnectionLifecycle {
   private scheduleReconnect(previous: Error): void {
     if (this.state === "closed" || !this.backoff) return;
     this.state = "waiting";
-    const refusedCredentials = previous instanceof ConnectError && (previous.returnCode === 4 || previous.returnCode === 5);
+    const refusedCredentials = previous instanceof ConnectError && (previous.code === "bad-username-or-password" || previous.code === "not-authorized");
     const delay = this.backoff.next(refusedCredentials);
     const attempt = this.backoff.attempts;
     this.reconnects++;

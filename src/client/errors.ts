@@ -28,7 +28,8 @@ export type ConnectErrorCode =
   | "bad-username-or-password"
   | "not-authorized"
   | "connect-timeout"
-  | "connection-failed";
+  | "connection-failed"
+  | "connection-refused";
 
 /** The connection could not be established: refused by CONNACK (returnCode 1..5), timed out, or the transport failed. */
 export class ConnectError extends EdgemqError {
@@ -36,8 +37,12 @@ export class ConnectError extends EdgemqError {
   override readonly name = "ConnectError";
   /** Why the connection failed. */
   declare readonly code: ConnectErrorCode;
-  /** The CONNACK return code when the broker refused, else undefined. */
+  /** The CONNACK return code when an MQTT 3.1.1 broker refused, else undefined. */
   readonly returnCode: number | undefined;
+  /** The CONNACK reason code (>= 0x80) when an MQTT 5 broker refused, else undefined. */
+  declare readonly reasonCode?: number;
+  /** The CONNACK's Reason String, when an MQTT 5 broker gave one. */
+  declare readonly reasonString?: string;
   /** Creates a ConnectError; `returnCode` is the refusing CONNACK code, `cause` the underlying error, if any. */
   constructor(code: ConnectErrorCode, message: string, returnCode?: number, cause?: unknown) {
     super(code, message, cause === undefined ? undefined : { cause });
@@ -68,6 +73,10 @@ export class SubscribeError extends EdgemqError {
   readonly refused: string[];
   /** Granted QoS (or 0x80) per requested filter, in request order. */
   readonly granted: number[];
+  /** MQTT 5: the SUBACK's reason code per requested filter, in request order (undefined under 3.1.1). */
+  declare readonly reasonCodes?: number[];
+  /** MQTT 5: the SUBACK's Reason String, if any. */
+  declare readonly reasonString?: string;
   /** Creates a SubscribeError for the `refused` filters; the default message lists them. */
   constructor(refused: string[], granted: number[], code: SubscribeErrorCode = "subscribe-refused", message?: string) {
     super(code, message ?? `the broker refused the subscription to ${refused.map((f) => JSON.stringify(f)).join(", ")}`);
@@ -77,7 +86,15 @@ export class SubscribeError extends EdgemqError {
 }
 
 /** Codes of PublishError. */
-export type PublishErrorCode = "queue-full" | "payload-too-large" | "message-dropped" | "message-discarded" | "invalid-qos" | "invalid-payload";
+export type PublishErrorCode =
+  | "queue-full"
+  | "payload-too-large"
+  | "message-dropped"
+  | "message-discarded"
+  | "invalid-qos"
+  | "invalid-payload"
+  | "publish-refused"
+  | "message-expired";
 
 /**
  * A publish was refused locally or dropped by the offline queue's overflow policy; nothing was sent. Refused
@@ -89,6 +106,10 @@ export class PublishError extends EdgemqError {
   override readonly name = "PublishError";
   /** Why the publish was refused or dropped. */
   declare readonly code: PublishErrorCode;
+  /** MQTT 5 "publish-refused": the PUBACK's or PUBREC's reason code (>= 0x80). */
+  declare readonly reasonCode?: number;
+  /** MQTT 5 "publish-refused": the ack's Reason String, if any. */
+  declare readonly reasonString?: string;
   /** Creates a PublishError with the given `code` and `message`. */
   constructor(code: PublishErrorCode, message: string) {
     super(code, message);
@@ -111,10 +132,16 @@ export class ClientClosedError extends EdgemqError {
 export class ConnectionLostError extends EdgemqError {
   /** Always "ConnectionLostError". */
   override readonly name = "ConnectionLostError";
-  /** "keepalive-timeout" when the keepalive expired, else "connection-lost". */
-  declare readonly code: "connection-lost" | "keepalive-timeout";
+  /** "keepalive-timeout" when the keepalive expired, "server-disconnect" for an MQTT 5 server's DISCONNECT, else "connection-lost". */
+  declare readonly code: "connection-lost" | "keepalive-timeout" | "server-disconnect";
+  /** MQTT 5 "server-disconnect": the DISCONNECT's reason code. */
+  declare readonly reasonCode?: number;
+  /** MQTT 5 "server-disconnect": its Reason String, if any. */
+  declare readonly reasonString?: string;
+  /** MQTT 5 "server-disconnect": its Server Reference (another server to use), if any. */
+  declare readonly serverReference?: string;
   /** Creates a ConnectionLostError; `cause` is the underlying error, if any. */
-  constructor(code: "connection-lost" | "keepalive-timeout", message: string, cause?: unknown) {
+  constructor(code: "connection-lost" | "keepalive-timeout" | "server-disconnect", message: string, cause?: unknown) {
     super(code, message, cause === undefined ? undefined : { cause });
   }
 }

@@ -6,6 +6,7 @@
  */
 
 import type { QoS } from "../mqtt/packets.js";
+import type { MessageProperties } from "./client-types.js";
 import { Queue } from "./queue.js";
 import type { Message } from "./subscription.js";
 
@@ -27,6 +28,8 @@ export class Delivery implements Message {
   seen = false;
   /** The application called ack() (manualAck). */
   acked = false;
+  /** MQTT 5 properties of the message, if it carried any. */
+  properties?: MessageProperties;
   /**
    * The line this delivery's ack waits in; undefined for QoS 0, once the ack went out, or after the connection dropped.
    * @ignore

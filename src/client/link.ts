@@ -11,6 +11,7 @@ import type { Packet } from "../mqtt/packets.js";
 import type { OversizePublish } from "../mqtt/reader.js";
 import type { Connection, ConnectionHandlers, Transport, TransportOptions } from "../transport/transport.js";
 import { ConnectionLostError } from "./errors.js";
+import type { WireCodec } from "./wire.js";
 import { WriteQueue } from "./write-queue.js";
 
 /** Where a link reports; each call names the link, so one handler object serves every link of a client. */
@@ -30,14 +31,20 @@ export interface LinkHandlers {
 
 export class Link {
   private conn: Connection | undefined;
-  private readonly decoder: ClientDecoder;
+  /** The 3.1.1 decoder, or the connection's codec for another protocol version. */
+  private readonly decoder: ClientDecoder | WireCodec;
   private readonly out = new WriteQueue();
   private flushScheduled = false;
   private backpressured = false;
   private closed = false;
 
-  constructor(private readonly handlers: LinkHandlers, maxPacketSize: number) {
-    this.decoder = new ClientDecoder({ maxPacketSize, onOversizePublish: this.onOversize.bind(this) });
+  constructor(
+    private readonly handlers: LinkHandlers,
+    maxPacketSize: number,
+    /** The codec when not MQTT 3.1.1 (MQTT 5's). */
+    readonly codec?: WireCodec,
+  ) {
+    this.decoder = codec ?? new ClientDecoder({ maxPacketSize, onOversizePublish: this.onOversize.bind(this) });
   }
 
   /** Opens the transport. Rejects with the transport's error. */
@@ -62,7 +69,8 @@ export class Link {
    */
   send(packet: Packet): void {
     if (this.closed) return;
-    this.out.add(packet);
+    if (this.codec) this.codec.write(packet, this.out);
+    else this.out.add(packet);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());

@@ -14,6 +14,7 @@ import type { ResumeContext } from "./client-types.js";
 import { systemClock, type Clock, type Random } from "./clock.js";
 import { OptionsError } from "./errors.js";
 import type { OfflineQueueOptions } from "./outbox.js";
+import { resolveV5, type UserProperties, type V5Options } from "./options-v5.js";
 
 /** What a beforeConnect hook may change for one connection attempt. */
 export interface AttemptSettings {
@@ -100,6 +101,16 @@ export interface ClientOptions {
   clock?: Clock;
   /** Random source for jitter and the default client id. */
   random?: Random;
+  /** MQTT protocol version: 4 (3.1.1, default) or 5. */
+  protocolVersion?: 4 | 5;
+  /** MQTT 5: seconds the broker keeps the session after the connection ends (0: ends with it). */
+  sessionExpiryInterval?: number;
+  /** MQTT 5: most QoS 1/2 messages the server may send before this client acknowledges them. Default 65,535. */
+  receiveMaximum?: number;
+  /** MQTT 5: most topic aliases the server may use towards this client. Default 0 (none). */
+  topicAliasMaximum?: number;
+  /** MQTT 5: user properties of CONNECT. */
+  userProperties?: UserProperties;
 }
 
 /** Options after defaults and validation. */
@@ -130,6 +141,8 @@ export interface ResolvedOptions {
   transport: Transport | undefined;
   clock: Clock;
   random: Random;
+  /** The MQTT 5 options; undefined for an MQTT 3.1.1 client. */
+  v5: V5Options | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -260,7 +273,10 @@ function resolve(o: ClientOptions): ResolvedOptions {
   integer("keepalive", keepalive, 0, 65_535);
   const username = o.username ?? undefined;
   const password = credentials("", username, o.password);
-  if (password && username === undefined) {
+  const version: unknown = o.protocolVersion ?? 4;
+  if (version !== 4 && version !== 5) throw new OptionsError(`protocolVersion must be 4 (MQTT 3.1.1) or 5, got ${show(version)}`);
+  const v5 = version === 5 ? resolveV5(o as unknown as Record<string, unknown>) : undefined;
+  if (password && username === undefined && !v5) {
     throw new OptionsError("password requires username in MQTT 3.1.1");
   }
   let will: ResolvedOptions["will"];
@@ -334,6 +350,7 @@ function resolve(o: ClientOptions): ResolvedOptions {
     transport: o.transport ?? undefined,
     clock: o.clock ?? systemClock,
     random,
+    v5,
   };
 }
 

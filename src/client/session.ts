@@ -4,7 +4,7 @@
  * DUP=1 and pending PUBREL, in their original order, before anything new.
  */
 
-import type { Packet, PublishPacket, QoS } from "../mqtt/packets.js";
+import type { Packet, PacketProperties, PubackPacket, PublishPacket, PubrecPacket, QoS } from "../mqtt/packets.js";
 import { utf8Length } from "../mqtt/utf8.js";
 import { StoreError, type OutgoingRecord, type Store, type StoreSnapshot } from "../store/store.js";
 import { ClientClosedError, ConnectionLostError, PublishError } from "./errors.js";
@@ -26,6 +26,8 @@ export interface SessionHost {
   downgraded(topic: string): void;
   /** A store write failed where no promise can carry the error (the flow went on). */
   storeFailed(err: StoreError): void;
+  /** MQTT 5: the error of a PUBACK or PUBREC with a failure reason code. */
+  refused(topic: string, ack: PubackPacket | PubrecPacket): PublishError;
 }
 
 /** One outgoing message: a QoS 0 packet waiting to be written, or a QoS 1/2 message until its final ack. */
@@ -37,6 +39,8 @@ interface Outgoing {
   retain: boolean;
   size: number;
   record: OutgoingRecord | undefined;
+  /** MQTT 5 PUBLISH properties (kept in memory only: a FileStore does not keep them across a restart). */
+  properties?: PacketProperties;
   resolve: (() => void) | undefined;
   reject: ((err: Error) => void) | undefined;
   /** Published by a beforeResume hook: belongs to this connection, never stored, rejected when it ends. */
@@ -80,7 +84,9 @@ export class Session {
   received = 0;
   dropped = 0;
 
-  private readonly maxInflight: number;
+  /** The outgoing window now: the maxInflight option, or less when an MQTT 5 server's Receive Maximum says so. */
+  private maxInflight: number;
+  private readonly configuredInflight: number;
   private readonly manualAck: boolean;
 
   constructor(
@@ -89,8 +95,13 @@ export class Session {
     options: SessionOptions,
   ) {
     this.queueOptions = options.offlineQueue;
-    this.maxInflight = options.maxInflight;
+    this.maxInflight = this.configuredInflight = options.maxInflight;
     this.manualAck = options.manualAck;
+  }
+
+  /** Sets the window for the connection just accepted: the smaller of maxInflight and the server's Receive Maximum. */
+  setWindow(serverReceiveMaximum: number | undefined): void {
+    this.maxInflight = Math.min(this.configuredInflight, serverReceiveMaximum ?? Infinity);
   }
 
   /** Outgoing QoS 1/2 messages sent and not finally acknowledged. */
@@ -137,11 +148,11 @@ export class Session {
   }
 
   /** Accepts a publish: sends it now if it can, else queues it. Resolves per QoS (written / PUBACK / PUBCOMP). */
-  publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, topicBytes = utf8Length(topic)): Promise<void> {
+  publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, topicBytes = utf8Length(topic), properties?: PacketProperties): Promise<void> {
     if (qos === 0 && this.queuedCount === 0 && this.open()) {
       // The common QoS 0 case: written now, nothing to remember, so no entry and no promise executor.
       this.sent++;
-      this.host.send({ type: "publish", topic, payload, qos, retain, dup: false, packetId: undefined });
+      this.host.send(properties ? { type: "publish", topic, payload, qos, retain, dup: false, packetId: undefined, properties } : { type: "publish", topic, payload, qos, retain, dup: false, packetId: undefined });
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
@@ -149,6 +160,7 @@ export class Session {
       const record: OutgoingRecord | undefined =
         qos === 0 ? undefined : { seq, packetId: 0, state: "publish", topic, payload, qos, retain };
       const entry = this.entryFor(seq, qos, topic, payload, retain, record, topicBytes);
+      if (properties) entry.properties = properties;
       entry.resolve = resolve;
       entry.reject = reject;
       if (this.queuedCount === 0 && this.open() && (qos === 0 || this.inflightCount < this.maxInflight)) {
@@ -315,7 +327,8 @@ export class Session {
         return true;
       case "puback": {
         const e = this.inflight?.get(packet.packetId);
-        if (e?.qos === 1) this.finish(packet.packetId, e); // an unknown PUBACK is ignored
+        if (e && (packet.reasonCode ?? 0) >= 0x80) this.finish(packet.packetId, e, this.host.refused(e.topic, packet));
+        else if (e?.qos === 1) this.finish(packet.packetId, e); // an unknown PUBACK is ignored
         else if (e?.qos === 2 && e.record!.state === "publish") {
           // The broker took a QoS 2 message at QoS 1 (RabbitMQ does): it is delivered, so it is done.
           this.host.downgraded(e.topic);
@@ -325,6 +338,11 @@ export class Session {
       }
       case "pubrec": {
         const e = this.inflight?.get(packet.packetId);
+        if ((packet.reasonCode ?? 0) >= 0x80) {
+          // MQTT 5: refused; the exchange ends here (no PUBREL) [MQTT-4.3.3-4].
+          if (e && e.qos === 2 && e.record!.state === "publish") this.finish(packet.packetId, e, this.host.refused(e.topic, packet));
+          return true;
+        }
         if (e && e.qos === 2 && e.record!.state === "publish") {
           e.record!.state = "pubrel";
           if (!e.scoped) this.record(() => this.store.updateOutgoing(e.seq, packet.packetId, "pubrel"));
@@ -461,12 +479,14 @@ export class Session {
     }
   }
 
-  private finish(packetId: number, e: Outgoing): void {
+  /** Ends an in-flight message: resolved, or rejected with `refused` (an MQTT 5 broker refused it). */
+  private finish(packetId: number, e: Outgoing, refused?: PublishError): void {
     this.inflight!.delete(packetId);
     this.packetIds.release(packetId);
     if (e.scoped) this.scopedInflight--;
     else this.record(() => this.store.deleteOutgoing(e.seq));
-    e.resolve?.();
+    if (refused) e.reject?.(refused);
+    else e.resolve?.();
     this.pump();
   }
 
@@ -490,6 +510,7 @@ export class Session {
     const id = p.packetId ?? 0;
     if (this.isRepeat(p.qos, id)) return;
     const d = new Delivery(p.topic, p.payload, p.qos, p.retain, p.dup, id);
+    if (p.messageProperties) d.properties = p.messageProperties;
     this.host.deliver(d);
     if (p.qos > 0) this.ackLine.offer(d);
   }
@@ -537,5 +558,7 @@ function wake(waiters: Array<() => void> | undefined): void {
 }
 
 function publishPacket(e: Outgoing, packetId: number | undefined, dup: boolean): PublishPacket {
-  return { type: "publish", topic: e.topic, payload: e.payload, qos: e.qos, retain: e.retain, dup, packetId };
+  const p: PublishPacket = { type: "publish", topic: e.topic, payload: e.payload, qos: e.qos, retain: e.retain, dup, packetId };
+  if (e.properties) p.properties = e.properties;
+  return p;
 }

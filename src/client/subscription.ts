@@ -3,7 +3,7 @@
  * matches several filters of one subscription reaches it once; overlapping subscriptions each get it.
  */
 
-import type { QoS, SubackCode } from "../mqtt/packets.js";
+import type { MessageProperties, QoS, SubackCode } from "../mqtt/packets.js";
 import { TopicTrie } from "../mqtt/topic.js";
 import type { Delivery } from "./inbound.js";
 import { Queue } from "./queue.js";
@@ -20,6 +20,8 @@ export interface Message {
   retain: boolean;
   /** Set when the broker says this may be a redelivery. */
   dup: boolean;
+  /** MQTT 5: the message's properties (absent under 3.1.1, and when the message carried none). */
+  properties?: MessageProperties;
   /**
    * With manualAck, sends the PUBACK/PUBREC (in arrival order); otherwise a no-op. Idempotent. Call it as a method
    * (`msg.ack()`).
@@ -27,8 +29,18 @@ export interface Message {
   ack(): void;
 }
 
+/** MQTT 5 options of a subscription. */
+export interface V5SubscriptionOptions {
+  /** Do not receive this client's own publishes. */
+  noLocal?: boolean;
+  /** Keep the RETAIN flag as the publisher set it. */
+  retainAsPublished?: boolean;
+  /** Retained messages on subscribing: 0 always (default), 1 only for a new subscription, 2 never. */
+  retainHandling?: 0 | 1 | 2;
+}
+
 /** Options of subscribe(). */
-export interface SubscribeOptions {
+export interface SubscribeOptions extends V5SubscriptionOptions {
   /** Requested maximum QoS. Default 0. */
   qos?: QoS;
   /**
@@ -76,6 +88,12 @@ export class Subscription implements AsyncIterable<Message> {
   readonly filters: readonly string[];
   /** Requested QoS. */
   readonly qos: QoS;
+  /**
+   * MQTT 5 subscription options (No Local, Retain As Published, Retain Handling), kept for the resubscribe after a
+   * session is lost.
+   * @internal
+   */
+  options5: V5SubscriptionOptions | undefined = undefined;
   /** Granted QoS (or 0x80) per filter, from the SUBACK. */
   granted: SubackCode[] = [];
   /** Messages no reader has taken yet; created by the first one buffered. */
@@ -309,12 +327,16 @@ export class SubscriptionRegistry {
   }
 
   /** Every held filter with the highest QoS requested for it (for resubscribing a new session). */
-  active(): Array<{ topic: string; qos: QoS }> {
-    const out: Array<{ topic: string; qos: QoS }> = [];
+  active(): Array<{ topic: string; qos: QoS } & V5SubscriptionOptions> {
+    const out: Array<{ topic: string; qos: QoS } & V5SubscriptionOptions> = [];
     for (const [topic, subs] of this.holders) {
       let qos: QoS = 0;
-      for (const s of subs) if (s.qos > qos) qos = s.qos;
-      out.push({ topic, qos });
+      let options: V5SubscriptionOptions | undefined;
+      for (const s of subs) {
+        if (s.qos > qos) qos = s.qos;
+        options = s.options5 ?? options;
+      }
+      out.push(options ? { topic, qos, ...options } : { topic, qos });
     }
     return out;
   }

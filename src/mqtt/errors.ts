@@ -43,7 +43,9 @@ export type ProtocolErrorCode =
   | "property-not-allowed"
   | "missing-property"
   | "invalid-reason-code"
-  | "invalid-subscription-options";
+  | "invalid-subscription-options"
+  | "invalid-topic-alias"
+  | "receive-maximum-exceeded";
 
 /** A packet broke the protocol. On receipt the connection must be closed. */
 export class ProtocolError extends EdgemqError {

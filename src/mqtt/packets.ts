@@ -1,4 +1,32 @@
-/** MQTT 3.1.1 control packets as one discriminated union on `type`. */
+/**
+ * The control packets as the client handles them: MQTT 3.1.1's, one discriminated union on `type`. Under MQTT 5 the
+ * same shapes carry v5's extras in optional fields (`properties`, reason codes, subscription options); the v5 codec
+ * (src/mqtt/v5, loaded only when a client asks for protocol version 5) converts at the wire.
+ */
+
+import type { Properties } from "./v5/packets.js";
+
+/** MQTT 5 properties of a packet (absent under 3.1.1). */
+export type PacketProperties = Properties;
+
+/** MQTT 5 properties of a received message (fields the message did not carry are absent). */
+export interface MessageProperties {
+  /** Seconds the message has left to live (the broker subtracts the time it waited). */
+  messageExpiryInterval?: number;
+  /** Content type. */
+  contentType?: string;
+  /** 1: the payload is UTF-8 text; 0: unspecified bytes. */
+  payloadFormatIndicator?: 0 | 1;
+  /** Where the publisher expects a reply. */
+  responseTopic?: string;
+  /** Data to send back with the reply. */
+  correlationData?: Uint8Array;
+  /** User properties; a repeated key is an array of its values. */
+  userProperties?: Record<string, string | string[]>;
+  /** Identifiers of the subscriptions that matched. */
+  subscriptionIdentifiers?: number[];
+}
+
 
 /** Delivery guarantee: at most once, at least once, exactly once. */
 export type QoS = 0 | 1 | 2;
@@ -13,6 +41,8 @@ export interface Will {
   qos: QoS;
   /** Whether the broker retains the will message. */
   retain: boolean;
+  /** MQTT 5 will properties. */
+  properties?: PacketProperties;
 }
 
 /** CONNECT (type 1): client -> server. */
@@ -31,6 +61,8 @@ export interface ConnectPacket {
   password?: Uint8Array;
   /** Will message, if any. */
   will?: Will;
+  /** MQTT 5 CONNECT properties. */
+  properties?: PacketProperties;
 }
 
 /** CONNACK (type 2): server -> client. */
@@ -39,8 +71,10 @@ export interface ConnackPacket {
   type: "connack";
   /** Whether the server resumed a stored session. */
   sessionPresent: boolean;
-  /** 0 accepted; 1..5 refused (see ConnectReturnCode). */
+  /** 0 accepted; 1..5 refused (see ConnectReturnCode); under MQTT 5 the reason code (>= 0x80 refused). */
   returnCode: number;
+  /** MQTT 5 CONNACK properties. */
+  properties?: PacketProperties;
 }
 
 /** PUBLISH (type 3): both directions. */
@@ -59,6 +93,10 @@ export interface PublishPacket {
   dup: boolean;
   /** Present (1..65535) when qos > 0. */
   packetId?: number;
+  /** MQTT 5 PUBLISH properties. */
+  properties?: PacketProperties;
+  /** MQTT 5, received: the properties as the API gives them (Message.properties). */
+  messageProperties?: MessageProperties;
 }
 
 /** PUBACK (type 4). */
@@ -67,6 +105,10 @@ export interface PubackPacket {
   type: "puback";
   /** Packet identifier of the packet being acknowledged. */
   packetId: number;
+  /** MQTT 5 reason code (0 when absent). */
+  reasonCode?: number;
+  /** MQTT 5 properties (reason string, user properties). */
+  properties?: PacketProperties;
 }
 /** PUBREC (type 5). */
 export interface PubrecPacket {
@@ -74,6 +116,10 @@ export interface PubrecPacket {
   type: "pubrec";
   /** Packet identifier of the packet being acknowledged. */
   packetId: number;
+  /** MQTT 5 reason code (0 when absent). */
+  reasonCode?: number;
+  /** MQTT 5 properties (reason string, user properties). */
+  properties?: PacketProperties;
 }
 /** PUBREL (type 6). */
 export interface PubrelPacket {
@@ -81,6 +127,10 @@ export interface PubrelPacket {
   type: "pubrel";
   /** Packet identifier of the packet being acknowledged. */
   packetId: number;
+  /** MQTT 5 reason code (0 when absent). */
+  reasonCode?: number;
+  /** MQTT 5 properties (reason string, user properties). */
+  properties?: PacketProperties;
 }
 /** PUBCOMP (type 7). */
 export interface PubcompPacket {
@@ -88,6 +138,10 @@ export interface PubcompPacket {
   type: "pubcomp";
   /** Packet identifier of the packet being acknowledged. */
   packetId: number;
+  /** MQTT 5 reason code (0 when absent). */
+  reasonCode?: number;
+  /** MQTT 5 properties (reason string, user properties). */
+  properties?: PacketProperties;
 }
 
 /** One topic filter with its requested QoS. */
@@ -96,6 +150,12 @@ export interface SubscriptionRequest {
   topic: string;
   /** Requested maximum QoS. */
   qos: QoS;
+  /** MQTT 5: do not receive this client's own publishes. */
+  noLocal?: boolean;
+  /** MQTT 5: keep the RETAIN flag as published. */
+  retainAsPublished?: boolean;
+  /** MQTT 5: 0 send retained messages, 1 only for a new subscription, 2 never. */
+  retainHandling?: 0 | 1 | 2;
 }
 
 /** SUBSCRIBE (type 8): client -> server. */
@@ -106,6 +166,8 @@ export interface SubscribePacket {
   packetId: number;
   /** Topic filters with their requested QoS. */
   subscriptions: SubscriptionRequest[];
+  /** MQTT 5 SUBSCRIBE properties (subscription identifier, user properties). */
+  properties?: PacketProperties;
 }
 
 /** SUBACK return code: granted QoS, or 0x80 for failure. */
@@ -117,8 +179,12 @@ export interface SubackPacket {
   type: "suback";
   /** Packet identifier of the SUBSCRIBE being acknowledged. */
   packetId: number;
-  /** One return code per requested filter, in order. */
+  /** One return code per requested filter, in order (under MQTT 5 any failure is 0x80 here; see reasonCodes). */
   granted: SubackCode[];
+  /** MQTT 5 reason codes, one per filter. */
+  reasonCodes?: number[];
+  /** MQTT 5 SUBACK properties. */
+  properties?: PacketProperties;
 }
 
 /** UNSUBSCRIBE (type 10): client -> server. */
@@ -129,6 +195,8 @@ export interface UnsubscribePacket {
   packetId: number;
   /** Topic filters to unsubscribe from. */
   topics: string[];
+  /** MQTT 5 UNSUBSCRIBE properties. */
+  properties?: PacketProperties;
 }
 
 /** UNSUBACK (type 11): server -> client. */
@@ -137,6 +205,10 @@ export interface UnsubackPacket {
   type: "unsuback";
   /** Packet identifier of the packet being acknowledged. */
   packetId: number;
+  /** MQTT 5 reason codes, one per filter. */
+  reasonCodes?: number[];
+  /** MQTT 5 properties (reason string, user properties). */
+  properties?: PacketProperties;
 }
 /** PINGREQ (type 12): client -> server. */
 export interface PingreqPacket {
@@ -148,13 +220,27 @@ export interface PingrespPacket {
   /** Packet type discriminator. */
   type: "pingresp";
 }
-/** DISCONNECT (type 14): client -> server. */
+/** DISCONNECT (type 14): client -> server (under MQTT 5 also server -> client). */
 export interface DisconnectPacket {
   /** Packet type discriminator. */
   type: "disconnect";
+  /** MQTT 5 reason code (0 when absent). */
+  reasonCode?: number;
+  /** MQTT 5 DISCONNECT properties. */
+  properties?: PacketProperties;
 }
 
-/** Any MQTT 3.1.1 control packet. */
+/** AUTH (type 15, MQTT 5 only): an enhanced authentication step, either direction. */
+export interface AuthPacket {
+  /** Packet type discriminator. */
+  type: "auth";
+  /** 0x00 success, 0x18 continue authentication, 0x19 re-authenticate. */
+  reasonCode: number;
+  /** Authentication method and data, reason string, user properties. */
+  properties?: PacketProperties;
+}
+
+/** Any control packet (MQTT 3.1.1's, plus AUTH under MQTT 5). */
 export type Packet =
   | ConnectPacket
   | ConnackPacket
@@ -169,13 +255,14 @@ export type Packet =
   | UnsubackPacket
   | PingreqPacket
   | PingrespPacket
-  | DisconnectPacket;
+  | DisconnectPacket
+  | AuthPacket;
 
 /** The packet type names. */
 export type PacketType = Packet["type"];
 
-/** Wire type number (the high nibble of the first byte) for each packet type. */
-export const PACKET_TYPE_CODES: { readonly [K in PacketType]: number } = {
+/** Wire type number (the high nibble of the first byte) for each MQTT 3.1.1 packet type. */
+export const PACKET_TYPE_CODES: { readonly [K in Exclude<PacketType, "auth">]: number } = {
   connect: 1,
   connack: 2,
   publish: 3,

@@ -10,6 +10,7 @@ import { lifetimeSmoke } from "./lifetime.smoke.ts";
 import { flowControlSmoke } from "./flow-control.smoke.ts";
 import { cliSmoke } from "./cli.smoke.ts";
 import { edgehogSmoke } from "./edgehog.smoke.ts";
+import { mqtt5Smoke } from "./mqtt5.smoke.ts";
 
 type Global = { Deno?: { exit(code: number): never }; Bun?: unknown; process?: { exit(code: number): never } };
 const g = globalThis as unknown as Global;
@@ -31,6 +32,7 @@ lifetimeSmoke(api, runtime, root);
 flowControlSmoke(api);
 cliSmoke(runtime, root);
 edgehogSmoke(cleaModule as typeof import("../../src/clea/index.ts"));
+mqtt5Smoke(api);
 
 const code = await run(runtime);
 if (g.Deno) g.Deno.exit(code);

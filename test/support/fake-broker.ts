@@ -3,22 +3,40 @@
  * with a ServerDecoder, raw bytes kept too) and answers with packets or raw bytes of its choosing.
  */
 import { ServerDecoder, encode, type Connection, type ConnectionHandlers, type Packet, type Transport, type TransportOptions } from "../../src/index.ts";
+import { ServerDecoder5 } from "../../src/mqtt/v5/decode-server.ts";
+import { encodeServerPacket5 } from "../../src/mqtt/v5/encode-server.ts";
+import type { Packet as Packet5 } from "../../src/mqtt/v5/packets.ts";
 
-/** One client connection as the scripted broker sees it. */
-export class FakeConnection {
+/** The wire a scripted broker speaks: MQTT 3.1.1 (the default) or 5. */
+interface Codec<P> {
+  decoder: { push(bytes: Uint8Array): P[] };
+  encode(p: P): Uint8Array;
+}
+
+const v311 = (): Codec<Packet> => ({ decoder: new ServerDecoder({ maxPacketSize: 1 << 28 }), encode });
+const v5 = (): Codec<Packet5> => ({ decoder: new ServerDecoder5({ maxPacketSize: 1 << 28 }), encode: encodeServerPacket5 });
+
+/** One client connection as the scripted broker sees it (`P`: the packets of the protocol version it speaks). */
+export class FakeConnection<P extends { type: string } = Packet> {
   /** Every packet the client sent, in order. */
-  readonly packets: Packet[] = [];
+  readonly packets: P[] = [];
   /** Raw bytes of every write. */
   readonly writes: Uint8Array[] = [];
   closed = false;
   /** Whether the client closed it (end/destroy) rather than the broker. */
   closedByClient = false;
-  private readonly decoder = new ServerDecoder({ maxPacketSize: 1 << 28 });
+  private readonly decoder: Codec<P>["decoder"];
   private waiters: Array<() => void> = [];
-  private watchers: Array<(p: Packet) => void> = [];
+  private watchers: Array<(p: P) => void> = [];
   private read = 0;
 
-  constructor(readonly url: URL, private readonly handlers: ConnectionHandlers) {}
+  constructor(
+    readonly url: URL,
+    private readonly handlers: ConnectionHandlers,
+    private readonly codec: Codec<P> = v311() as unknown as Codec<P>,
+  ) {
+    this.decoder = codec.decoder;
+  }
 
   /** The connection object given to the client. */
   readonly connection: Connection = {
@@ -37,7 +55,7 @@ export class FakeConnection {
   };
 
   /** The next packet the client sends (waits for it); `type` asserts its type. */
-  async next<T extends Packet["type"]>(type?: T, timeoutMs = 2000): Promise<Extract<Packet, { type: T }>> {
+  async next<T extends P["type"]>(type?: T, timeoutMs = 2000): Promise<Extract<P, { type: T }>> {
     const deadline = Date.now() + timeoutMs;
     while (this.read >= this.packets.length) {
       if (Date.now() > deadline) throw new Error(`no packet from the client within ${timeoutMs} ms (expected ${type ?? "any"})`);
@@ -51,14 +69,14 @@ export class FakeConnection {
     }
     const p = this.packets[this.read++]!;
     if (type && p.type !== type) throw new Error(`expected ${type} from the client, got ${JSON.stringify(p)}`);
-    return p as Extract<Packet, { type: T }>;
+    return p as Extract<P, { type: T }>;
   }
 
   /**
    * Calls `fn` (a microtask later) with every packet not yet taken with next() and every packet the client sends
    * from now on, without taking them; returns the function that stops it.
    */
-  watch(fn: (p: Packet) => void): () => void {
+  watch(fn: (p: P) => void): () => void {
     for (const p of this.unread()) queueMicrotask(() => fn(p));
     this.watchers.push(fn);
     return () => {
@@ -72,13 +90,13 @@ export class FakeConnection {
   }
 
   /** Packets not yet taken with next(). */
-  unread(): Packet[] {
+  unread(): P[] {
     return this.packets.slice(this.read);
   }
 
   /** Sends packets (or raw bytes) to the client, all in one chunk. */
-  send(...items: Array<Packet | Uint8Array>): void {
-    const parts = items.map((x) => (x instanceof Uint8Array ? x : encode(x)));
+  send(...items: Array<P | Uint8Array>): void {
+    const parts = items.map((x) => (x instanceof Uint8Array ? x : this.codec.encode(x)));
     const total = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
     for (const p of parts) {
@@ -88,11 +106,12 @@ export class FakeConnection {
     if (!this.closed) this.handlers.onData(total);
   }
 
-  /** Reads CONNECT and answers CONNACK. */
-  async accept(sessionPresent = false, returnCode = 0): Promise<Extract<Packet, { type: "connect" }>> {
-    const connect = await this.next("connect");
-    this.send({ type: "connack", sessionPresent, returnCode });
-    return connect;
+  /** Reads CONNECT and answers CONNACK (`returnCode`: the reason code under MQTT 5; `properties` only there). */
+  async accept(sessionPresent = false, returnCode = 0, properties?: Record<string, unknown>): Promise<Extract<P, { type: "connect" }>> {
+    const connect = await this.next("connect" as P["type"]);
+    const v5 = this.codec.encode !== encode;
+    this.send((v5 ? { type: "connack", sessionPresent, reasonCode: returnCode, properties } : { type: "connack", sessionPresent, returnCode }) as unknown as P);
+    return connect as Extract<P, { type: "connect" }>;
   }
 
   /** The broker drops the connection. */
@@ -110,10 +129,17 @@ export class FakeConnection {
   }
 }
 
-/** Hands out FakeConnections; `refuse` makes the next attempts fail at the transport. */
-export class FakeBroker {
-  readonly connections: FakeConnection[] = [];
-  private waiters: Array<(c: FakeConnection) => void> = [];
+/** Hands out FakeConnections; `refuse` makes the next attempts fail at the transport. MQTT 3.1.1 unless `version` is 5. */
+export class FakeBroker<P extends { type: string } = Packet> {
+  readonly connections: FakeConnection<P>[] = [];
+  private waiters: Array<(c: FakeConnection<P>) => void> = [];
+
+  constructor(private readonly version: 4 | 5 = 4) {}
+
+  /** A scripted MQTT 5 broker. */
+  static v5(): FakeBroker<Packet5> {
+    return new FakeBroker<Packet5>(5);
+  }
   /** Number of upcoming attempts to fail with ECONNREFUSED. */
   refuse = 0;
   attempts = 0;
@@ -128,7 +154,7 @@ export class FakeBroker {
       this.refuse--;
       throw Object.assign(new Error("connect ECONNREFUSED (fake)"), { code: "ECONNREFUSED" });
     }
-    const c = new FakeConnection(url, handlers);
+    const c = new FakeConnection<P>(url, handlers, (this.version === 5 ? v5() : v311()) as unknown as Codec<P>);
     this.connections.push(c);
     const w = this.waiters.shift();
     if (w) w(c);
@@ -136,7 +162,7 @@ export class FakeBroker {
   };
 
   /** The next connection the client opens (or the latest one not yet taken). */
-  async nextConnection(timeoutMs = 2000): Promise<FakeConnection> {
+  async nextConnection(timeoutMs = 2000): Promise<FakeConnection<P>> {
     const taken = this.taken;
     if (this.connections.length > taken) {
       this.taken++;

@@ -1,0 +1,240 @@
+/**
+ * The MQTT 5 client (issue #17) packet by packet against the scripted broker speaking v5, on a fake clock: CONNECT
+ * properties, refusing CONNACK reason codes, Server Keep Alive, the server's Receive Maximum, reason codes on acks,
+ * topic aliases both ways, a server DISCONNECT, received properties, and the v5 options as plain JavaScript gives them.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { ConnectError, ConnectionLostError, createClient, OptionsError, ProtocolError, PublishError, type Client, type ClientOptions, type Message } from "../../src/index.ts";
+import type { Packet as Packet5 } from "../../src/mqtt/v5/packets.ts";
+import { FakeBroker, type FakeConnection } from "../support/fake-broker.ts";
+import { FakeClock, settle } from "../support/fake-clock.ts";
+
+const clients: Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.end({ force: true }).catch(() => undefined);
+});
+
+type Conn = FakeConnection<Packet5>;
+
+async function start(extra: Partial<ClientOptions> = {}, connack: Record<string, unknown> = {}): Promise<{ client: Client; conn: Conn; broker: FakeBroker<Packet5>; clock: FakeClock }> {
+  const broker = FakeBroker.v5();
+  const clock = new FakeClock();
+  const client = createClient({ url: "mqtt://fake", transport: broker.transport, clock, random: () => 0.5, keepalive: 0, protocolVersion: 5, ...extra });
+  clients.push(client);
+  const connecting = client.connect();
+  const conn = await broker.nextConnection();
+  await conn.accept(false, 0, connack);
+  await connecting;
+  return { client, conn, broker, clock };
+}
+
+const publishes = (conn: Conn) => conn.packets.filter((p): p is Extract<Packet5, { type: "publish" }> => p.type === "publish");
+
+describe("CONNECT and CONNACK", () => {
+  it("sends protocol level 5 with the session expiry, receive maximum, topic alias maximum, maximum packet size and user properties", async () => {
+    const { conn } = await start({ clientId: "gw-5", sessionExpiryInterval: 3600, receiveMaximum: 32, topicAliasMaximum: 8, maxPacketSize: 65_536, userProperties: { site: "plant-7", tag: ["a", "b"] } });
+    const connect = conn.packets[0] as Extract<Packet5, { type: "connect" }>;
+    expect(connect.clientId).toBe("gw-5");
+    expect(connect.properties).toEqual({
+      sessionExpiryInterval: 3600,
+      receiveMaximum: 32,
+      topicAliasMaximum: 8,
+      maximumPacketSize: 65_536,
+      userProperties: [["site", "plant-7"], ["tag", "a"], ["tag", "b"]],
+    });
+    // Level 5 on the wire: bytes 8 (after the fixed header, "MQTT" and its length) of the first write.
+    expect(conn.writes[0]![8]).toBe(5);
+  });
+
+  it("a refusing CONNACK gives ConnectError with the reason code, its name and the reason string", async () => {
+    const broker = FakeBroker.v5();
+    const client = createClient({ url: "mqtt://fake", transport: broker.transport, clock: new FakeClock(), protocolVersion: 5, reconnect: false });
+    clients.push(client);
+    const connecting = client.connect().catch((e: unknown) => e);
+    const conn = await broker.nextConnection();
+    await conn.next("connect");
+    conn.send({ type: "connack", sessionPresent: false, reasonCode: 0x87, properties: { reasonString: "tenant suspended" } });
+    const err = (await connecting) as ConnectError;
+    expect(err).toBeInstanceOf(ConnectError);
+    expect(err.code).toBe("not-authorized");
+    expect(err.reasonCode).toBe(0x87);
+    expect(err.returnCode).toBeUndefined();
+    expect(err.reasonString).toBe("tenant suspended");
+    expect(err.message).toBe("connection refused: Not authorized (CONNACK 0x87): tenant suspended");
+  });
+
+  it("a reason without a 3.1.1 counterpart is connection-refused", async () => {
+    const broker = FakeBroker.v5();
+    const client = createClient({ url: "mqtt://fake", transport: broker.transport, clock: new FakeClock(), protocolVersion: 5, reconnect: false });
+    clients.push(client);
+    const connecting = client.connect().catch((e: unknown) => e);
+    const conn = await broker.nextConnection();
+    await conn.next("connect");
+    conn.send({ type: "connack", sessionPresent: false, reasonCode: 0x9f });
+    expect(await connecting).toMatchObject({ code: "connection-refused", reasonCode: 0x9f, message: expect.stringContaining("Connection rate exceeded") });
+  });
+
+  it("follows the server's keepalive (Server Keep Alive) instead of its own", async () => {
+    const { conn, clock } = await start({ keepalive: 60 }, { serverKeepAlive: 5 });
+    await clock.advance(5000);
+    expect(conn.packets.map((p) => p.type)).toEqual(["connect", "pingreq"]);
+  });
+});
+
+describe("flow control and acks", () => {
+  it("keeps at most the server's Receive Maximum of QoS 1/2 messages in flight, whatever maxInflight says", async () => {
+    const { client, conn } = await start({ maxInflight: 50 }, { receiveMaximum: 2 });
+    const done = Array.from({ length: 5 }, (_, i) => client.publish("t", String(i), { qos: 1 }));
+    await settle();
+    expect(publishes(conn)).toHaveLength(2);
+    conn.send({ type: "puback", packetId: publishes(conn)[0]!.packetId!, reasonCode: 0 });
+    await settle();
+    expect(publishes(conn)).toHaveLength(3);
+    for (const p of publishes(conn).slice(1)) conn.send({ type: "puback", packetId: p.packetId!, reasonCode: 0 });
+    await settle();
+    for (const p of publishes(conn).slice(3)) conn.send({ type: "puback", packetId: p.packetId!, reasonCode: 0 });
+    await Promise.all(done);
+    expect(publishes(conn)).toHaveLength(5);
+  });
+
+  it("a PUBACK or PUBREC with a failure reason rejects the publish with publish-refused; a refused QoS 2 gets no PUBREL", async () => {
+    const { client, conn } = await start();
+    const one = client.publish("a/b", "x", { qos: 1 }).catch((e: unknown) => e);
+    const two = client.publish("a/c", "y", { qos: 2 }).catch((e: unknown) => e);
+    await settle();
+    const [p1, p2] = publishes(conn);
+    conn.send({ type: "puback", packetId: p1!.packetId!, reasonCode: 0x87, properties: { reasonString: "no write access" } });
+    conn.send({ type: "pubrec", packetId: p2!.packetId!, reasonCode: 0x97 });
+    const e1 = (await one) as PublishError;
+    expect(e1).toBeInstanceOf(PublishError);
+    expect(e1).toMatchObject({ code: "publish-refused", reasonCode: 0x87, reasonString: "no write access" });
+    expect(e1.message).toBe('the broker refused the message on "a/b": Not authorized (0x87): no write access');
+    expect(await two).toMatchObject({ code: "publish-refused", reasonCode: 0x97, message: expect.stringContaining("Quota exceeded") });
+    await settle();
+    expect(conn.packets.some((p) => p.type === "pubrel")).toBe(false);
+    expect(client.stats().inflight).toBe(0);
+  });
+});
+
+describe("topic aliases", () => {
+  it("outgoing: assigns aliases within the server's maximum, sends a known topic as its alias alone, reuses the least recently used, starts over on a new connection", async () => {
+    const { client, conn, broker, clock } = await start({ reconnect: { initialDelay: 0 } }, { topicAliasMaximum: 2 });
+    for (const t of ["plant/a/temp", "plant/a/temp", "plant/b/temp", "plant/a/temp", "plant/c/temp", "plant/b/temp", "x"]) await client.publish(t, "v");
+    await settle();
+    expect(publishes(conn).map((p) => [p.topic, p.properties?.topicAlias])).toEqual([
+      ["plant/a/temp", 1],
+      ["", 1],
+      ["plant/b/temp", 2],
+      ["", 1],
+      ["plant/c/temp", 2], // b was the least recently used
+      ["plant/b/temp", 1], // and a, now
+      ["x", undefined], // too short to be worth an alias
+    ]);
+    conn.drop();
+    await clock.advance(10);
+    const next = await broker.nextConnection();
+    await next.accept(false, 0, { topicAliasMaximum: 2 });
+    await client.publish("plant/a/temp", "v");
+    await settle();
+    expect(publishes(next).map((p) => [p.topic, p.properties?.topicAlias])).toEqual([["plant/a/temp", 1]]);
+  });
+
+  it("no alias at all when the server takes none", async () => {
+    const { client, conn } = await start();
+    await client.publish("plant/a/temp", "v");
+    await client.publish("plant/a/temp", "v");
+    await settle();
+    expect(publishes(conn).map((p) => [p.topic, p.properties?.topicAlias])).toEqual([["plant/a/temp", undefined], ["plant/a/temp", undefined]]);
+  });
+
+  it("incoming: learns an alias and resolves it; an alias beyond this client's maximum or never learnt drops the connection", async () => {
+    const { client, conn, broker, clock } = await start({ topicAliasMaximum: 2, reconnect: { initialDelay: 0 } });
+    const got: Message[] = [];
+    client.on("message", (m) => got.push(m));
+    const errors: Error[] = [];
+    client.on("disconnect", ({ reason }) => errors.push(reason!));
+    conn.send({ type: "publish", topic: "cmd/gw/reboot", payload: new Uint8Array([1]), qos: 0, retain: false, dup: false, properties: { topicAlias: 2 } });
+    conn.send({ type: "publish", topic: "", payload: new Uint8Array([2]), qos: 0, retain: false, dup: false, properties: { topicAlias: 2 } });
+    await settle();
+    expect(got.map((m) => [m.topic, m.payload[0]])).toEqual([["cmd/gw/reboot", 1], ["cmd/gw/reboot", 2]]);
+    conn.send({ type: "publish", topic: "", payload: new Uint8Array([3]), qos: 0, retain: false, dup: false, properties: { topicAlias: 3 } });
+    await settle();
+    expect(errors[0]).toBeInstanceOf(ProtocolError);
+    expect((errors[0] as ProtocolError).code).toBe("invalid-topic-alias");
+    // The new connection knows no alias.
+    await clock.advance(10);
+    const next = await broker.nextConnection();
+    await next.accept();
+    next.send({ type: "publish", topic: "", payload: new Uint8Array([4]), qos: 0, retain: false, dup: false, properties: { topicAlias: 2 } });
+    await settle();
+    expect((errors[1] as ProtocolError).code).toBe("invalid-topic-alias");
+    expect(got).toHaveLength(2);
+  });
+});
+
+describe("received properties and a server DISCONNECT", () => {
+  it("gives a message's properties with repeated user property keys as arrays", async () => {
+    const { client, conn } = await start();
+    const got: Message[] = [];
+    client.on("message", (m) => got.push(m));
+    conn.send({
+      type: "publish", topic: "t", payload: new Uint8Array(), qos: 0, retain: false, dup: false,
+      properties: { contentType: "application/json", messageExpiryInterval: 30, userProperties: [["a", "1"], ["b", "2"], ["a", "3"]], subscriptionIdentifiers: [7] },
+    });
+    await settle();
+    expect(got[0]!.properties).toEqual({ contentType: "application/json", messageExpiryInterval: 30, userProperties: { a: ["1", "3"], b: "2" }, subscriptionIdentifiers: [7] });
+  });
+
+  it("reports a server DISCONNECT with its reason code, reason string and server reference, then reconnects", async () => {
+    const { client, conn, broker, clock } = await start({ reconnect: { initialDelay: 0 } });
+    const events: Array<{ reason: Error | undefined; reasonCode?: number; reasonString?: string; serverReference?: string }> = [];
+    client.on("disconnect", (e) => events.push(e));
+    conn.send({ type: "disconnect", reasonCode: 0x9c, properties: { reasonString: "moving to b", serverReference: "mqtt://b.example:1883" } });
+    await settle();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ reasonCode: 0x9c, reasonString: "moving to b", serverReference: "mqtt://b.example:1883" });
+    expect(events[0]!.reason).toBeInstanceOf(ConnectionLostError);
+    expect((events[0]!.reason as ConnectionLostError).code).toBe("server-disconnect");
+    expect(events[0]!.reason!.message).toBe("the server disconnected: Use another server (0x9c): moving to b");
+    await clock.advance(10);
+    await broker.nextConnection();
+  });
+
+  it("end() sends DISCONNECT with reason 0", async () => {
+    const { client, conn } = await start();
+    await client.end();
+    expect(conn.packets.at(-1)).toEqual({ type: "disconnect", reasonCode: 0, properties: {} });
+  });
+});
+
+describe("v5 options from plain JavaScript", () => {
+  const bad: Array<[string, Record<string, unknown>]> = [
+    ["protocolVersion 3", { protocolVersion: 3 }],
+    ["protocolVersion '5'", { protocolVersion: "5" }],
+    ["sessionExpiryInterval -1", { protocolVersion: 5, sessionExpiryInterval: -1 }],
+    ["receiveMaximum 0", { protocolVersion: 5, receiveMaximum: 0 }],
+    ["topicAliasMaximum 70000", { protocolVersion: 5, topicAliasMaximum: 70_000 }],
+    ["userProperties with a number", { protocolVersion: 5, userProperties: { a: 1 } }],
+    ["userProperties as an array", { protocolVersion: 5, userProperties: [["a", "b"]] }],
+  ];
+  it.each(bad)("createClient refuses %s with OptionsError", (_name, options) => {
+    expect(() => createClient({ url: "mqtt://fake", ...options } as ClientOptions)).toThrow(OptionsError);
+  });
+
+  it("publish and subscribe refuse wrong v5 fields with OptionsError and send nothing", async () => {
+    const { client, conn } = await start();
+    const wrong: Array<Record<string, unknown>> = [
+      { contentType: 5 },
+      { messageExpiryInterval: 1.5 },
+      { payloadFormatIndicator: 2 },
+      { responseTopic: "a/#" },
+      { correlationData: { not: "bytes" } },
+      { userProperties: { k: ["ok", 3] } },
+    ];
+    for (const options of wrong) await expect(client.publish("t", "x", options as never)).rejects.toBeInstanceOf(OptionsError);
+    await expect(client.subscribe("t", { retainHandling: 3 } as never)).rejects.toBeInstanceOf(OptionsError);
+    await expect(client.subscribe("t", { noLocal: "yes" } as never)).rejects.toBeInstanceOf(OptionsError);
+    await settle();
+    expect(conn.packets.map((p) => p.type)).toEqual(["connect"]);
+  });
+});
