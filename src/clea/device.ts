@@ -5,29 +5,30 @@
  * server sends into typed events.
  */
 
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { createClient, Emitter, FileStore, ListenerError, MemoryStore, systemClock, type Client, type ResumeContext } from "../index.js";
+import { createClient, systemClock, type Client } from "../index.js";
 import { deviceInfoProperties, hostInfo, type DeviceInfo } from "./edgehog/info.js";
 import { EDGEHOG, edgehogInterfaces } from "./edgehog/interfaces.js";
 import type { EdgehogConfig } from "./edgehog/options.js";
 import type { EdgehogPort } from "./edgehog/port.js";
 import { EdgehogRuntime } from "./edgehog/runtime.js";
-import { DeviceWarning, InterfaceError, type DeviceWarningCode } from "./errors.js";
+import { InterfaceError } from "./errors.js";
 import { EventStream } from "./event-stream.js";
-import { Handshake, HandshakeState, introspection } from "./handshake.js";
+import { Handshake, introspection } from "./handshake.js";
 import type { Interface } from "./interface.js";
 import { loadInterfaces, type InterfaceSource } from "./interface-loader.js";
 import { Sender } from "./sender.js";
 import { DEFAULT_MAX_INFLATED_SIZE, decodePayload } from "./payload.js";
-import { PropertyCache } from "./properties.js";
-import { decodeIncoming, type DeviceEvent } from "./receive.js";
-import { OtaManager, type OtaEventFields, type OtaHandler } from "./ota.js";
-import { Retention, StoredQueue, VolatileQueue, type RetainedMessage } from "./retention.js";
+import type { PropertyCache } from "./properties.js";
+import type { DeviceEvent } from "./receive.js";
+import type { OtaEventFields, OtaHandler, OtaHost, OtaManager } from "./ota.js";
 import { encodeCapabilities } from "./capabilities.js";
 import { encodeIndividual, encodeObject, encodeProperty, readableProperty, unsettable } from "./validate.js";
 import type { CleaValue } from "./values.js";
 import type { DeviceEvents, DeviceOptions, DeviceStats, SendOptions } from "./device-types.js";
+import { DeviceEmitter } from "./device-emitter.js";
+import { DeviceReceiver } from "./device-receiver.js";
+import { ResumeCoordinator } from "./device-resume.js";
+import { openDeviceStore } from "./device-store.js";
 
 /** Called by connectDevice() only (not exported from the package): the turn for an events() loop after it returned has passed. */
 export const SETTLE_EVENTS = Symbol("settleEvents");
@@ -52,25 +53,20 @@ export class Device {
   /** Edgehog device management: `capabilities()`, `telemetry()`, `forwarderSessions()` (see connectDevice's `edgehog`). */
   readonly edgehog: EdgehogRuntime;
   private readonly interfaces = new Map<string, Interface>();
-  private readonly emitter = new Emitter<DeviceEvents>();
-  /** What was printed for lack of an "error" listener: one line per distinct condition, never one per occurrence. */
-  private printed: Set<string> | undefined;
+  /** The device's own events ("warning", "error", ...): see Device.on(). */
+  private readonly emitter = new DeviceEmitter();
   private readonly stream: EventStream<DeviceEvent>;
   private readonly properties: PropertyCache;
   private readonly handshake: Handshake;
   private readonly sender: Sender;
-  private readonly maxInflatedSize: number;
+  /** The handshake or resume after each CONNACK; device property publishes; stale retention. */
+  private readonly resumer: ResumeCoordinator;
+  /** What the server sends, turned into cache updates and events. */
+  private readonly receiver: DeviceReceiver;
   private readonly now: () => number;
   /** Longest a graceful end() waits for retention to be handed over (the client's endTimeout). */
   private readonly endTimeout: number;
-  private readonly counters = { received: 0, errors: 0 };
   private readonly ota: OtaManager;
-  /** Warnings raised while nobody listened, for the first "warning" listener. */
-  private readonly unheard: Array<DeviceEvents["warning"]> = [];
-  /** Whether the last CONNACK needed the full handshake. */
-  private handshakeRan = false;
-  /** Whether the consumer purge list comes as plain text (the capabilities asked for it). */
-  private readonly plaintextPurge: boolean;
 
   /**
    * Use connectDevice().
@@ -79,63 +75,72 @@ export class Device {
   constructor(options: DeviceOptions, interfaces: Interface[], edgehog?: EdgehogConfig) {
     this.prefix = `${options.realm}/${options.deviceId}`;
     for (const i of interfaces) this.interfaces.set(i.name, i);
-    this.maxInflatedSize = options.maxInflatedSize ?? DEFAULT_MAX_INFLATED_SIZE;
     this.now = options.now ?? Date.now;
     this.endTimeout = options.endTimeout ?? 10_000;
-    const dir = options.store;
-    if (dir) fs.mkdirSync(dir, { recursive: true });
-    this.properties = new PropertyCache(dir ? path.join(dir, "properties.json") : undefined);
-    const handshakeState = new HandshakeState(dir ? path.join(dir, "handshake.json") : undefined);
-    const volatile = new VolatileQueue(options.retention?.volatileMaxMessages ?? 1000);
-    const stored = dir ? new StoredQueue(path.join(dir, "retention.log"), options.retention?.storedMaxMessages ?? 1_000_000) : undefined;
-    this.plaintextPurge = options.capabilities?.purgePropertiesCompressionFormat === "plaintext";
-    this.stream = new EventStream(10_000, () => this.warn("event-buffer-full", "events() is read too slowly: dropped the oldest event"));
-    this.ota = new OtaManager(
-      { publish: (event) => this.publishOtaEvent(event), warn: (w) => this.warn("ota", w) },
-      dir ? path.join(dir, "ota.json") : undefined,
-    );
-    for (const i of interfaces) for (const w of i.warnings ?? []) this.warn("interface-warning", w);
-    for (const w of [...this.properties.load(), ...handshakeState.load(), ...(stored?.open() ?? [])]) this.warn("state-unreadable", w);
-    const dropped = this.properties.retain(new Map([...this.interfaces.values()].map((i) => [i.name, i.major])));
-    if (dropped.length > 0) this.warn("data-dropped", `dropped ${dropped.length} cached propert(ies) of removed or changed interfaces`);
+    this.stream = new EventStream(10_000, () => this.emitter.warn("event-buffer-full", "events() is read too slowly: dropped the oldest event"));
+    const otaHost: OtaHost = { publish: (event) => this.publishOtaEvent(event), warn: (w) => this.emitter.warn("ota", w) };
+    const store = openDeviceStore(options, interfaces, otaHost, (code, message) => this.emitter.warn(code, message));
+    this.properties = store.properties;
+    this.ota = store.ota;
     const userBeforeConnect = options.beforeConnect;
     const userBeforeResume = options.beforeResume;
     this.client = createClient({
       ...options,
       clientId: this.prefix,
       clean: true,
-      // Acks wait until events() took the event a message became (Device.receive), so a slow reader holds the broker
+      // Acks wait until events() took the event a message became (DeviceReceiver), so a slow reader holds the broker
       // back instead of losing events; messages outside the device's topics are acknowledged on arrival.
       manualAck: true,
-      store: dir ? new FileStore(path.join(dir, "mqtt")) : new MemoryStore(),
+      store: store.mqtt,
       // Clean until a handshake has completed once; after that the broker keeps the session.
       beforeConnect: async (attempt) => ({ ...((await userBeforeConnect?.(attempt)) ?? {}), clean: !this.handshake.done }),
-      // The handshake goes before anything else the client holds (Device.resume).
-      beforeResume: (resume) => this.resume(resume, userBeforeResume),
+      // The handshake goes before anything else the client holds (ResumeCoordinator.resume).
+      beforeResume: (resume) => this.resumer.resume(resume, userBeforeResume),
     });
-    this.sender = new Sender(this.client, new Retention(volatile, stored), this.now, (err) => this.emit("error", err), options.maxMessageSize ?? 65_535);
-    this.handshake = new Handshake(handshakeState, {
+    this.sender = new Sender(this.client, store.retention, this.now, (err) => this.emitter.emit("error", err), options.maxMessageSize ?? 65_535);
+    this.handshake = new Handshake(store.handshake, {
       client: this.client,
       prefix: this.prefix,
       interfaces: this.interfaces,
       properties: this.properties,
       capabilities: options.capabilities ? encodeCapabilities(options.capabilities) : undefined,
-      onError: (err) => this.emit("error", err),
-      onComplete: (current) => this.emit("handshake", { introspection: current }),
+      onError: (err) => this.emitter.emit("error", err),
+      onComplete: (current) => this.emitter.emit("handshake", { introspection: current }),
+    });
+    this.resumer = new ResumeCoordinator({
+      prefix: this.prefix,
+      interfaces: this.interfaces,
+      properties: this.properties,
+      handshake: this.handshake,
+      sender: this.sender,
+      error: (err) => this.emitter.emit("error", err),
+      warn: (code, message) => this.emitter.warn(code, message),
     });
     this.edgehog = new EdgehogRuntime(this.edgehogPort(options), edgehog);
-    this.warnStaleRetention();
-    this.client.on("connect", ({ sessionPresent }) => this.emit("connect", { sessionPresent, handshake: this.handshakeRan }));
+    this.receiver = new DeviceReceiver({
+      prefix: this.prefix,
+      interfaces: this.interfaces,
+      properties: this.properties,
+      maxInflatedSize: options.maxInflatedSize ?? DEFAULT_MAX_INFLATED_SIZE,
+      plaintextPurge: options.capabilities?.purgePropertiesCompressionFormat === "plaintext",
+      otaRequest: (fields) => this.ota.onRequest(fields),
+      command: (command) => this.emitter.emit("command", { command }),
+      edgehog: (event) => this.edgehog.handle(event),
+      push: (event, taken) => this.stream.push(event, taken),
+      error: (err) => this.emitter.emit("error", err),
+    });
+    this.resumer.warnStaleRetention();
+    this.client.on("connect", ({ sessionPresent }) => this.emitter.emit("connect", { sessionPresent, handshake: this.resumer.handshakeRan }));
     this.client.on("disconnect", ({ reason }) => {
       this.sender.ready = false;
-      this.emit("disconnect", { reason });
+      this.emitter.emit("disconnect", { reason });
     });
-    this.client.on("warning", (w) => this.emit("warning", w));
+    this.client.on("warning", (w) => this.emitter.emit("warning", w));
     this.client.on("message", (msg) => {
-      if (msg.topic.startsWith(`${this.prefix}/`)) this.receive(msg.topic, msg.payload, () => msg.ack());
+      if (msg.topic.startsWith(`${this.prefix}/`)) this.receiver.receive(msg.topic, msg.payload, () => msg.ack());
       else msg.ack();
     });
-    this.client.on("error", (e) => this.emit("error", e));
+    this.client.on("error", (e) => this.emitter.emit("error", e));
   }
 
   /**
@@ -153,10 +158,7 @@ export class Device {
    * ```
    */
   on<K extends keyof DeviceEvents>(event: K, listener: (payload: DeviceEvents[K]) => void): () => void {
-    const off = this.emitter.on(event, listener);
-    const early = event === "warning" ? this.unheard.splice(0) : [];
-    if (early.length > 0) queueMicrotask(() => early.forEach((w) => this.emit("warning", w)));
-    return off;
+    return this.emitter.on(event, listener);
   }
 
   /**
@@ -251,7 +253,7 @@ export class Device {
     const { iface, payload } = encodeProperty(this.interfaces, interfaceName, path, value);
     const ready = this.sender.ready;
     if (!this.properties.set("device", iface.name, iface.major, path, payload, !ready)) return;
-    if (ready) await this.publishProperty(`${this.prefix}/${iface.name}${path}`, payload);
+    if (ready) await this.resumer.publishProperty(`${this.prefix}/${iface.name}${path}`, payload);
   }
 
   /**
@@ -266,7 +268,7 @@ export class Device {
     const iface = unsettable(this.interfaces, interfaceName, path);
     const ready = this.sender.ready;
     if (!this.properties.unset(iface.name, path, !ready)) return;
-    if (ready) await this.publishProperty(`${this.prefix}/${iface.name}${path}`, new Uint8Array(0));
+    if (ready) await this.resumer.publishProperty(`${this.prefix}/${iface.name}${path}`, new Uint8Array(0));
   }
 
   /**
@@ -314,7 +316,7 @@ export class Device {
     if (missing.length > 0) {
       for (const iface of missing) this.interfaces.set(iface.name, iface);
       // A failed announcement leaves the handshake state stale, so the next connection runs a full handshake.
-      this.handshake.reannounce().catch((err: Error) => this.emit("error", err));
+      this.handshake.reannounce().catch((err: Error) => this.emitter.emit("error", err));
     }
     return this.ota.setHandler(handler);
   }
@@ -345,8 +347,8 @@ export class Device {
   async addInterface(source: InterfaceSource): Promise<Interface> {
     const [iface] = await loadInterfaces([source]);
     this.interfaces.set(iface!.name, iface!);
-    for (const w of iface!.warnings ?? []) this.warn("interface-warning", w);
-    this.warnStaleRetention();
+    for (const w of iface!.warnings ?? []) this.emitter.warn("interface-warning", w);
+    this.resumer.warnStaleRetention();
     await this.handshake.reannounce();
     return iface!;
   }
@@ -361,7 +363,7 @@ export class Device {
   async removeInterface(name: string): Promise<void> {
     if (!this.interfaces.delete(name)) throw new InterfaceError("interface-not-found", `no interface ${name}`, name);
     this.properties.retain(new Map([...this.interfaces.values()].map((i) => [i.name, i.major])));
-    this.warnStaleRetention();
+    this.resumer.warnStaleRetention();
     await this.handshake.unsubscribe(name);
     await this.handshake.reannounce();
   }
@@ -379,10 +381,10 @@ export class Device {
     const { sender } = this;
     return {
       sent: sender.sent,
-      received: this.counters.received,
+      received: this.receiver.received,
       discarded: sender.discarded,
       expired: sender.expired,
-      errors: this.counters.errors,
+      errors: this.receiver.errors,
       overflowed: sender.overflowed,
       retained: sender.retained,
     };
@@ -410,112 +412,9 @@ export class Device {
     await this.client.connect();
   }
 
-  /**
-   * After every CONNACK, before the client sends anything it holds: a session the broker lost first gets the full
-   * handshake (what the client still holds that the handshake replaces, or that belongs to interfaces gone since,
-   * is discarded), then property changes made offline go out once each, then retention and queued sends.
-   */
-  private async resume(resume: ResumeContext, userHook: DeviceOptions["beforeResume"]): Promise<void> {
-    const full = this.handshake.needed(resume.sessionPresent);
-    this.handshakeRan = full;
-    const previous = announcedMajors(this.handshake.announced);
-    resume.discard(({ topic }) => {
-      const name = this.interfaceOf(topic);
-      if (name === undefined) return full; // introspection, capabilities, control: the handshake sends them anew
-      const iface = this.interfaces.get(name);
-      if (!iface || (full && previous.has(name) && previous.get(name) !== iface.major)) return true;
-      return full && iface.type === "properties" && iface.ownership === "device"; // republished from the cache
-    });
-    const completed = full ? await this.handshake.run(resume) : undefined;
-    await userHook?.(resume);
-    for (const p of this.properties.pending()) {
-      // Held by the client behind what the previous connection left unacknowledged, so the latest value lands last.
-      this.publishProperty(`${this.prefix}/${p.interfaceName}${p.path}`, p.payload).catch((err: Error) => this.emit("error", err));
-      this.properties.settle(p);
-    }
-    this.sender.ready = true;
-    // Only now: a send made when handshakeComplete() resolves goes straight out.
-    if (completed !== undefined) this.handshake.finish(completed);
-  }
-
-  /** Publishes a device property change; one the client discarded (a lost session) is republished by the handshake. */
-  private async publishProperty(topic: string, payload: Uint8Array): Promise<void> {
-    try {
-      await this.sender.publish(topic, payload, 2);
-    } catch (err) {
-      if ((err as { code?: string }).code !== "message-discarded") throw err;
-    }
-  }
-
-  /** The interface a topic of this device is about, or undefined for the introspection and control topics. */
-  private interfaceOf(topic: string): string | undefined {
-    if (!topic.startsWith(`${this.prefix}/`)) return undefined;
-    const name = topic.slice(this.prefix.length + 1).split("/", 1)[0]!;
-    return name === "control" || name === "capabilities" ? undefined : name;
-  }
-
-  /** Drops retained messages of removed or changed interfaces and warns ("data-dropped") if there were any. */
-  private warnStaleRetention(): void {
-    const n = this.dropStaleRetention();
-    if (n > 0) this.warn("data-dropped", `dropped ${n} retained message(s) of removed or changed interfaces`);
-  }
-
-  /** Drops retained messages whose interface was removed or changed its major version; returns how many. */
-  private dropStaleRetention(): number {
-    const stale = (m: RetainedMessage): boolean => {
-      const iface = this.interfaces.get(this.interfaceOf(m.topic) ?? "");
-      return !iface || (m.major !== undefined && m.major !== iface.major);
-    };
-    return this.sender.dropWhere(stale);
-  }
-
-  // --- receiving ---
-
-  /** Handles a message from the server: a purge, an OTA request, a command, property updates and data events; failures count as errors and go to the "error" event. */
-  private receive(topic: string, payload: Uint8Array, ack: () => void): void {
-    let held = false;
-    try {
-      const incoming = decodeIncoming(this.prefix, this.interfaces, topic, payload, this.maxInflatedSize, this.plaintextPurge);
-      if (incoming.kind === "purge") {
-        for (const p of this.properties.list("server")) {
-          if (incoming.keep.has(`${p.interfaceName}${p.path}`)) continue;
-          this.properties.unset(p.interfaceName, p.path);
-          this.deliver({ interface: p.interfaceName, path: p.path, value: undefined });
-        }
-        return;
-      }
-      const { event, iface } = incoming;
-      if (iface.name === EDGEHOG.OTARequest && event.value && typeof event.value === "object") {
-        this.counters.received++;
-        this.ota.onRequest(event.value as Record<string, unknown>);
-        return;
-      }
-      if (iface.name === EDGEHOG.Commands && typeof event.value === "string") this.emit("command", { command: event.value });
-      if (iface.type === "properties") {
-        if (event.value === undefined) this.properties.unset(iface.name, event.path);
-        else this.properties.set("server", iface.name, iface.major, event.path, payload);
-      }
-      this.deliver(event, ack);
-      held = true;
-    } catch (err) {
-      this.counters.errors++;
-      this.emit("error", err instanceof Error ? err : new Error(String(err)));
-    } finally {
-      // Handled here (a purge, an OTA request, an error): nothing waits for a reader.
-      if (!held) ack();
-    }
-  }
-
   /** Sends an OTAEvent, timestamped now and queued while offline; resolves like sendObject(). */
   private publishOtaEvent(event: OtaEventFields): Promise<void> {
     return this.sendObject(EDGEHOG.OTAEvent, "/event", { ...event }, { timestamp: new Date(this.now()), queueOffline: true });
-  }
-
-  /** Counts a received event and pushes it to the events() stream, unless Edgehog handles it. */
-  private deliver(event: DeviceEvent, taken?: () => void): void {
-    this.counters.received++;
-    if (this.edgehog.handle(event)) taken?.();
-    else this.stream.push(event, taken);
   }
 
   /** The Device as its Edgehog runtime uses it. */
@@ -527,49 +426,9 @@ export class Device {
       getProperty: (iface, path) => (this.interfaces.has(iface) ? this.getProperty(iface, path) : undefined),
       propertyPaths: (iface) => this.properties.list("device").filter((p) => p.interfaceName === iface).map((p) => p.path),
       interfaces: () => this.interfaces.values(),
-      warn: (code, message) => this.warn(code, message),
+      warn: (code, message) => this.emitter.warn(code, message),
       now: this.now,
       clock: options.clock ?? systemClock,
     };
   }
-
-  /** Emits a DeviceWarning on the "warning" event. */
-  private warn(code: DeviceWarningCode, message: string): void {
-    this.emit("warning", new DeviceWarning(code, message));
-  }
-
-  /** Emits `event`; warnings nobody listens to are kept (up to 100) for the first listener, unheard errors are printed, and a throwing listener becomes a ListenerError. */
-  private emit<K extends keyof DeviceEvents>(event: K, payload: DeviceEvents[K]): void {
-    if (event === "warning" && !this.emitter.has("warning")) {
-      // Kept for the first listener (bounded: a device nobody listens to does not grow).
-      if (this.unheard.length < 100) this.unheard.push(payload as DeviceEvents["warning"]);
-      return;
-    }
-    if (event === "error" && !this.emitter.has("error")) {
-      this.print(payload as Error);
-      return;
-    }
-    for (const err of this.emitter.emit(event, payload) ?? []) {
-      if (event === "error") this.print(new ListenerError(event, err));
-      else this.emit("error", new ListenerError(event, err));
-    }
-  }
-
-  /** Prints `err` with console.warn, once per distinct code. */
-  private print(err: Error): void {
-    const code = (err as { code?: string }).code ?? err.name;
-    if ((this.printed ??= new Set()).has(code)) return;
-    this.printed.add(code);
-    console.warn(`edgemq/clea error [${code}]: ${err.message}; add an "error" listener to handle these (further ones are not printed)`);
-  }
-}
-
-/** `name:major:minor;...` as name -> major. */
-function announcedMajors(introspection: string): Map<string, number> {
-  const majors = new Map<string, number>();
-  for (const entry of introspection.split(";")) {
-    const [name, major] = entry.split(":");
-    if (name && major !== undefined) majors.set(name, Number(major));
-  }
-  return majors;
 }

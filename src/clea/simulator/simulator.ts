@@ -13,7 +13,17 @@ import type { CleaValue } from "../values.js";
 import { handleDeviceMessage, type DecodeContext, type DeviceMessageKind } from "./decode.js";
 import { MAX_LOGGED_MESSAGES, SimulatedDevice, type SimulatedData } from "./device-state.js";
 import { consumerPurgeMessage, individualMessage, objectMessage, serverInterface, unsetMessage, type ServerMessage } from "./encode.js";
-import { sameValue } from "./values.js";
+import { dataSeen, handshakeSeen, otaEventSeen, propertySeen, violationSeen, type Condition } from "./conditions.js";
+import { Echoes } from "./echoes.js";
+import {
+  SIMULATOR_KEYS,
+  type AstarteSimulatorOptions,
+  type OtaRequestOptions,
+  type ServerSendOptions,
+  type SimulatorEvents,
+  type WaitForViolationOptions,
+  type WaitOptions,
+} from "./types.js";
 import type { Violation, ViolationRule } from "./violations.js";
 import { Waiters } from "./waiters.js";
 
@@ -27,75 +37,16 @@ export {
   type SimulatedMessage,
 } from "./device-state.js";
 
-/** What the simulator's "message" event carries: one device message, after the simulator took it into its state. */
-export interface SimulatorMessageEvent {
-  /** The device that published it. */
-  deviceId: string;
-  /** The topic after `<realm>/<deviceId>` ("" for the introspection). */
-  topic: string;
-  /** What it was ("violation" when it broke a rule). */
-  kind: DeviceMessageKind;
-  /** The QoS it was published with. */
-  qos: 0 | 1 | 2;
-  /** The violations it caused (already in `violations`). */
-  violations: Violation[];
-}
-
-/** Events of AstarteSimulator. */
-export interface SimulatorEvents {
-  /** A device message was taken into the simulator's state (its own echoes are not reported). */
-  message: SimulatorMessageEvent;
-}
+export type {
+  AstarteSimulatorOptions,
+  OtaRequestOptions,
+  ServerSendOptions,
+  SimulatorEvents,
+  SimulatorMessageEvent,
+  WaitForViolationOptions,
+  WaitOptions,
+} from "./types.js";
 export type { Violation, ViolationRule } from "./violations.js";
-
-/** Options of AstarteSimulator: the realm, the interfaces it knows, plus any core client option (url, tls, ...). */
-export interface AstarteSimulatorOptions extends ClientOptions {
-  /** The Astarte realm: the simulator subscribes to `<realm>/+` and `<realm>/+/#`. */
-  realm: string;
-  /** Interfaces the simulator knows (by name and major): JSON files, directories of them, or parsed objects. */
-  interfaces?: InterfaceSource[];
-  /** Also know the bundled Edgehog interfaces (OTARequest, OTAEvent, Commands, SystemInfo, ...). Default false. */
-  edgehog?: boolean;
-  /** Default timeout of the waitFor*() helpers, in milliseconds. Default 5,000. */
-  timeout?: number;
-  /** Largest payload a device may publish (the broker's max_message_size). Default 65,535. */
-  maxMessageSize?: number;
-  /**
-   * Answer a device's emptyCache as Astarte does: send the consumer purge, then every server-owned property the
-   * simulator set for the device. Default true.
-   */
-  respondToEmptyCache?: boolean;
-}
-
-/** Options of the waitFor*() helpers. */
-export interface WaitOptions {
-  /** Milliseconds before the wait rejects. Default: the simulator's `timeout` (5,000). */
-  timeout?: number;
-}
-
-/** Options of waitForViolation(). */
-export interface WaitForViolationOptions extends WaitOptions {
-  /** Only a violation by this device. */
-  deviceId?: string;
-}
-
-/** Options of sendData() and sendObject(). */
-export interface ServerSendOptions {
-  /** Sent as `t` (the server normally sends none). */
-  timestamp?: Date;
-}
-
-/** An Edgehog OTA request (io.edgehog.devicemanager.OTARequest `/request`). */
-export interface OtaRequestOptions {
-  /** The request id (a UUID). */
-  uuid: string;
-  /** The image URL (may be left out for a Cancel). */
-  url?: string;
-  /** "Update" (default) or "Cancel". */
-  operation?: "Update" | "Cancel";
-}
-
-const SIM_KEYS = new Set(["realm", "interfaces", "edgehog", "timeout", "maxMessageSize", "respondToEmptyCache"]);
 
 /**
  * An Astarte server simulator for one realm. Devices are tracked by id (`device(id)`); rule violations go to
@@ -129,7 +80,7 @@ export class AstarteSimulator {
   private readonly maxMessageSize: number;
   private readonly respond: boolean;
   private readonly waiters = new Waiters();
-  private readonly echoes = new Map<string, number>();
+  private readonly echoes = new Echoes();
   private readonly emitter = new Emitter<SimulatorEvents>();
   private started = false;
 
@@ -147,7 +98,7 @@ export class AstarteSimulator {
     this.maxMessageSize = options.maxMessageSize ?? 65_535;
     this.respond = options.respondToEmptyCache ?? true;
     const clientOptions: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(options)) if (!SIM_KEYS.has(k)) clientOptions[k] = v;
+    for (const [k, v] of Object.entries(options)) if (!SIMULATOR_KEYS.has(k)) clientOptions[k] = v;
     this.client = createClient({
       clientId: `astarte-simulator-${Math.random().toString(36).slice(2, 10)}`,
       ...(clientOptions as ClientOptions),
@@ -313,19 +264,7 @@ export class AstarteSimulator {
    * @throws (as a rejection) Error naming the device and what was seen, after the timeout.
    */
   waitForHandshake(deviceId: string, options: WaitOptions = {}): Promise<SimulatedDevice> {
-    return this.waiters.wait(
-      `the handshake of device ${deviceId}`,
-      options.timeout ?? this.timeout,
-      () => {
-        const d = this.deviceStates.get(deviceId);
-        return d?.handshakeComplete ? d : undefined;
-      },
-      () => {
-        const h = this.deviceStates.get(deviceId)?.handshake;
-        const seen = h ? Object.entries(h).filter(([, v]) => v).map(([k]) => k) : [];
-        return `seen: ${seen.length > 0 ? seen.join(", ") : "nothing"}`;
-      },
-    );
+    return this.wait(handshakeSeen(this.deviceStates, deviceId), options);
   }
 
   /**
@@ -340,9 +279,7 @@ export class AstarteSimulator {
    * @throws (as a rejection) Error naming what was waited for, after the timeout.
    */
   waitForData(deviceId: string, iface: string, path?: string, predicate?: (entry: SimulatedData) => boolean, options: WaitOptions = {}): Promise<SimulatedData> {
-    return this.waiters.wait(`data from device ${deviceId} on ${iface}${path ?? " (any path)"}`, options.timeout ?? this.timeout, () =>
-      this.deviceStates.get(deviceId)?.data.find((e) => e.interface === iface && (path === undefined || e.path === path) && (!predicate || predicate(e))),
-    );
+    return this.wait(dataSeen(this.deviceStates, deviceId, iface, path, predicate), options);
   }
 
   /**
@@ -357,17 +294,7 @@ export class AstarteSimulator {
    * @throws (as a rejection) Error naming the property and its current value, after the timeout.
    */
   waitForProperty(deviceId: string, iface: string, path: string, value?: CleaValue, options: WaitOptions = {}): Promise<CleaValue> {
-    const key = `${iface}${path}`;
-    const current = () => this.deviceStates.get(deviceId)?.properties.get(key);
-    return this.waiters.wait(
-      `property ${key} of device ${deviceId}${value === undefined ? "" : ` = ${String(value)}`}`,
-      options.timeout ?? this.timeout,
-      () => {
-        const v = current();
-        return v !== undefined && (value === undefined || sameValue(v, value)) ? v : undefined;
-      },
-      () => `current value: ${String(current())}`,
-    );
+    return this.wait(propertySeen(this.deviceStates, deviceId, iface, path, value), options);
   }
 
   /**
@@ -378,12 +305,7 @@ export class AstarteSimulator {
    * @throws (as a rejection) Error naming the rule and the violations recorded, after the timeout.
    */
   waitForViolation(rule?: ViolationRule, options: WaitForViolationOptions = {}): Promise<Violation> {
-    return this.waiters.wait(
-      `a violation${rule ? ` of ${rule}` : ""}${options.deviceId ? ` by device ${options.deviceId}` : ""}`,
-      options.timeout ?? this.timeout,
-      () => this.violations.find((v) => (!rule || v.rule === rule) && (!options.deviceId || v.deviceId === options.deviceId)),
-      () => `recorded: ${this.violations.map((v) => v.rule).join(", ") || "none"}`,
-    );
+    return this.wait(violationSeen(this.violations, rule, options.deviceId), options);
   }
 
   /**
@@ -396,13 +318,7 @@ export class AstarteSimulator {
    * @throws (as a rejection) Error naming what was waited for and the statuses seen, after the timeout.
    */
   waitForOtaEvent(deviceId: string, predicate?: (event: OtaEventFields, entry: SimulatedData) => boolean, options: WaitOptions = {}): Promise<SimulatedData> {
-    const events = () => this.deviceStates.get(deviceId)?.data.filter((e) => e.interface === EDGEHOG.OTAEvent) ?? [];
-    return this.waiters.wait(
-      `an OTAEvent from device ${deviceId}`,
-      options.timeout ?? this.timeout,
-      () => events().find((e) => !predicate || predicate(e.value as unknown as OtaEventFields, e)),
-      () => `statuses seen: ${events().map((e) => String((e.value as Record<string, unknown>).status)).join(", ") || "none"}`,
-    );
+    return this.wait(otaEventSeen(this.deviceStates, deviceId, predicate), options);
   }
 
   /**
@@ -415,17 +331,16 @@ export class AstarteSimulator {
 
   // --- internals ---
 
+  /** Waits for `condition`, until the wait's timeout (or the simulator's). */
+  private wait<T>(condition: Condition<T>, options: WaitOptions): Promise<T> {
+    return this.waiters.wait(condition.what, options.timeout ?? this.timeout, condition.probe, condition.explain);
+  }
+
   /** Reads one message: the simulator's own echo is skipped, anything else is a device's and is checked and recorded. */
   private onMessage(m: Message): void {
     const prefix = `${this.realm}/`;
     if (!m.topic.startsWith(prefix)) return;
-    const key = echoKey(m.topic, m.payload);
-    const pending = this.echoes.get(key);
-    if (pending !== undefined) {
-      if (pending <= 1) this.echoes.delete(key);
-      else this.echoes.set(key, pending - 1);
-      return;
-    }
+    if (this.echoes.take(m.topic, m.payload)) return;
     const rest = m.topic.slice(prefix.length);
     const slash = rest.indexOf("/");
     const deviceId = slash < 0 ? rest : rest.slice(0, slash);
@@ -468,14 +383,11 @@ export class AstarteSimulator {
   private async publish(deviceId: string, msg: ServerMessage): Promise<void> {
     if (!this.started) throw new Error("AstarteSimulator: call start() before sending");
     const topic = `${this.realm}/${deviceId}${msg.suffix}`;
-    const key = echoKey(topic, msg.payload);
-    this.echoes.set(key, (this.echoes.get(key) ?? 0) + 1);
+    const unexpect = this.echoes.expect(topic, msg.payload);
     try {
       await this.client.publish(topic, msg.payload, { qos: msg.qos });
     } catch (err) {
-      const n = this.echoes.get(key) ?? 0;
-      if (n <= 1) this.echoes.delete(key);
-      else this.echoes.set(key, n - 1);
+      unexpect();
       throw err;
     }
   }
@@ -483,11 +395,4 @@ export class AstarteSimulator {
 
 function bundled(name: string): Interface {
   return edgehogInterfaces().find((i) => i.name === name)!;
-}
-
-/** Topic, length and an FNV-1a hash of the payload: identifies the simulator's own messages when they come back. */
-function echoKey(topic: string, payload: Uint8Array): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < payload.length; i++) h = Math.imul(h ^ payload[i]!, 0x01000193);
-  return `${topic}\u0000${payload.length}\u0000${(h >>> 0).toString(16)}`;
 }
