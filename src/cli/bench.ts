@@ -5,8 +5,9 @@
  */
 import { createClient, type Client, type ClientOptions, type QoS } from "edgemq";
 import type { Io } from "./io.js";
-import { clientOptions, COMMON_FLAGS, parseCount, parseFlags, parseQos, UsageError, type FlagSpec } from "./options.js";
-import { report } from "./output.js";
+import { clientOptions, COMMON_FLAGS, parseCount, parseQos, UsageError, type FlagSpec, type ParsedValues } from "./options.js";
+import { usageLine } from "./output.js";
+import { runCommand } from "./command.js";
 import { formatTable, percentiles, progressLine, type BenchResult } from "./bench-report.js";
 
 // -c is the client count here (emqtt-bench's meaning), so the common -c (persistent session) is left out.
@@ -68,29 +69,24 @@ interface Run {
 
 /** Runs `edgemq bench args`; resolves with the exit code. */
 export async function bench(args: string[], io: Io): Promise<number> {
-  try {
-    const run = parse(args);
-    if (!run) {
-      io.stdout.write(`${BENCH_HELP}\n`);
-      return 0;
-    }
+  const [mode, ...rest] = args;
+  if (mode === "--help" || mode === undefined) {
+    io.stdout.write(`${BENCH_HELP}\n`);
+    return 0;
+  }
+  if (mode !== "conn" && mode !== "pub" && mode !== "sub") {
+    io.stderr.write(usageLine(new UsageError(`bench needs conn, pub or sub, not ${JSON.stringify(mode)}`), "bench"));
+    return 1;
+  }
+  return runCommand(rest, io, { name: "bench", flags: BENCH_FLAGS, help: BENCH_HELP, phase: "bench failed" }, async ({ values }) => {
+    const run = plan(mode, values);
     const result = await execute(run, io);
     io.stdout.write(run.json ? `${JSON.stringify(result)}\n` : formatTable(result));
     return result.errors === 0 && result.connected === result.clients ? 0 : 2;
-  } catch (err) {
-    const { code, line } = report(err, "bench", "bench failed");
-    io.stderr.write(line);
-    return code;
-  }
+  });
 }
 
-function parse(args: string[]): Run | undefined {
-  const [mode, ...rest] = args;
-  if (mode === "--help" || mode === undefined) return undefined;
-  if (mode !== "conn" && mode !== "pub" && mode !== "sub") throw new UsageError(`bench needs conn, pub or sub, not ${JSON.stringify(mode)}`);
-  const { values, positionals } = parseFlags(rest, BENCH_FLAGS, false);
-  if (values.help === true) return undefined;
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+function plan(mode: Run["mode"], values: ParsedValues): Run {
   const str = (name: string) => values[name] as string | undefined;
   const topic = ((values.topic as string[] | undefined) ?? ["bench/%i"])[0]!;
   return {

@@ -4,8 +4,8 @@
  */
 import { connectDevice, EDGEHOG, edgehogInterfaces, loadInterfaces, randomDeviceId, type Device, type DeviceOptions, type Interface } from "edgemq/clea";
 import type { Io } from "./io.js";
-import { parseCount, parseFlags, UsageError, type FlagSpec } from "./options.js";
-import { report } from "./output.js";
+import { parseCount, UsageError, type FlagSpec } from "./options.js";
+import { noPositionals, runCommand } from "./command.js";
 import { CLEA_CONNECTION_FLAGS, CLEA_CONNECTION_HELP, connectionOptions, Stopper, STOPPED } from "./clea-common.js";
 import { generators, jsonValue, parseSend, textValue, type Outgoing } from "./clea-values.js";
 
@@ -76,28 +76,22 @@ interface Plan {
 }
 
 /** Runs `edgemq clea device args`; resolves with the exit code. */
-export async function cleaDevice(args: string[], io: Io): Promise<number> {
-  let device: Device | undefined;
-  let phase = "connection failed";
-  const stop = new Stopper();
-  try {
-    const { values, positionals } = parseFlags(args, DEVICE_FLAGS, false);
-    if (values.help === true) {
-      io.stdout.write(`${CLEA_DEVICE_HELP}\n`);
-      return 0;
-    }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (quote each --send "INTERFACE PATH VALUE")`);
-    phase = "invalid interfaces";
-    const plan = await makePlan(values);
+export function cleaDevice(args: string[], io: Io): Promise<number> {
+  const positionals = noPositionals(' (quote each --send "INTERFACE PATH VALUE")');
+  const spec = { name: "clea device", flags: DEVICE_FLAGS, help: CLEA_DEVICE_HELP, positionals, phase: "connection failed" };
+  return runCommand(args, io, spec, async (cmd) => {
+    const stop = cmd.stopOnSignals();
+    cmd.phase = "invalid interfaces";
+    const plan = await makePlan(cmd.values);
 
-    phase = "connection failed";
+    cmd.phase = "connection failed";
     const connecting = connectDevice(plan.options);
-    const connected = await Promise.race([connecting, stop.signalled]);
-    if (connected === STOPPED) {
+    const device = await Promise.race([connecting, stop.signalled]);
+    if (device === STOPPED) {
       void connecting.then((d) => d.end({ force: true }), () => undefined);
       return 0;
     }
-    device = connected;
+    const letGo = cmd.atEnd(() => device.end({ force: true }));
     // Said once connected, so that a failure stays one line.
     if (plan.randomId) io.stderr.write(`edgemq: device id ${plan.options.deviceId}\n`);
     if (plan.debug) io.stderr.write(`edgemq: connected as ${device.prefix}\n`);
@@ -105,25 +99,17 @@ export async function cleaDevice(args: string[], io: Io): Promise<number> {
     if ((await Promise.race([device.handshakeComplete(), stop.signalled])) === STOPPED) return await finish(device, printing);
     if (plan.debug) io.stderr.write("edgemq: handshake complete\n");
 
-    phase = "send failed";
+    cmd.phase = "send failed";
     for (const s of plan.sends) {
       if (stop.stopped) break;
       await sendOne(device, s);
     }
     if (plan.rate > 0) await generate(device, plan, stop);
     if (plan.watch || (plan.sends.length === 0 && plan.rate === 0)) await stop.signalled;
-    phase = "disconnect failed";
-    const d = device;
-    device = undefined;
-    return await finish(d, printing);
-  } catch (err) {
-    const { code, line } = report(err, "clea device", phase);
-    io.stderr.write(line);
-    return code;
-  } finally {
-    stop.dispose();
-    await device?.end({ force: true }).catch(() => undefined);
-  }
+    cmd.phase = "disconnect failed";
+    letGo();
+    return await finish(device, printing);
+  });
 }
 
 /** Ends the device gracefully and lets the printing loop drain; exit code 0. */

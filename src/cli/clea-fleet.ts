@@ -4,8 +4,9 @@
  */
 import { connectDevice, deviceIdFromUuid, loadInterfaces, type Device, type DeviceOptions, type Interface } from "edgemq/clea";
 import type { Io } from "./io.js";
-import { parseCount, parseFlags, UsageError, type FlagSpec } from "./options.js";
-import { failureLine, report } from "./output.js";
+import { parseCount, UsageError, type FlagSpec } from "./options.js";
+import { failureLine } from "./output.js";
+import { runCommand } from "./command.js";
 import { formatRows, kb, ms, percentiles, progressLine, type Percentiles } from "./bench-report.js";
 import { CLEA_CONNECTION_FLAGS, CLEA_CONNECTION_HELP, connectionOptions, Stopper } from "./clea-common.js";
 import { generators, type Generated } from "./clea-values.js";
@@ -77,14 +78,8 @@ interface Run {
 }
 
 /** Runs `edgemq clea fleet args`; resolves with the exit code. */
-export async function cleaFleet(args: string[], io: Io): Promise<number> {
-  try {
-    const { values, positionals } = parseFlags(args, FLEET_FLAGS, false);
-    if (values.help === true) {
-      io.stdout.write(`${CLEA_FLEET_HELP}\n`);
-      return 0;
-    }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+export function cleaFleet(args: string[], io: Io): Promise<number> {
+  return runCommand(args, io, { name: "clea fleet", flags: FLEET_FLAGS, help: CLEA_FLEET_HELP, phase: "fleet failed" }, async ({ values }) => {
     const str = (name: string) => values[name] as string | undefined;
     const realm = str("realm") ?? "fleet";
     if (!/^[a-z][a-z0-9]{0,47}$/.test(realm)) throw new UsageError(`--realm must be lowercase letters and digits, starting with a letter, not ${JSON.stringify(realm)}`);
@@ -108,11 +103,7 @@ export async function cleaFleet(args: string[], io: Io): Promise<number> {
     if (firstError !== undefined) io.stderr.write(failureLine(`${result.errors} error(s), the first`, firstError));
     io.stdout.write(run.json ? `${JSON.stringify(result)}\n` : formatFleetTable(result));
     return result.errors === 0 && result.connected === result.devices ? 0 : 2;
-  } catch (err) {
-    const { code, line } = report(err, "clea fleet", "fleet failed");
-    io.stderr.write(line);
-    return code;
-  }
+  });
 }
 
 async function execute(run: Run, io: Io): Promise<{ result: FleetResult; firstError: unknown }> {

@@ -5,9 +5,10 @@
  */
 import { AstarteSimulator, loadInterfaces, type CleaValue, type Interface, type SimulatedDevice } from "edgemq/clea";
 import type { Io } from "./io.js";
-import { Stopper, STOPPED } from "./signals.js";
-import { COMMON_FLAGS, clientOptions, parseFlags, UsageError, type FlagSpec } from "./options.js";
-import { failureLine, report } from "./output.js";
+import { STOPPED } from "./signals.js";
+import { COMMON_FLAGS, clientOptions, UsageError, type FlagSpec } from "./options.js";
+import { failureLine, reportConnection } from "./output.js";
+import { runCommand } from "./command.js";
 import { individualValue, jsonText, objectFields, parseJsonValue, ValueError } from "./clea-server-values.js";
 
 const CONNECTION_FLAGS = ["host", "port", "url", "id", "keepalive", "username", "password", "cafile", "cert", "key", "insecure", "disable-clean-session", "debug", "help"] as const;
@@ -81,17 +82,10 @@ exit codes: 0 stopped, 1 usage error (flags, interface files), 2 connection fail
 type Out = (plain: string, fields: Record<string, unknown>) => void;
 
 /** Runs `edgemq clea server args`; resolves with the exit code. */
-export async function cleaServer(args: string[], io: Io): Promise<number> {
-  let sim: AstarteSimulator | undefined;
-  let phase = "connection failed";
-  const stop = new Stopper();
-  try {
-    const { values, positionals } = parseFlags(args, SERVER_FLAGS, false);
-    if (values.help === true) {
-      io.stdout.write(`${SERVER_HELP}\n`);
-      return 0;
-    }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+export function cleaServer(args: string[], io: Io): Promise<number> {
+  return runCommand(args, io, { name: "clea server", flags: SERVER_FLAGS, help: SERVER_HELP, phase: "connection failed" }, async (cmd) => {
+    const { values } = cmd;
+    const stop = cmd.stopOnSignals();
     const realm = values.realm as string | undefined;
     if (realm === undefined) throw new UsageError("missing --realm");
     if (!/^[^/+#\s]+$/.test(realm)) throw new UsageError(`invalid --realm ${JSON.stringify(realm)}: one topic level, no + or #`);
@@ -106,38 +100,28 @@ export async function cleaServer(args: string[], io: Io): Promise<number> {
     const json = values.json === true;
     const out: Out = (plain, fields) => io.stdout.write(`${json ? jsonText(fields) : plain}\n`);
 
-    sim = new AstarteSimulator({ ...options, realm, interfaces, edgehog: values.edgehog === true });
-    if (values.debug === true) {
-      sim.client.on("reconnecting", ({ attempt, delay }) => io.stderr.write(`edgemq: reconnecting (attempt ${attempt}) in ${delay} ms\n`));
-      sim.client.on("connect", () => io.stderr.write(`edgemq: connected to ${options.url}\n`));
-    }
+    const sim = new AstarteSimulator({ ...options, realm, interfaces, edgehog: values.edgehog === true });
+    const letGo = cmd.atEnd(() => sim.client.end({ force: true }));
+    if (values.debug === true) reportConnection(sim.client, options.url, io);
     const started = sim.start();
     started.catch(() => undefined); // awaited below unless a signal came first
     if ((await Promise.race([started, stop.signalled])) === STOPPED) return 0;
     watch(sim, out);
     io.stderr.write(`edgemq: serving realm ${realm} on ${options.url} (${sim.interfaces.size} interfaces); type "help" for commands\n`);
 
-    phase = "server failed";
-    const s = sim;
-    const input = readLines(io.stdin, (line, n) => runCommand(s, line, n, out, io));
+    cmd.phase = "server failed";
+    const input = readLines(io.stdin, (line, n) => runLine(sim, line, n, out, io));
     const ended = input.then(() => STDIN_ENDED);
     if (values["until-stdin-ends"] === true) await Promise.race([ended, stop.signalled]);
     else await stop.signalled;
     (io.stdin as { destroy?: () => void }).destroy?.(); // stop reading, so that the process can end
     await input.catch(() => undefined);
 
-    phase = "disconnect failed";
-    sim = undefined;
-    await s.stop();
+    cmd.phase = "disconnect failed";
+    letGo();
+    await sim.stop();
     return 0;
-  } catch (err) {
-    const { code, line } = report(err, "clea server", phase);
-    io.stderr.write(line);
-    return code;
-  } finally {
-    stop.dispose();
-    await sim?.client.end({ force: true }).catch(() => undefined);
-  }
+  });
 }
 
 /** Reads `stdin` line by line, running `each` (awaited, in order) on every line; resolves when stdin ends. */
@@ -269,7 +253,7 @@ function deviceArg(id: string): string {
 }
 
 /** Runs one stdin line; a failure prints one error line and does not stop the server. */
-async function runCommand(sim: AstarteSimulator, line: string, n: number, out: Out, io: Io): Promise<void> {
+async function runLine(sim: AstarteSimulator, line: string, n: number, out: Out, io: Io): Promise<void> {
   const trimmed = line.trim();
   if (trimmed === "" || trimmed.startsWith("#")) return;
   const [[command], args] = words(trimmed, 1, "COMMAND ...");

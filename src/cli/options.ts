@@ -55,13 +55,12 @@ export const COMMON_HELP = `connection:
 
 exit codes: 0 done, 1 usage error, 2 connection or protocol failure`;
 
-/** Values parsed from a command line with the common flags and `extra`. */
+/** Values parsed from a command line with a command's flags. */
 export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
 
-/** Parses `args` with the command's flags (`extra`, plus the common ones unless `common` is false); throws UsageError on unknown flags or missing values. */
-export function parseFlags(args: string[], extra: Record<string, FlagSpec>, common = true): { values: ParsedValues; positionals: string[] } {
+/** Parses `args` with the command's flags (all of them: `{ ...COMMON_FLAGS, ...own }` for pub and sub); throws UsageError on unknown flags or missing values. */
+export function parseFlags(args: string[], options: Record<string, FlagSpec>): { values: ParsedValues; positionals: string[] } {
   try {
-    const options = common ? { ...COMMON_FLAGS, ...extra } : extra;
     const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
     return { values: values as ParsedValues, positionals };
   } catch (err) {

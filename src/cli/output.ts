@@ -1,5 +1,6 @@
 /** What the command prints: received messages (plain, -v, --json) and the one-line reports of failures. */
-import type { Message } from "edgemq";
+import type { Client, Message } from "edgemq";
+import type { Io } from "./io.js";
 import { UsageError } from "./options.js";
 
 const strict = new TextDecoder("utf-8", { fatal: true });
@@ -57,4 +58,10 @@ export function report(err: unknown, command: string, what: string): { code: num
   // Arguments the library refused before sending anything are usage errors too.
   if (name === "TopicError" || name === "OptionsError") return { code: 1, line: failureLine(`invalid arguments`, err) };
   return { code: 2, line: failureLine(what, err) };
+}
+
+/** With -d: a stderr line each time `client` connects (to `url`) and each time it schedules a reconnection. */
+export function reportConnection(client: Client, url: string | undefined, io: Io): void {
+  client.on("reconnecting", ({ attempt, delay }) => io.stderr.write(`edgemq: reconnecting (attempt ${attempt}) in ${delay} ms\n`));
+  client.on("connect", () => io.stderr.write(`edgemq: connected to ${url}\n`));
 }

@@ -2,8 +2,8 @@
 import { readFile } from "node:fs/promises";
 import { connect, type Client, type QoS } from "edgemq";
 import type { Io } from "./io.js";
-import { COMMON_HELP, clientOptions, parseFlags, parseQos, topics, UsageError, type FlagSpec } from "./options.js";
-import { report } from "./output.js";
+import { COMMON_FLAGS, COMMON_HELP, clientOptions, parseQos, topics, UsageError, type FlagSpec } from "./options.js";
+import { runCommand } from "./command.js";
 
 const PUB_FLAGS = {
   message: { type: "string", short: "m" },
@@ -32,16 +32,10 @@ publish:
 ${COMMON_HELP}`;
 
 /** Runs `edgemq pub args`; resolves with the exit code. */
-export async function pub(args: string[], io: Io): Promise<number> {
-  let client: Client | undefined;
-  let phase = "connection failed";
-  try {
-    const { values, positionals } = parseFlags(args, PUB_FLAGS);
-    if (values.help === true) {
-      io.stdout.write(`${PUB_HELP}\n`);
-      return 0;
-    }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+export function pub(args: string[], io: Io): Promise<number> {
+  const spec = { name: "pub", flags: { ...COMMON_FLAGS, ...PUB_FLAGS }, help: PUB_HELP, phase: "connection failed" };
+  return runCommand(args, io, spec, async (cmd) => {
+    const { values } = cmd;
     const topic = topics(values, false)[0]!;
     const qos = parseQos(values.qos as string | undefined, "-q");
     const retain = values.retain === true;
@@ -55,23 +49,17 @@ export async function pub(args: string[], io: Io): Promise<number> {
     else if (values.file !== undefined) payload = await readMessageFile(values.file as string);
     else if (values["stdin-file"] === true) payload = await readAll(io.stdin);
 
-    client = await connect({ ...options, reconnect: false });
+    const client = await connect({ ...options, reconnect: false });
+    const letGo = cmd.atEnd(() => client.end({ force: true }));
     if (values.debug === true) io.stderr.write(`edgemq: connected to ${options.url}\n`);
-    phase = "publish failed";
+    cmd.phase = "publish failed";
     if (payload !== undefined) await client.publish(topic, payload, { qos, retain });
     else await publishLines(client, io.stdin, topic, qos, retain);
-    phase = "disconnect failed";
-    const c = client;
-    client = undefined;
-    await c.end();
+    cmd.phase = "disconnect failed";
+    letGo();
+    await client.end();
     return 0;
-  } catch (err) {
-    const { code, line } = report(err, "pub", phase);
-    io.stderr.write(line);
-    return code;
-  } finally {
-    await client?.end({ force: true }).catch(() => undefined);
-  }
+  });
 }
 
 async function readMessageFile(file: string): Promise<Uint8Array> {

@@ -1,9 +1,10 @@
 /** `edgemq sub`: subscribes and prints one line per message until -C messages arrived or SIGINT/SIGTERM, then ends gracefully. */
-import { createClient, type Client, type Message } from "edgemq";
+import { createClient, type Message } from "edgemq";
 import type { Io } from "./io.js";
-import { Stopper, STOPPED } from "./signals.js";
-import { COMMON_HELP, clientOptions, parseCount, parseFlags, parseQos, topics, UsageError, type FlagSpec } from "./options.js";
-import { formatMessage, report, type Format } from "./output.js";
+import { STOPPED } from "./signals.js";
+import { COMMON_FLAGS, COMMON_HELP, clientOptions, parseCount, parseQos, topics, type FlagSpec } from "./options.js";
+import { formatMessage, reportConnection, type Format } from "./output.js";
+import { runCommand } from "./command.js";
 
 const SUB_FLAGS = {
   verbose: { type: "boolean", short: "v" },
@@ -31,17 +32,11 @@ output (one line per message):
 ${COMMON_HELP}`;
 
 /** Runs `edgemq sub args`; resolves with the exit code. */
-export async function sub(args: string[], io: Io): Promise<number> {
-  let client: Client | undefined;
-  let phase = "connection failed";
-  const stop = new Stopper();
-  try {
-    const { values, positionals } = parseFlags(args, SUB_FLAGS);
-    if (values.help === true) {
-      io.stdout.write(`${SUB_HELP}\n`);
-      return 0;
-    }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+export function sub(args: string[], io: Io): Promise<number> {
+  const spec = { name: "sub", flags: { ...COMMON_FLAGS, ...SUB_FLAGS }, help: SUB_HELP, phase: "connection failed" };
+  return runCommand(args, io, spec, async (cmd) => {
+    const { values } = cmd;
+    const stop = cmd.stopOnSignals();
     const filters = topics(values, true);
     const qos = parseQos(values.qos as string | undefined, "-q");
     const count = values.count === undefined ? Infinity : parseCount(values.count as string, "-C", 1, Number.MAX_SAFE_INTEGER);
@@ -51,20 +46,18 @@ export async function sub(args: string[], io: Io): Promise<number> {
     const options = clientOptions(values);
 
     // The first connection either works or exits 2; once connected, the client reconnects by itself.
-    client = createClient(options);
-    if (debug) {
-      client.on("reconnecting", ({ attempt, delay }) => io.stderr.write(`edgemq: reconnecting (attempt ${attempt}) in ${delay} ms\n`));
-      client.on("connect", () => io.stderr.write(`edgemq: connected to ${options.url}\n`));
-    }
+    const client = createClient(options);
+    const letGo = cmd.atEnd(() => client.end({ force: true }));
+    if (debug) reportConnection(client, options.url, io);
     const connected = client.connect();
     if ((await Promise.race([connected, stop.signalled])) === STOPPED) return 0;
-    phase = "subscribe failed";
+    cmd.phase = "subscribe failed";
     const subscribed = client.subscribe(filters, { qos });
     const subscription = await Promise.race([subscribed, stop.signalled]);
     if (subscription === STOPPED) return 0;
     if (debug) io.stderr.write(`edgemq: subscribed to ${filters.join(", ")} (granted qos ${subscription.granted.join(", ")})\n`);
 
-    phase = "receive failed";
+    cmd.phase = "receive failed";
     let printed = 0;
     const messages = subscription[Symbol.asyncIterator]();
     while (printed < count) {
@@ -76,17 +69,9 @@ export async function sub(args: string[], io: Io): Promise<number> {
       printed++;
     }
     await messages.return?.();
-    phase = "disconnect failed";
-    const c = client;
-    client = undefined;
-    await c.end();
+    cmd.phase = "disconnect failed";
+    letGo();
+    await client.end();
     return 0;
-  } catch (err) {
-    const { code, line } = report(err, "sub", phase);
-    io.stderr.write(line);
-    return code;
-  } finally {
-    stop.dispose();
-    await client?.end({ force: true }).catch(() => undefined);
-  }
+  });
 }

@@ -3,8 +3,8 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { parseInterface } from "edgemq/clea";
 import type { Io } from "./io.js";
-import { parseFlags, UsageError } from "./options.js";
-import { usageLine } from "./output.js";
+import { UsageError } from "./options.js";
+import { parseCommand } from "./command.js";
 
 /** Help text of `edgemq clea validate`. */
 export const VALIDATE_HELP = `usage: edgemq clea validate PATH...
@@ -23,22 +23,16 @@ async function filesOf(p: string): Promise<string[]> {
 /** `text` on one line: line breaks (e.g. quoted file content in a JSON error) become spaces. */
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ");
 
+/** At least one PATH. */
+function atLeastOne(paths: string[]): void {
+  if (paths.length === 0) throw new UsageError("give at least one interface file or directory");
+}
+
 /** Runs `edgemq clea validate args`; resolves with the exit code. */
 export async function validate(args: string[], io: Io): Promise<number> {
-  let paths: string[];
-  try {
-    const { values, positionals } = parseFlags(args, { help: { type: "boolean" } }, false);
-    if (values.help === true) {
-      io.stdout.write(`${VALIDATE_HELP}\n`);
-      return 0;
-    }
-    if (positionals.length === 0) throw new UsageError("give at least one interface file or directory");
-    paths = positionals;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(usageLine(err, "clea validate"));
-    return 1;
-  }
+  const parsed = parseCommand(args, io, { name: "clea validate", flags: { help: { type: "boolean" } }, help: VALIDATE_HELP, positionals: atLeastOne });
+  if (typeof parsed === "number") return parsed;
+  const paths = parsed.positionals;
 
   let problems = 0;
   let warnings = 0;
