@@ -16,7 +16,9 @@ export * from "./mqtt/index.js";
 export { Client, connect, createClient, type ClientEvents, type ClientStats, type PublishOptions, type ResumeContext } from "./client/client.js";
 export type { MessageProperties } from "./client/client-types.js";
 export type { RequestOptions } from "./client/request.js";
-export type { UserProperties } from "./client/options-v5.js";
+export { scramAuth, type ScramAuthOptions, type ScramAuthHandler, type ScramMechanism } from "./client/auth/scram.js";
+export type { AuthHandler } from "./client/auth/auth-handler.js";
+export type { UserProperties } from "./client/options.js";
 export type { Properties as V5Properties, UserProperty } from "./mqtt/v5/packets.js";
 export type { AttemptSettings, Payload, ClientOptions, Credentials, WillOptions } from "./client/options.js";
 export type { ReconnectOptions } from "./client/backoff.js";
@@ -37,6 +39,8 @@ export {
   ClientWarning,
   ListenerError,
   RequestTimeoutError,
+  AuthError,
+  type AuthErrorCode,
   type WarningCode,
   type ConnectErrorCode,
   type PublishErrorCode,

@@ -31,6 +31,7 @@ const CORE_ERRORS: Record<string, unknown[]> = {
   ClientWarning: ["slow-consumer", "message"],
   ListenerError: ["message", new Error("thrown")],
   RequestTimeoutError: ["message"],
+  AuthError: ["auth-malformed", "message"],
   StoreError: ["message"],
 };
 const CLEA_ERRORS: Record<string, unknown[]> = {

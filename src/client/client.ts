@@ -15,7 +15,6 @@ import { Emitter } from "./events.js";
 import type { Delivery } from "./inbound.js";
 import type { Link, LinkHandlers } from "./link.js";
 import { fields, given, integer, ofType, resolveOptions, toBytes, type ClientOptions, type Payload, type ResolvedOptions } from "./options.js";
-import { publishProperties, subscriptionOptions } from "./options-v5.js";
 import { Requests, type RequestsHost } from "./requests.js";
 import type { Requester, RequestOptions } from "./request.js";
 import { Session, type SessionHost } from "./session.js";
@@ -68,6 +67,7 @@ export class Client {
     this.hooks = new Client.Hooks(this);
     this.session = new Session(this.o.store, this.hooks, {
       maxInflight: this.o.maxInflight,
+      now: () => this.o.clock.now(),
       manualAck: this.o.manualAck,
       offlineQueue: this.o.offlineQueue,
     });
@@ -146,9 +146,15 @@ export class Client {
     try {
       if (this.conn.state === "closed") throw new ClientClosedError();
       const p = this.checkPublish(topic, payload, options);
-      // MQTT 5 properties only when the client speaks v5 (a 3.1.1 client ignores those options).
-      const properties = this.o.v5 && options ? publishProperties(options as Record<string, unknown>) : undefined;
-      return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes, properties);
+      // MQTT 5: the properties, checked by the v5 part (loaded once; publishes keep their order through it). A 3.1.1
+      // client ignores those options.
+      if (this.o.v5) {
+        return this.o.v5().then((v5) => {
+          if (this.conn.state === "closed") throw new ClientClosedError();
+          return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes, options ? v5.publishProperties(options) : undefined);
+        });
+      }
+      return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -222,7 +228,7 @@ export class Client {
     if (!isQos(qos)) throw new SubscribeError([], [], "invalid-qos", `QoS ${show(qos)} is not 0, 1 or 2`);
     const maxBuffered = max ?? DEFAULT_MAX_BUFFERED;
     integer("maxBuffered", maxBuffered, 0, Number.MAX_SAFE_INTEGER);
-    const options5 = this.o.v5 ? subscriptionOptions(noLocal, retainAsPublished, retainHandling) : undefined;
+    const options5 = this.o.v5 ? (await this.o.v5()).subscriptionOptions(noLocal, retainAsPublished, retainHandling) : undefined;
     const sub = new Subscription(list, qos, maxBuffered as number, this.hooks);
     sub.options5 = options5;
     this.subs.add(sub);
@@ -307,7 +313,8 @@ export class Client {
    * Options that are not an object (undefined and null mean the defaults), a force that is not a boolean or a
    * timeout that is not a whole number of ms reject with OptionsError and leave the client as it was.
    * @param options `force`: drop the connection without DISCONNECT; `timeout`: ms to wait for acks (default
-   * endTimeout, 10,000).
+   * endTimeout, 10,000); MQTT 5 `sessionExpiryInterval`: sent in the DISCONNECT, how long the broker keeps the
+   * session now (a session connected with 0 cannot be given more).
    * @returns A promise that resolves once the client is closed; at once if it already was.
    * @throws OptionsError (as a rejection) for invalid options.
    * @example
@@ -316,10 +323,13 @@ export class Client {
    * await client.end({ force: true }); // no DISCONNECT: the broker publishes the will
    * ```
    */
-  async end(options?: { force?: boolean; timeout?: number } | null): Promise<void> {
-    const [force, ms] = fields("the end() options", options, "force", "timeout");
+  async end(options?: { force?: boolean; timeout?: number; sessionExpiryInterval?: number } | null): Promise<void> {
+    const [force, ms, expiry] = fields("the end() options", options, "force", "timeout", "sessionExpiryInterval");
     ofType("force", force, "boolean");
     if (given(ms)) integer("timeout", ms, 0, 2 ** 31 - 1);
+    // MQTT 5: the DISCONNECT may change how long the broker keeps the session.
+    if (given(expiry) && !this.o.v5) throw new OptionsError("sessionExpiryInterval on end() needs protocolVersion: 5");
+    if (given(expiry)) integer("sessionExpiryInterval", expiry, 0, 0xffffffff);
     if (this.conn.state === "closed") return;
     if (this.conn.state === "connected" && !force) {
       let timer: unknown;
@@ -330,7 +340,7 @@ export class Client {
       this.o.clock.clearTimeout(timer);
       if (this.conn.closed) return; // another end() finished meanwhile
     }
-    const wasConnected = this.conn.close(!force);
+    const wasConnected = this.conn.close(!force, given(expiry) ? { sessionExpiryInterval: expiry as number } : undefined);
     const closed = new ClientClosedError();
     this.session.close(closed);
     this.requests.close(closed);

@@ -11,7 +11,8 @@
 
 import { EdgemqError, ProtocolError } from "../mqtt/errors.js";
 import { show } from "../mqtt/show.js";
-import type { ConnackPacket, Packet } from "../mqtt/packets.js";
+import type { AuthPacket, ConnackPacket, Packet, PacketProperties } from "../mqtt/packets.js";
+import type { AuthHandler } from "./auth/auth-handler.js";
 import { transportFor } from "../transport/index.js";
 import { Backoff } from "./backoff.js";
 import type { ClientEvents } from "./client-types.js";
@@ -19,10 +20,7 @@ import { ClientClosedError, ConnectError, ConnectionLostError, OptionsError } fr
 import { Keepalive } from "./keepalive.js";
 import { Link, type LinkHandlers } from "./link.js";
 import { checkAttempt, checkEmptyClientId, type ResolvedOptions } from "./options.js";
-import type { WireCodec } from "./wire.js";
-
-/** The MQTT 5 wire, loaded on first use: a 3.1.1 application never loads (or bundles into its main chunk) any of it. */
-let wire5: Promise<typeof import("./v5/wire5.js")> | undefined;
+import type { V5Api } from "./wire.js";
 
 
 /** Where the client stands. */
@@ -55,6 +53,11 @@ export class ConnectionLifecycle {
   private readonly backoff: Backoff | undefined;
   /** Set between CONNECT and CONNACK. The CONNACK is handled synchronously: packets behind it in the same read must see the connected state. */
   private awaitingConnack: { url: URL; resolve: (p: ConnackPacket) => void; reject: (e: Error) => void } | undefined;
+  /**
+   * MQTT 5 enhanced authentication of the attempt under way: its handler, and, once an accepting CONNACK came, the
+   * packets that followed it, held until the handler has verified the server (nothing is sent or delivered before).
+   */
+  private authing: { handler: AuthHandler; verifying?: Link; held: Packet[] } | undefined;
   /** Aborts the attempt under way (end(), or its timeout): settles it at once and destroys the socket being opened. */
   private attemptAbort: AbortController | undefined;
   private serverIndex = 0;
@@ -93,15 +96,24 @@ export class ConnectionLifecycle {
   admits(link: Link, p: Packet): boolean {
     if (link !== this.link) return false;
     const waiting = this.awaitingConnack;
+    if (waiting && p.type === "auth" && this.authing) {
+      this.challenged(link, p, this.authing.handler);
+      return false;
+    }
     if (waiting) {
       if (p.type !== "connack") {
         link.fail(new ProtocolError("unexpected-packet-type", `the broker sent ${p.type.toUpperCase()} before CONNACK`));
         return false;
       }
       this.awaitingConnack = undefined;
-      if (p.returnCode === 0) this.accepted(link, waiting.url, p);
-      else link.close(false); // refused [MQTT-3.2.2-5]: nothing behind it in the same read may reach the session
+      if (p.returnCode !== 0) link.close(false); // refused [MQTT-3.2.2-5]: nothing behind it in the same read may reach the session
+      else if (this.authing) this.authing.verifying = link; // accepted once the handler verified the server (attempt())
+      else this.accepted(link, waiting.url, p);
       waiting.resolve(p);
+      return false;
+    }
+    if (this.authing?.verifying === link) {
+      this.authing.held.push(p);
       return false;
     }
     if (p.type === "connack") {
@@ -144,7 +156,7 @@ export class ConnectionLifecycle {
    * Closes for good: stops every timer, settles an attempt under way (its socket is destroyed), and closes the
    * link, with DISCONNECT first when `graceful` and connected. Returns whether it was connected.
    */
-  close(graceful: boolean): boolean {
+  close(graceful: boolean, disconnect?: PacketProperties): boolean {
     const wasConnected = this.state === "connected";
     this.state = "closed";
     this.keepalive?.stop();
@@ -156,7 +168,7 @@ export class ConnectionLifecycle {
     const link = this.link;
     this.link = undefined;
     if (link && wasConnected && graceful) {
-      link.send({ type: "disconnect" });
+      link.send(disconnect ? { type: "disconnect", properties: disconnect } : { type: "disconnect" });
       link.close(true);
     } else link?.close(false);
     for (const w of this.takeConnectWaiters()) w.reject(closed);
@@ -214,7 +226,12 @@ export class ConnectionLifecycle {
       }
       const creds = checkAttempt(settings);
       checkEmptyClientId(this.o.clientId, creds.clean ?? this.o.clean);
-      const codec = this.o.v5 ? await Promise.race([this.wire(), aborted]) : undefined;
+      // MQTT 5: its part is loaded (and its options checked) before the first attempt.
+      const v5: V5Api | undefined = this.o.v5 ? await Promise.race([this.o.v5(), aborted]) : undefined;
+      const codec = v5?.wire(this.o.maxPacketSize);
+      const auth = v5 ? this.o.auth : undefined;
+      const authData = auth ? await Promise.race([authStep(() => auth.start()), aborted]) : undefined;
+      this.authing = auth ? { handler: auth, held: [] } : undefined;
       link = new Link(this.host.linkHandlers, this.o.maxPacketSize, codec);
       this.link = link;
       // Ref'ed: an attempt is work under way, whatever the transport holds meanwhile.
@@ -246,11 +263,20 @@ export class ConnectionLifecycle {
         username: creds.username ?? this.o.username,
         password,
         will: this.o.will,
-        ...(codec ? { properties: codec.connectProperties(this.o.v5!, this.o.maxPacketSize) } : undefined),
+        ...(v5 ? { properties: { ...v5.connectProperties(this.o.maxPacketSize), ...authProperties(auth, authData) } } : undefined),
       });
       const ack = await Promise.race([connack, aborted]);
       if (ack.returnCode !== 0) {
         throw codec ? codec.connectError(ack) : ConnectError.fromReturnCode(ack.returnCode);
+      }
+      if (auth) {
+        // The server proves itself (its CONNACK's authentication data) before the session sends or receives anything.
+        await Promise.race([authStep(async () => auth.done?.(ack.properties?.authenticationData)), aborted]);
+        if (link.isClosed) throw new ConnectError("connection-failed", "the connection closed during authentication");
+        const held = this.authing!.held;
+        this.authing = undefined;
+        this.accepted(link, url, ack);
+        for (const p of held) this.host.linkHandlers.onPacket(link, p);
       }
     } catch (err) {
       if (link) {
@@ -260,15 +286,22 @@ export class ConnectionLifecycle {
       throw err;
     } finally {
       this.awaitingConnack = undefined;
+      this.authing = undefined;
       this.o.clock.clearTimeout(timer);
       if (this.attemptAbort === abort) this.attemptAbort = undefined;
     }
   }
 
-  /** A new MQTT 5 wire for the next link. */
-  private async wire(): Promise<WireCodec> {
-    const { Wire5 } = await (wire5 ??= import("./v5/wire5.js"));
-    return new Wire5({ maxPacketSize: this.o.maxPacketSize, topicAliasMaximum: this.o.v5!.topicAliasMaximum });
+  /** A server AUTH before CONNACK: a challenge ("continue", 0x18) answered by the handler, in an AUTH of ours. */
+  private challenged(link: Link, p: AuthPacket, handler: AuthHandler): void {
+    if (p.reasonCode !== 0x18 || p.properties?.authenticationMethod !== handler.method) {
+      link.fail(new ProtocolError("unexpected-packet-type", `the broker sent AUTH 0x${p.reasonCode.toString(16)} for method ${show(p.properties?.authenticationMethod)} while authenticating with ${handler.method}`));
+      return;
+    }
+    authStep(() => handler.next(p.properties?.authenticationData)).then(
+      (data) => link.send({ type: "auth", reasonCode: 0x18, properties: authProperties(handler, data) }),
+      (err: Error) => link.fail(err),
+    );
   }
 
   private accepted(link: Link, url: URL, connack: ConnackPacket): void {
@@ -319,4 +352,19 @@ export class ConnectionLifecycle {
     this.connectWaiters = undefined;
     return w;
   }
+}
+
+/** Runs a step of the enhanced-authentication handler; what it throws becomes ConnectError "authentication-failed". */
+async function authStep<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw new ConnectError("authentication-failed", `authentication failed: ${err instanceof Error ? err.message : show(err)}`, undefined, err);
+  }
+}
+
+/** The Authentication Method and Data of a CONNECT or AUTH. */
+function authProperties(handler: AuthHandler | undefined, data: Uint8Array | undefined): PacketProperties {
+  if (!handler) return {};
+  return data ? { authenticationMethod: handler.method, authenticationData: data } : { authenticationMethod: handler.method };
 }

@@ -29,7 +29,8 @@ export type ConnectErrorCode =
   | "not-authorized"
   | "connect-timeout"
   | "connection-failed"
-  | "connection-refused";
+  | "connection-refused"
+  | "authentication-failed";
 
 /** The connection could not be established: refused by CONNACK (returnCode 1..5), timed out, or the transport failed. */
 export class ConnectError extends EdgemqError {

@@ -14,7 +14,11 @@ import type { ResumeContext } from "./client-types.js";
 import { systemClock, type Clock, type Random } from "./clock.js";
 import { OptionsError } from "./errors.js";
 import type { OfflineQueueOptions } from "./outbox.js";
-import { resolveV5, type UserProperties, type V5Options } from "./options-v5.js";
+import type { V5Api } from "./wire.js";
+import type { AuthHandler } from "./auth/auth-handler.js";
+
+/** User properties as the API takes and gives them: a repeated key is an array of its values. */
+export type UserProperties = Record<string, string | string[]>;
 
 /** What a beforeConnect hook may change for one connection attempt. */
 export interface AttemptSettings {
@@ -111,6 +115,8 @@ export interface ClientOptions {
   topicAliasMaximum?: number;
   /** MQTT 5: user properties of CONNECT. */
   userProperties?: UserProperties;
+  /** MQTT 5: enhanced authentication, e.g. scramAuth({ username, password, mechanism: "SCRAM-SHA-256" }). */
+  auth?: AuthHandler;
 }
 
 /** Options after defaults and validation. */
@@ -141,8 +147,13 @@ export interface ResolvedOptions {
   transport: Transport | undefined;
   clock: Clock;
   random: Random;
-  /** The MQTT 5 options; undefined for an MQTT 3.1.1 client. */
-  v5: V5Options | undefined;
+  /**
+   * An MQTT 5 client's v5 part, loaded and checked on first use (a rejection is the OptionsError of a wrong v5
+   * option); undefined for an MQTT 3.1.1 client.
+   */
+  v5: (() => Promise<V5Api>) | undefined;
+  /** MQTT 5 enhanced authentication. */
+  auth: AuthHandler | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -275,7 +286,11 @@ function resolve(o: ClientOptions): ResolvedOptions {
   const password = credentials("", username, o.password);
   const version: unknown = o.protocolVersion ?? 4;
   if (version !== 4 && version !== 5) throw new OptionsError(`protocolVersion must be 4 (MQTT 3.1.1) or 5, got ${show(version)}`);
-  const v5 = version === 5 ? resolveV5(o as unknown as Record<string, unknown>) : undefined;
+  const v5 = version === 5 ? loadV5({ ...o } as Record<string, unknown>) : undefined;
+  const auth = o.auth ?? undefined;
+  if (auth !== undefined && (!v5 || typeof auth !== "object" || typeof auth.method !== "string" || typeof auth.start !== "function" || typeof auth.next !== "function")) {
+    throw new OptionsError(v5 ? "auth must be an enhanced-authentication handler { method, start(), next(data), done?(data) }, e.g. scramAuth()" : "auth (enhanced authentication) needs protocolVersion: 5");
+  }
   if (password && username === undefined && !v5) {
     throw new OptionsError("password requires username in MQTT 3.1.1");
   }
@@ -351,7 +366,14 @@ function resolve(o: ClientOptions): ResolvedOptions {
     clock: o.clock ?? systemClock,
     random,
     v5,
+    auth,
   };
+}
+
+/** The loader of a v5 client's MQTT 5 part (a dynamic import: a 3.1.1 application never loads or bundles it). */
+function loadV5(raw: Record<string, unknown>): () => Promise<V5Api> {
+  let loaded: Promise<V5Api> | undefined;
+  return () => (loaded ??= import("./v5/api5.js").then((m) => m.createV5(raw)));
 }
 
 /** Throws OptionsError for an empty client id with clean: false (also checked per attempt, where beforeConnect may set clean). */

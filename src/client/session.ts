@@ -41,6 +41,8 @@ interface Outgoing {
   record: OutgoingRecord | undefined;
   /** MQTT 5 PUBLISH properties (kept in memory only: a FileStore does not keep them across a restart). */
   properties?: PacketProperties;
+  /** MQTT 5: when the message expires (the session's clock), if it has a Message Expiry Interval. */
+  expiresAt?: number;
   resolve: (() => void) | undefined;
   reject: ((err: Error) => void) | undefined;
   /** Published by a beforeResume hook: belongs to this connection, never stored, rejected when it ends. */
@@ -52,6 +54,8 @@ export interface SessionOptions {
   maxInflight: number;
   manualAck: boolean;
   offlineQueue: OfflineQueueOptions;
+  /** Monotonic ms (the client's clock): MQTT 5 message expiry while queued. */
+  now: () => number;
 }
 
 export class Session {
@@ -87,6 +91,7 @@ export class Session {
   /** The outgoing window now: the maxInflight option, or less when an MQTT 5 server's Receive Maximum says so. */
   private maxInflight: number;
   private readonly configuredInflight: number;
+  private readonly now: () => number;
   private readonly manualAck: boolean;
 
   constructor(
@@ -97,6 +102,7 @@ export class Session {
     this.queueOptions = options.offlineQueue;
     this.maxInflight = this.configuredInflight = options.maxInflight;
     this.manualAck = options.manualAck;
+    this.now = options.now;
   }
 
   /** Sets the window for the connection just accepted: the smaller of maxInflight and the server's Receive Maximum. */
@@ -160,7 +166,10 @@ export class Session {
       const record: OutgoingRecord | undefined =
         qos === 0 ? undefined : { seq, packetId: 0, state: "publish", topic, payload, qos, retain };
       const entry = this.entryFor(seq, qos, topic, payload, retain, record, topicBytes);
-      if (properties) entry.properties = properties;
+      if (properties) {
+        entry.properties = properties;
+        if (properties.messageExpiryInterval !== undefined) entry.expiresAt = this.now() + properties.messageExpiryInterval * 1000;
+      }
       entry.resolve = resolve;
       entry.reject = reject;
       if (this.queuedCount === 0 && this.open() && (qos === 0 || this.inflightCount < this.maxInflight)) {
@@ -308,6 +317,7 @@ export class Session {
       const next = this.outbox.peek()!;
       if (next.qos > 0 && this.inflightCount >= this.maxInflight) break;
       this.outbox.shift();
+      if (next.expiresAt !== undefined && this.expired(next)) continue;
       if (next.record) {
         next.record.packetId = this.packetIds.take();
         const r = next.record;
@@ -488,6 +498,22 @@ export class Session {
     if (refused) e.reject?.(refused);
     else e.resolve?.();
     this.pump();
+  }
+
+  /**
+   * MQTT 5: a queued message whose Message Expiry Interval ran out is dropped, not sent (its publish rejects with
+   * "message-expired"); one still alive goes with what is left of its interval.
+   */
+  private expired(e: Outgoing): boolean {
+    const left = Math.ceil((e.expiresAt! - this.now()) / 1000);
+    if (left > 0) {
+      e.properties = { ...e.properties, messageExpiryInterval: left };
+      return false;
+    }
+    this.dropped++;
+    if (e.record) this.record(() => this.store.deleteOutgoing(e.seq));
+    e.reject?.(new PublishError("message-expired", `expired while queued (Message Expiry Interval ${e.properties!.messageExpiryInterval} s) on ${JSON.stringify(e.topic)}`));
+    return true;
   }
 
   private evict(victim: Outgoing): void {

@@ -1,13 +1,13 @@
 /**
- * A connection's codec when the client does not speak MQTT 3.1.1: packets in the client's shapes to bytes and
- * back. The 3.1.1 codec is the Link's own (the hot path stays direct); MQTT 5's (v5/wire5.ts) implements this and
- * is loaded only by a client that asks for protocol version 5.
+ * What the core asks of MQTT 5 without carrying it: a connection's codec (packets in the client's shapes to bytes
+ * and back, topic aliases, the errors reason codes become) and the checks of the v5 options. The 3.1.1 codec is the
+ * Link's own (the hot path stays direct); MQTT 5's (v5/) implements these and is loaded, by a dynamic import, only by
+ * a client that asks for protocol version 5.
  */
 
 import type { ConnackPacket, DisconnectPacket, Packet, PacketProperties, PubackPacket, PubrecPacket, SubackPacket } from "../mqtt/packets.js";
 import type { Sink } from "../mqtt/writer.js";
 import type { ConnectError, ConnectionLostError, PublishError, SubscribeError } from "./errors.js";
-import type { V5Options } from "./options-v5.js";
 
 /** Encoder and incremental decoder of one connection. */
 export interface WireCodec {
@@ -15,8 +15,6 @@ export interface WireCodec {
   write(packet: Packet, sink: Sink): void;
   /** Decodes a chunk from the server, calling `onPacket` for each whole packet; throws a ProtocolError on bad bytes. */
   feed(chunk: Uint8Array, onPacket: (packet: Packet) => void): void;
-  /** The CONNECT properties for these options. */
-  connectProperties(v5: V5Options, maxPacketSize: number): PacketProperties;
   /** The error of a refusing CONNACK. */
   connectError(ack: ConnackPacket): ConnectError;
   /** The error a server's DISCONNECT ends the connection with. */
@@ -25,4 +23,16 @@ export interface WireCodec {
   publishRefused(topic: string, ack: PubackPacket | PubrecPacket): PublishError;
   /** The error of a SUBACK refusing `refused` filters. */
   subscribeRefused(refused: string[], ack: SubackPacket): SubscribeError;
+}
+
+/** A v5 client's options, checked, and what is built from them. */
+export interface V5Api {
+  /** A codec for a new connection. */
+  wire(maxPacketSize: number): WireCodec;
+  /** The CONNECT properties. */
+  connectProperties(maxPacketSize: number): PacketProperties;
+  /** The PUBLISH properties of publish() options (OptionsError for a wrong one); undefined when there are none. */
+  publishProperties(options: object): PacketProperties | undefined;
+  /** The v5 options of subscribe() (OptionsError for a wrong one); undefined when there are none. */
+  subscriptionOptions(noLocal: unknown, retainAsPublished: unknown, retainHandling: unknown): { noLocal?: boolean; retainAsPublished?: boolean; retainHandling?: 0 | 1 | 2 } | undefined;
 }

@@ -200,25 +200,54 @@ describe("received properties and a server DISCONNECT", () => {
     await broker.nextConnection();
   });
 
-  it("end() sends DISCONNECT with reason 0", async () => {
+  it("end() sends DISCONNECT with reason 0, and with sessionExpiryInterval the broker's new keeping time", async () => {
     const { client, conn } = await start();
     await client.end();
     expect(conn.packets.at(-1)).toEqual({ type: "disconnect", reasonCode: 0, properties: {} });
+    const other = await start({ sessionExpiryInterval: 60 });
+    await other.client.end({ sessionExpiryInterval: 0 });
+    expect(other.conn.packets.at(-1)).toEqual({ type: "disconnect", reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
+  });
+
+  it("a message that expires while queued offline is dropped (publish-expired), one still alive goes with what is left", async () => {
+    const { client, conn, broker, clock } = await start({ reconnect: { initialDelay: 30_000, maxDelay: 30_000, jitter: 0 } });
+    conn.drop();
+    await settle();
+    const short = client.publish("t/short", "a", { qos: 1, messageExpiryInterval: 10 }).catch((e: unknown) => e);
+    const long = client.publish("t/long", "b", { qos: 1, messageExpiryInterval: 100 });
+    await clock.advance(30_000);
+    const next = await broker.nextConnection();
+    await next.accept();
+    const sent = await next.next("publish");
+    expect(sent.topic).toBe("t/long");
+    expect(sent.properties?.messageExpiryInterval).toBe(70);
+    next.send({ type: "puback", packetId: sent.packetId!, reasonCode: 0 });
+    await long;
+    expect(await short).toMatchObject({ code: "message-expired" });
+    expect(client.stats().dropped).toBe(1);
   });
 });
 
 describe("v5 options from plain JavaScript", () => {
+  it.each([3, "5", 5.5, "v5", true])("createClient refuses protocolVersion %s with OptionsError", (protocolVersion) => {
+    expect(() => createClient({ url: "mqtt://fake", protocolVersion } as unknown as ClientOptions)).toThrow(OptionsError);
+  });
+
+  // The v5 options are checked by the v5 part, loaded by connect() (and publish() and subscribe()) before anything is sent.
   const bad: Array<[string, Record<string, unknown>]> = [
-    ["protocolVersion 3", { protocolVersion: 3 }],
-    ["protocolVersion '5'", { protocolVersion: "5" }],
     ["sessionExpiryInterval -1", { protocolVersion: 5, sessionExpiryInterval: -1 }],
     ["receiveMaximum 0", { protocolVersion: 5, receiveMaximum: 0 }],
     ["topicAliasMaximum 70000", { protocolVersion: 5, topicAliasMaximum: 70_000 }],
     ["userProperties with a number", { protocolVersion: 5, userProperties: { a: 1 } }],
     ["userProperties as an array", { protocolVersion: 5, userProperties: [["a", "b"]] }],
   ];
-  it.each(bad)("createClient refuses %s with OptionsError", (_name, options) => {
-    expect(() => createClient({ url: "mqtt://fake", ...options } as ClientOptions)).toThrow(OptionsError);
+  it.each(bad)("connect() refuses %s with OptionsError, before opening a connection", async (_name, options) => {
+    const broker = FakeBroker.v5();
+    const client = createClient({ url: "mqtt://fake", transport: broker.transport, reconnect: false, ...options } as ClientOptions);
+    clients.push(client);
+    await expect(client.connect()).rejects.toBeInstanceOf(OptionsError);
+    await expect(client.publish("t", "x")).rejects.toBeInstanceOf(OptionsError);
+    expect(broker.attempts).toBe(0);
   });
 
   it("publish and subscribe refuse wrong v5 fields with OptionsError and send nothing", async () => {

@@ -2,7 +2,7 @@
 
 import type { PacketProperties } from "../../mqtt/packets.js";
 import type { MessageProperties } from "../client-types.js";
-import type { V5Options } from "../options-v5.js";
+import type { V5Options } from "./options5.js";
 
 /** The CONNECT properties of a v5 client. */
 export function connectProperties(v5: V5Options, maxPacketSize: number): PacketProperties {

@@ -15,7 +15,7 @@ import type { Packet as Packet5, Properties } from "../../mqtt/v5/packets.js";
 import type { Sink } from "../../mqtt/writer.js";
 import type { WireCodec } from "../wire.js";
 import { connectError, disconnectError, publishRefused, subscribeRefused } from "./errors5.js";
-import { connectProperties, messageProperties } from "./properties5.js";
+import { messageProperties } from "./properties5.js";
 
 /** What a v5 wire is told when created. */
 export interface Wire5Options {
@@ -49,7 +49,6 @@ export class Wire5 implements WireCodec {
     writeClientPacket5(this.outgoingPacket(packet), sink);
   }
 
-  readonly connectProperties = connectProperties;
   readonly connectError = connectError;
   readonly disconnectError = disconnectError;
   readonly publishRefused = publishRefused;

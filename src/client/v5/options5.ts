@@ -1,12 +1,12 @@
-/** The MQTT 5 options of a client (protocolVersion: 5), checked with the others when the client is created. */
+/**
+ * The MQTT 5 options a client takes (CONNECT's, and those of publish() and subscribe()), checked: OptionsError names
+ * a wrong one. Part of the lazily loaded v5 module: a 3.1.1 application carries none of it.
+ */
 
-import type { PacketProperties } from "../mqtt/packets.js";
-import { checkString } from "../mqtt/utf8.js";
-import { OptionsError } from "./errors.js";
-import { toBytes } from "./options.js";
-
-/** User properties as the API takes and gives them: a repeated key is an array of its values. */
-export type UserProperties = Record<string, string | string[]>;
+import type { PacketProperties } from "../../mqtt/packets.js";
+import { checkString } from "../../mqtt/utf8.js";
+import { OptionsError } from "../errors.js";
+import { toBytes } from "../options.js";
 
 /** The MQTT 5 options, resolved: what goes into CONNECT and what the client enforces. */
 export interface V5Options {
