@@ -12,7 +12,7 @@ import { buildScript } from "./lib/build.ts";
 import { formatTable } from "./lib/measure.ts";
 import { root } from "./lib/root.ts";
 
-const all = ["codec", "size", "startup", "inmem", "clea", "latency", "memory", "e2e"];
+const all = ["codec", "size", "startup", "inmem", "clea", "latency", "memory", "e2e", "mqtt5"];
 const only = process.env.BENCH_ONLY?.split(",");
 const names = only ? all.filter((n) => only.includes(n)) : all;
 

@@ -45,14 +45,45 @@ export interface Contender {
 let ids = 0;
 const clientId = (prefix: string) => `${prefix}-${process.pid}-${++ids}`;
 
-/** The options both edgemq contenders connect with. */
-const edgemqOptions = (target: Target, window: number) => ({
+/** The MQTT protocol level a contender connects with: 4 = MQTT 3.1.1, 5 = MQTT 5.0. */
+export type ProtocolLevel = 4 | 5;
+
+/** The options both edgemq contenders connect with (protocolVersion only when 5: 3.1.1 runs on the defaults). */
+const edgemqOptions = (target: Target, window: number, version: ProtocolLevel = 4) => ({
   url: target.kind === "tcp" ? `mqtt://${target.host}:${target.port}` : "mqtt://in-memory:1883",
   transport: target.kind === "mem" ? target.broker.transport() : undefined,
   keepalive: 60,
   reconnect: false as const,
   maxInflight: window,
+  ...(version === 5 ? { protocolVersion: 5 as const } : {}),
 });
+
+/**
+ * edgemq at a protocol level, under `name`: `connect` / `publish` / `subscribe(topic, { qos, maxBuffered: 0 })`,
+ * messages counted through `client.on("message")`. With 5 it is the client's defaults for MQTT 5 (so outgoing topic
+ * aliases within the server's Topic Alias Maximum), nothing else changed.
+ */
+export function edgemqAt(name: string, version: ProtocolLevel): Contender {
+  return {
+    name,
+    async open(target, topic, qos, onMessage, window) {
+      const options = edgemqOptions(target, window, version);
+      const pub = await edgemqConnect({ ...options, clientId: clientId(`em${version}-pub`) });
+      const sub = await edgemqConnect({ ...options, clientId: clientId(`em${version}-sub`) });
+      sub.on("message", onMessage);
+      await sub.subscribe(topic, { qos, maxBuffered: 0 });
+      return {
+        publish: (run, payload, w) =>
+          publishLoop(run, w, (done, fail) => {
+            pub.publish(topic, payload, { qos }).then(done, fail);
+          }),
+        close: async () => {
+          await Promise.all([pub.end({ force: true }), sub.end({ force: true })]);
+        },
+      };
+    },
+  };
+}
 
 export const edgemq: Contender = {
   name: "edgemq",
@@ -145,8 +176,8 @@ function memStream(broker: MemBroker): Duplex {
   return d;
 }
 
-async function mqttJsClient(m: MqttModule, target: Target, id: string): Promise<MqttClientT> {
-  const options = { clientId: id, keepalive: 60, reconnectPeriod: 0, clean: true, protocolVersion: 4 as const };
+async function mqttJsClient(m: MqttModule, target: Target, id: string, version: ProtocolLevel = 4, extra: import("mqtt").IClientOptions = {}): Promise<MqttClientT> {
+  const options = { clientId: id, keepalive: 60, reconnectPeriod: 0, clean: true, protocolVersion: version, ...extra };
   const client =
     target.kind === "tcp"
       ? m.connect(`mqtt://${target.host}:${target.port}`, options)
@@ -179,6 +210,34 @@ export const mqttjs: Contender = {
     };
   },
 };
+
+/**
+ * MQTT.js at a protocol level, under `name`, used exactly like the "MQTT.js" contender. `extra` goes into both
+ * clients' options (e.g. `{ autoAssignTopicAlias: true }`; MQTT.js assigns no topic alias by default).
+ */
+export function mqttjsAt(name: string, version: ProtocolLevel, extra: import("mqtt").IClientOptions = {}): Contender {
+  return {
+    name,
+    async open(target, topic, qos, onMessage) {
+      const m = await loadMqttJs();
+      const pub = await mqttJsClient(m, target, clientId(`mj${version}-pub`), version, extra);
+      const sub = await mqttJsClient(m, target, clientId(`mj${version}-sub`), version, extra);
+      sub.on("message", () => onMessage());
+      await sub.subscribeAsync(topic, { qos });
+      return {
+        publish: (run, payload, w) => {
+          const buf = Buffer.from(payload); // once, outside the timed loop: MQTT.js wants a Buffer
+          return publishLoop(run, w, (done, fail) => {
+            pub.publish(topic, buf, { qos }, (err) => (err ? fail(err) : done()));
+          });
+        },
+        close: async () => {
+          await Promise.all([pub.endAsync(true), sub.endAsync(true)]);
+        },
+      };
+    },
+  };
+}
 
 export const raw: Contender = {
   name: "raw",

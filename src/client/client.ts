@@ -151,7 +151,8 @@ export class Client {
       if (this.o.v5) {
         return this.o.v5().then((v5) => {
           if (this.conn.state === "closed") throw new ClientClosedError();
-          return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes, options ? v5.publishProperties(options) : undefined);
+          const properties = v5.publishProperties(options, p.qos, p.retain, p.bytes.length + p.topicBytes + 5);
+          return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes, properties);
         });
       }
       return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes);
@@ -223,12 +224,12 @@ export class Client {
   async subscribe(filters: string | readonly string[], options?: SubscribeOptions | null): Promise<Subscription> {
     if (this.conn.state === "closed") throw new ClientClosedError();
     const list = filterList(filters);
-    const [q, max, noLocal, retainAsPublished, retainHandling] = fields("the subscribe options", options, "qos", "maxBuffered", "noLocal", "retainAsPublished", "retainHandling");
+    const [q, max, noLocal, retainAsPublished, retainHandling, id] = fields("the subscribe options", options, "qos", "maxBuffered", "noLocal", "retainAsPublished", "retainHandling", "subscriptionIdentifier");
     const qos = q ?? 0;
     if (!isQos(qos)) throw new SubscribeError([], [], "invalid-qos", `QoS ${show(qos)} is not 0, 1 or 2`);
     const maxBuffered = max ?? DEFAULT_MAX_BUFFERED;
     integer("maxBuffered", maxBuffered, 0, Number.MAX_SAFE_INTEGER);
-    const options5 = this.o.v5 ? (await this.o.v5()).subscriptionOptions(noLocal, retainAsPublished, retainHandling) : undefined;
+    const options5 = this.o.v5 ? (await this.o.v5()).subscriptionOptions(noLocal, retainAsPublished, retainHandling, id) : undefined;
     const sub = new Subscription(list, qos, maxBuffered as number, this.hooks);
     sub.options5 = options5;
     this.subs.add(sub);
@@ -507,9 +508,14 @@ export class Client {
   /** A new session knows none of our subscriptions: subscribe again to every active filter. */
   private resubscribe(): void {
     const pending = this.requests.pendingFilters();
-    const filters = this.subs.active().filter((f) => !pending.has(f.topic));
-    for (let i = 0; i < filters.length; i += 64) {
-      const batch = filters.slice(i, i + 64);
+    // Grouped by MQTT 5 subscription identifier: a SUBSCRIBE carries one for all its filters.
+    const filters = this.subs.active().filter((f) => !pending.has(f.topic)).sort((a, b) => (a.subscriptionIdentifier ?? 0) - (b.subscriptionIdentifier ?? 0));
+    for (let i = 0; i < filters.length; ) {
+      const id = filters[i]!.subscriptionIdentifier;
+      let end = i + 1;
+      while (end < filters.length && end - i < 64 && filters[end]!.subscriptionIdentifier === id) end++;
+      const batch = filters.slice(i, end);
+      i = end;
       this.requests.subscribe(batch).then(
         (ack) => {
           const refused = batch.filter((_, k) => ack.granted[k] === 0x80).map((f) => f.topic);

@@ -61,6 +61,10 @@ export class ConnectionLifecycle {
   /** Aborts the attempt under way (end(), or its timeout): settles it at once and destroys the socket being opened. */
   private attemptAbort: AbortController | undefined;
   private serverIndex = 0;
+  /** The MQTT 5 part, once loaded by an attempt. */
+  private v5: V5Api | undefined;
+  /** Where the next attempt goes instead of the server list: a Server Reference followed (MQTT 5). */
+  private redirected: string | undefined;
   private connecting: Promise<void> | undefined;
   private reconnectTimer: unknown;
   private stableTimer: unknown;
@@ -184,11 +188,22 @@ export class ConnectionLifecycle {
     let lastError: Error | undefined;
     for (let tried = 0; tried < this.o.servers.length; tried++) {
       if (this.state === "closed") throw new ClientClosedError();
+      const listed = this.o.servers[this.serverIndex]!;
       try {
-        await this.attempt(new URL(this.o.servers[this.serverIndex]!), 0);
+        await this.attempt(new URL(listed), 0);
         return;
       } catch (err) {
         lastError = err as Error;
+        // MQTT 5, when enabled: a refusing CONNACK's Server Reference is tried before the next listed server.
+        const to = this.v5?.redirect(lastError, listed);
+        if (to && !this.closed) {
+          try {
+            await this.attempt(new URL(to), 0);
+            return;
+          } catch (again) {
+            lastError = again as Error;
+          }
+        }
         this.serverIndex = (this.serverIndex + 1) % this.o.servers.length;
       }
     }
@@ -227,7 +242,7 @@ export class ConnectionLifecycle {
       const creds = checkAttempt(settings);
       checkEmptyClientId(this.o.clientId, creds.clean ?? this.o.clean);
       // MQTT 5: its part is loaded (and its options checked) before the first attempt.
-      const v5: V5Api | undefined = this.o.v5 ? await Promise.race([this.o.v5(), aborted]) : undefined;
+      const v5: V5Api | undefined = this.o.v5 ? (this.v5 = await Promise.race([this.o.v5(), aborted])) : undefined;
       const codec = v5?.wire(this.o.maxPacketSize);
       const auth = v5 ? this.o.auth : undefined;
       const authData = auth ? await Promise.race([authStep(() => auth.start()), aborted]) : undefined;
@@ -330,7 +345,10 @@ export class ConnectionLifecycle {
     const delay = this.backoff.next(refusedCredentials);
     const attempt = this.backoff.attempts;
     this.reconnects++;
-    const server = this.o.servers[this.serverIndex]!;
+    const listed = this.o.servers[this.serverIndex]!;
+    // MQTT 5, when enabled: a Server Reference sends the next attempt elsewhere (once; then the list again).
+    const server = this.v5?.redirect(previous, this.redirected ?? listed) ?? listed;
+    this.redirected = server === listed ? undefined : server;
     this.host.emit("reconnecting", { attempt, delay, server, error: previous });
     this.reconnectTimer = this.o.clock.setTimeout(
       () => {
@@ -338,7 +356,7 @@ export class ConnectionLifecycle {
         if (this.state !== "waiting") return;
         this.attempt(new URL(server), attempt).catch((err: Error) => {
           if (this.state === "closed") return;
-          this.serverIndex = (this.serverIndex + 1) % this.o.servers.length;
+          if (server === listed) this.serverIndex = (this.serverIndex + 1) % this.o.servers.length;
           this.scheduleReconnect(err);
         });
       },

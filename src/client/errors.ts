@@ -44,6 +44,8 @@ export class ConnectError extends EdgemqError {
   declare readonly reasonCode?: number;
   /** The CONNACK's Reason String, when an MQTT 5 broker gave one. */
   declare readonly reasonString?: string;
+  /** The CONNACK's Server Reference (another server to use), when an MQTT 5 broker gave one. */
+  declare readonly serverReference?: string;
   /** Creates a ConnectError; `returnCode` is the refusing CONNACK code, `cause` the underlying error, if any. */
   constructor(code: ConnectErrorCode, message: string, returnCode?: number, cause?: unknown) {
     super(code, message, cause === undefined ? undefined : { cause });
@@ -95,7 +97,9 @@ export type PublishErrorCode =
   | "invalid-qos"
   | "invalid-payload"
   | "publish-refused"
-  | "message-expired";
+  | "message-expired"
+  | "qos-not-supported"
+  | "retain-not-supported";
 
 /**
  * A publish was refused locally or dropped by the offline queue's overflow policy; nothing was sent. Refused

@@ -117,6 +117,8 @@ export interface ClientOptions {
   userProperties?: UserProperties;
   /** MQTT 5: enhanced authentication, e.g. scramAuth({ username, password, mechanism: "SCRAM-SHA-256" }). */
   auth?: AuthHandler;
+  /** MQTT 5: follow a server's Server Reference ("use another server", "server moved") on the next attempt. Default false. */
+  followServerReference?: boolean;
 }
 
 /** Options after defaults and validation. */

@@ -37,6 +37,8 @@ export interface V5SubscriptionOptions {
   retainAsPublished?: boolean;
   /** Retained messages on subscribing: 0 always (default), 1 only for a new subscription, 2 never. */
   retainHandling?: 0 | 1 | 2;
+  /** Sent with the SUBSCRIBE; each message it matches carries it in `properties.subscriptionIdentifiers` (1..268,435,455). */
+  subscriptionIdentifier?: number;
 }
 
 /** Options of subscribe(). */

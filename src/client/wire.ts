@@ -8,6 +8,7 @@
 import type { ConnackPacket, DisconnectPacket, Packet, PacketProperties, PubackPacket, PubrecPacket, SubackPacket } from "../mqtt/packets.js";
 import type { Sink } from "../mqtt/writer.js";
 import type { ConnectError, ConnectionLostError, PublishError, SubscribeError } from "./errors.js";
+import type { V5SubscriptionOptions } from "./subscription.js";
 
 /** Encoder and incremental decoder of one connection. */
 export interface WireCodec {
@@ -31,8 +32,13 @@ export interface V5Api {
   wire(maxPacketSize: number): WireCodec;
   /** The CONNECT properties. */
   connectProperties(maxPacketSize: number): PacketProperties;
-  /** The PUBLISH properties of publish() options (OptionsError for a wrong one); undefined when there are none. */
-  publishProperties(options: object): PacketProperties | undefined;
+  /**
+   * The PUBLISH properties of publish() options (OptionsError for a wrong one; undefined when there are none),
+   * after refusing a message the connected server said it does not take (PublishError).
+   */
+  publishProperties(options: object | null | undefined, qos: 0 | 1 | 2, retain: boolean, size: number): PacketProperties | undefined;
   /** The v5 options of subscribe() (OptionsError for a wrong one); undefined when there are none. */
-  subscriptionOptions(noLocal: unknown, retainAsPublished: unknown, retainHandling: unknown): { noLocal?: boolean; retainAsPublished?: boolean; retainHandling?: 0 | 1 | 2 } | undefined;
+  subscriptionOptions(noLocal: unknown, retainAsPublished: unknown, retainHandling: unknown, subscriptionIdentifier: unknown): V5SubscriptionOptions | undefined;
+  /** With followServerReference, the server the next attempt goes to after `reason` (a Server Reference), else undefined. */
+  redirect(reason: Error | undefined, from: string): string | undefined;
 }

@@ -156,6 +156,8 @@ export interface SubscriptionRequest {
   retainAsPublished?: boolean;
   /** MQTT 5: 0 send retained messages, 1 only for a new subscription, 2 never. */
   retainHandling?: 0 | 1 | 2;
+  /** MQTT 5: the subscription identifier (a SUBSCRIBE carries one for all its filters: the v5 wire lifts it). */
+  subscriptionIdentifier?: number;
 }
 
 /** SUBSCRIBE (type 8): client -> server. */

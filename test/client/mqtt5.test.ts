@@ -116,6 +116,43 @@ describe("flow control and acks", () => {
   });
 });
 
+describe("subscription identifiers", () => {
+  it("a SUBSCRIBE carries its identifier; after a lost session the filters are subscribed again grouped by identifier", async () => {
+    const { client, conn, broker, clock } = await start({ reconnect: { initialDelay: 0 } });
+    const subscribed = (c: Conn) => c.watch((p) => {
+      if (p.type === "subscribe") c.send({ type: "suback", packetId: p.packetId, reasonCodes: p.subscriptions.map(() => 1) });
+    });
+    subscribed(conn);
+    await client.subscribe(["a/#", "b/#"], { qos: 1, subscriptionIdentifier: 7 });
+    await client.subscribe("c/#", { qos: 1, subscriptionIdentifier: 9 });
+    await client.subscribe("d/#", { qos: 1 });
+    const sent = conn.packets.filter((p): p is Extract<Packet5, { type: "subscribe" }> => p.type === "subscribe");
+    expect(sent.map((p) => [p.subscriptions.map((s) => s.topic), p.properties?.subscriptionIdentifier])).toEqual([[["a/#", "b/#"], 7], [["c/#"], 9], [["d/#"], undefined]]);
+    conn.drop();
+    await clock.advance(10);
+    const next = await broker.nextConnection();
+    subscribed(next);
+    await next.accept();
+    await settle();
+    const again = next.packets.filter((p): p is Extract<Packet5, { type: "subscribe" }> => p.type === "subscribe");
+    expect(again.map((p) => [p.subscriptions.map((s) => s.topic), p.properties?.subscriptionIdentifier])).toEqual([[["d/#"], undefined], [["a/#", "b/#"], 7], [["c/#"], 9]]);
+  });
+});
+
+describe("what the server takes", () => {
+  it("refuses, before sending, what the CONNACK ruled out: QoS above Maximum QoS, retain without Retain Available, packets above Maximum Packet Size", async () => {
+    const { client, conn } = await start({}, { maximumQoS: 1, retainAvailable: false, maximumPacketSize: 100 });
+    await expect(client.publish("t", "x", { qos: 2 })).rejects.toMatchObject({ code: "qos-not-supported" });
+    await expect(client.publish("t", "x", { retain: true })).rejects.toMatchObject({ code: "retain-not-supported" });
+    await expect(client.publish("t", new Uint8Array(200))).rejects.toMatchObject({ code: "payload-too-large" });
+    const ok = client.publish("t", "x", { qos: 1 });
+    await settle();
+    expect(publishes(conn).map((p) => [p.topic, p.qos])).toEqual([["t", 1]]);
+    conn.send({ type: "puback", packetId: publishes(conn)[0]!.packetId!, reasonCode: 0 });
+    await ok;
+  });
+});
+
 describe("topic aliases", () => {
   it("outgoing: assigns aliases within the server's maximum, sends a known topic as its alias alone, reuses the least recently used, starts over on a new connection", async () => {
     const { client, conn, broker, clock } = await start({ reconnect: { initialDelay: 0 } }, { topicAliasMaximum: 2 });
@@ -200,6 +237,37 @@ describe("received properties and a server DISCONNECT", () => {
     await broker.nextConnection();
   });
 
+  it("with followServerReference, a DISCONNECT's Server Reference sends the next attempt there (host:port on the same scheme); without it, the list is kept", async () => {
+    const { conn, broker, clock } = await start({ url: "mqtt://a.example:1883", followServerReference: true, reconnect: { initialDelay: 0 } });
+    conn.send({ type: "disconnect", reasonCode: 0x9c, properties: { serverReference: "b.example:1884" } });
+    await settle();
+    await clock.advance(10);
+    const next = await broker.nextConnection();
+    expect(next.url.href).toBe("mqtt://b.example:1884");
+    await next.accept();
+    const plain = await start({ url: "mqtt://a.example:1883", reconnect: { initialDelay: 0 } });
+    plain.conn.send({ type: "disconnect", reasonCode: 0x9c, properties: { serverReference: "b.example:1884" } });
+    await settle();
+    await plain.clock.advance(10);
+    expect((await plain.broker.nextConnection()).url.href).toBe("mqtt://a.example:1883");
+  });
+
+  it("with followServerReference, a CONNACK refusing with 'Server moved' and a reference is followed by connect()", async () => {
+    const broker = FakeBroker.v5();
+    const client = createClient({ url: "mqtt://a.example", transport: broker.transport, clock: new FakeClock(), keepalive: 0, protocolVersion: 5, reconnect: false, followServerReference: true });
+    clients.push(client);
+    const servers: string[] = [];
+    client.on("connect", ({ server }) => servers.push(server));
+    const connecting = client.connect();
+    const first = await broker.nextConnection();
+    await first.next("connect");
+    first.send({ type: "connack", sessionPresent: false, reasonCode: 0x9d, properties: { serverReference: "mqtt://c.example:1999" } });
+    const second = await broker.nextConnection();
+    await second.accept();
+    await connecting;
+    expect(servers).toEqual(["mqtt://c.example:1999"]);
+  });
+
   it("end() sends DISCONNECT with reason 0, and with sessionExpiryInterval the broker's new keeping time", async () => {
     const { client, conn } = await start();
     await client.end();
@@ -260,6 +328,7 @@ describe("v5 options from plain JavaScript", () => {
       { correlationData: { not: "bytes" } },
       { userProperties: { k: ["ok", 3] } },
     ];
+    await expect(client.subscribe("t", { subscriptionIdentifier: 0 } as never)).rejects.toBeInstanceOf(OptionsError);
     for (const options of wrong) await expect(client.publish("t", "x", options as never)).rejects.toBeInstanceOf(OptionsError);
     await expect(client.subscribe("t", { retainHandling: 3 } as never)).rejects.toBeInstanceOf(OptionsError);
     await expect(client.subscribe("t", { noLocal: "yes" } as never)).rejects.toBeInstanceOf(OptionsError);

@@ -159,6 +159,16 @@ describe("properties, aliases and subscription options", () => {
     expect(some[0]!.retain).toBe(true);
   });
 
+  it("a message carries the identifier of the subscription it matched", async () => {
+    const c = await v5();
+    const got = collect(c);
+    await c.subscribe("sid/#", { qos: 1, subscriptionIdentifier: 42 });
+    const pub = await v5();
+    await pub.publish("sid/x", "1", { qos: 1 });
+    await until(() => got.length === 1);
+    expect(got[0]!.properties?.subscriptionIdentifiers).toEqual([42]);
+  });
+
   it("a shared subscription splits the messages between its members", async () => {
     const a = await v5();
     const b = await v5();

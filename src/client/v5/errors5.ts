@@ -32,7 +32,7 @@ export function connectError(ack: ConnackPacket): ConnectError {
   const code = ack.returnCode;
   const reasonString = ack.properties?.reasonString;
   const err = new ConnectError(CONNACK_CODES[code] ?? "connection-refused", `connection refused: ${why("connack", code, reasonString, "CONNACK ")}`);
-  return Object.assign(err, { reasonCode: code, reasonString });
+  return Object.assign(err, { reasonCode: code, reasonString, serverReference: ack.properties?.serverReference });
 }
 
 /** A server's DISCONNECT: "server-disconnect" with its reason, reason string and server reference. */

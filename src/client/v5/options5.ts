@@ -7,6 +7,7 @@ import type { PacketProperties } from "../../mqtt/packets.js";
 import { checkString } from "../../mqtt/utf8.js";
 import { OptionsError } from "../errors.js";
 import { toBytes } from "../options.js";
+import type { V5SubscriptionOptions } from "../subscription.js";
 
 /** The MQTT 5 options, resolved: what goes into CONNECT and what the client enforces. */
 export interface V5Options {
@@ -18,6 +19,8 @@ export interface V5Options {
   topicAliasMaximum: number;
   /** User properties of CONNECT, as pairs. */
   userProperties: Array<[string, string]> | undefined;
+  /** Whether a Server Reference (CONNACK or DISCONNECT "use another server", "server moved") is followed. */
+  followServerReference: boolean;
 }
 
 /** Throws OptionsError unless `value` is undefined or an integer in min..max. */
@@ -25,6 +28,13 @@ function range(name: string, value: unknown, min: number, max: number): number |
   if (value === undefined || value === null) return undefined;
   if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) throw new OptionsError(`${name} must be an integer in ${min}..${max}`);
   return value as number;
+}
+
+/** A boolean option (default false); OptionsError for anything else. */
+function flag(name: string, value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== "boolean") throw new OptionsError(`${name} must be a boolean`);
+  return value;
 }
 
 /** User properties as wire pairs; OptionsError unless a record of valid MQTT strings (or arrays of them). */
@@ -48,6 +58,7 @@ export function resolveV5(o: Record<string, unknown>): V5Options {
     receiveMaximum: range("receiveMaximum", o.receiveMaximum, 1, 65_535),
     topicAliasMaximum: range("topicAliasMaximum", o.topicAliasMaximum, 0, 65_535) ?? 0,
     userProperties: userPropertyPairs("userProperties", o.userProperties),
+    followServerReference: flag("followServerReference", o.followServerReference),
   };
 }
 
@@ -79,8 +90,8 @@ export function publishProperties(o: Record<string, unknown>): PacketProperties 
 }
 
 /** The MQTT 5 options of a SUBSCRIBE, checked (OptionsError names a wrong one); undefined when none is set. */
-export function subscriptionOptions(noLocal: unknown, retainAsPublished: unknown, retainHandling: unknown): { noLocal?: boolean; retainAsPublished?: boolean; retainHandling?: 0 | 1 | 2 } | undefined {
-  const out: { noLocal?: boolean; retainAsPublished?: boolean; retainHandling?: 0 | 1 | 2 } = {};
+export function subscriptionOptions(noLocal: unknown, retainAsPublished: unknown, retainHandling: unknown, subscriptionIdentifier: unknown): V5SubscriptionOptions | undefined {
+  const out: V5SubscriptionOptions = {};
   for (const [name, v] of [["noLocal", noLocal], ["retainAsPublished", retainAsPublished]] as const) {
     if (v === undefined || v === null) continue;
     if (typeof v !== "boolean") throw new OptionsError(`${name} must be a boolean`);
@@ -90,6 +101,8 @@ export function subscriptionOptions(noLocal: unknown, retainAsPublished: unknown
     if (retainHandling !== 0 && retainHandling !== 1 && retainHandling !== 2) throw new OptionsError("retainHandling must be 0, 1 or 2");
     out.retainHandling = retainHandling;
   }
+  const id = range("subscriptionIdentifier", subscriptionIdentifier, 1, 268_435_455);
+  if (id !== undefined) out.subscriptionIdentifier = id;
   for (const _ in out) return out;
   return undefined;
 }

@@ -33,8 +33,8 @@ export class Wire5 implements WireCodec {
   private readonly decoder: ClientDecoder5;
   /** The server's Topic Alias Maximum (from its CONNACK): 0 until then, or when it takes none. */
   private aliasRoom = 0;
-  /** The server's Maximum Packet Size, when it gave one. */
-  serverMaximumPacketSize: number | undefined;
+  /** What the server's CONNACK said it takes (fields it did not send are absent). */
+  server: { maximumQoS?: 0 | 1; retainAvailable?: boolean; maximumPacketSize?: number } = {};
   /** Outgoing: topic -> alias, in least-recently-used order (a Map keeps insertion order; a use re-inserts). */
   private readonly outgoing = new Map<string, number>();
   /** Incoming: alias -> topic. */
@@ -71,8 +71,13 @@ export class Wire5 implements WireCodec {
       case "disconnect":
       case "auth":
         return { type: p.type, reasonCode: p.reasonCode ?? 0, properties: p.properties as Properties | undefined };
+      case "subscribe": {
+        // One Subscription Identifier per SUBSCRIBE: the client groups filters by it.
+        const id = p.subscriptions[0]?.subscriptionIdentifier;
+        const subscriptions = p.subscriptions.map(({ subscriptionIdentifier: _id, ...request }) => request);
+        return { type: "subscribe", packetId: p.packetId, subscriptions, properties: id === undefined ? (p.properties as Properties | undefined) : { ...p.properties, subscriptionIdentifier: id } };
+      }
       case "connect":
-      case "subscribe":
       case "unsubscribe":
       case "pingreq":
         return p as Packet5;
@@ -106,7 +111,7 @@ export class Wire5 implements WireCodec {
     switch (p.type) {
       case "connack":
         this.aliasRoom = p.properties?.topicAliasMaximum ?? 0;
-        this.serverMaximumPacketSize = p.properties?.maximumPacketSize;
+        this.server = { maximumQoS: p.properties?.maximumQoS, retainAvailable: p.properties?.retainAvailable, maximumPacketSize: p.properties?.maximumPacketSize };
         return { type: "connack", sessionPresent: p.sessionPresent, returnCode: p.reasonCode, properties: p.properties };
       case "publish": {
         const topic = this.resolve(p.topic, p.properties?.topicAlias);

@@ -1,0 +1,141 @@
+/**
+ * MQTT 5 beside MQTT 3.1.1, and edgemq beside MQTT.js, in the same run (issue #17): end-to-end throughput and client
+ * CPU per message through mosquitto 2.0.11 (which speaks both), on Node. Four contenders, each a publisher +
+ * subscriber pair in this process (bench/lib/contenders.ts): edgemq 3.1.1, edgemq v5 (`protocolVersion: 5`),
+ * MQTT.js 3.1.1 and MQTT.js v5 (`protocolVersion: 5`), all on their defaults otherwise, paced alike
+ * (bench/lib/run.ts) and measured alike (bench/lib/throughput.ts). Every round runs every case for every contender,
+ * rotating who goes first; the tables give medians and the ratios edgemq v5 / MQTT.js v5 and v5 / 3.1.1 per client.
+ * Through mosquitto, not the in-memory broker: bench/lib/membroker.ts speaks 3.1.1 only.
+ *
+ * Topic aliases: mosquitto offers v5 clients 10 (its `max_topic_alias`), and edgemq v5 uses them by default (after the
+ * first PUBLISH the topic goes as a 3-byte alias); MQTT.js assigns none unless asked (`autoAssignTopicAlias`). The
+ * default run measures both clients as they come; BENCH_TOPIC_ALIAS=0 makes mosquitto offer none (same wire for
+ * both), BENCH_TOPIC_ALIAS=mqttjs turns on MQTT.js's `autoAssignTopicAlias` as well.
+ *
+ * Run: npm run bench:mqtt5. Env: BENCH_ROUNDS (default 5), BENCH_SCALE (message count multiplier, default 1),
+ * BENCH_WINDOW (unfinished publishes per publisher, default 128), BENCH_CAP_BYTES (bytes in flight end to end,
+ * default 1 MiB), BENCH_QOS (comma list, default 0,1,2), BENCH_TOPIC_ALIAS (see above), BENCH_PORT (a broker already
+ * running on 127.0.0.1 instead of a fresh mosquitto).
+ */
+import process from "node:process";
+import { startBenchBroker } from "./lib/broker.ts";
+import { edgemqAt, loadMqttJs, mqttjsAt, type Contender, type Target } from "./lib/contenders.ts";
+import { msgs, sizeName, summarize, type CaseResult } from "./lib/e2e-table.ts";
+import { printTable } from "./lib/measure.ts";
+import { measureOnce, type Case, type Pacing, type Sample } from "./lib/throughput.ts";
+
+const env = process.env;
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 5);
+const SCALE = Number(env.BENCH_SCALE ?? 1);
+const pacing: Pacing = { window: Number(env.BENCH_WINDOW ?? 128), capBytes: Number(env.BENCH_CAP_BYTES ?? 1 << 20), stallMs: 5000 };
+const ALIAS = env.BENCH_TOPIC_ALIAS ?? "default"; // "default" | "0" | "mqttjs"
+
+const base: Array<[Case["qos"], number, number]> = [
+  [0, 64, 30_000],
+  [1, 64, 15_000],
+  [2, 64, 8_000],
+  [1, 1024, 10_000],
+  [2, 1024, 6_000],
+];
+const qosFilter = env.BENCH_QOS ? env.BENCH_QOS.split(",").map(Number) : [0, 1, 2];
+const CASES: Case[] = base
+  .filter(([qos]) => qosFilter.includes(qos))
+  .map(([qos, size, count]) => ({ qos, size, count: Math.max(100, Math.round(count * SCALE)) }));
+
+const EM4 = "edgemq 3.1.1";
+const EM5 = "edgemq v5";
+const MJ4 = "MQTT.js 3.1.1";
+const MJ5 = "MQTT.js v5";
+const contenders: Contender[] = [
+  edgemqAt(EM4, 4),
+  edgemqAt(EM5, 5),
+  mqttjsAt(MJ4, 4),
+  mqttjsAt(MJ5, 5, ALIAS === "mqttjs" ? { autoAssignTopicAlias: true } : {}),
+];
+
+async function main(): Promise<void> {
+  const port = env.BENCH_PORT ? Number(env.BENCH_PORT) : undefined;
+  const broker = port ? undefined : await startBenchBroker(ALIAS === "0" ? ["max_topic_alias 0"] : []);
+  const target: Target = { kind: "tcp", host: "127.0.0.1", port: port ?? broker!.port };
+  try {
+    await loadMqttJs();
+    const samples = new Map<string, Sample[]>();
+    const key = (c: Case, name: string) => `${c.qos}/${c.size}/${name}`;
+    // Warm-up: every case once per contender at a quarter of the count (JIT, the lazily loaded v5 part, socket buffers).
+    for (const c of CASES) for (const k of contenders) await measureOnce(k, target, { ...c, count: Math.max(100, Math.round(c.count / 4)) }, pacing);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const c of CASES) {
+        for (let i = 0; i < contenders.length; i++) {
+          const k = contenders[(i + r) % contenders.length]!; // rotate who goes first
+          const s = await measureOnce(k, target, c, pacing);
+          const list = samples.get(key(c, k.name)) ?? [];
+          list.push(s);
+          samples.set(key(c, k.name), list);
+        }
+      }
+      console.error(`mqtt5 round ${r + 1}/${ROUNDS} done`);
+    }
+    const results: CaseResult[] = [];
+    for (const c of CASES) for (const k of contenders) results.push(summarize(c.qos, c.size, k.name, samples.get(key(c, k.name)) ?? []));
+    print(results);
+  } finally {
+    await broker?.stop();
+  }
+}
+
+function print(results: CaseResult[]): void {
+  const aliasNote =
+    ALIAS === "0"
+      ? "mosquitto max_topic_alias 0: no topic aliases for either client"
+      : ALIAS === "mqttjs"
+        ? "topic aliases: edgemq v5 by default, MQTT.js v5 with autoAssignTopicAlias (mosquitto offers 10)"
+        : "topic aliases as each client defaults: edgemq v5 uses mosquitto's 10, MQTT.js v5 none";
+  console.log(`MQTT 5 and 3.1.1 end to end through mosquitto 2.0.11 (publisher and subscriber in one process), node ${process.versions.node}, median of ${ROUNDS} alternating rounds`);
+  console.log(`window ${pacing.window}, ${aliasNote}`);
+  console.log("cells: messages received per second, client process CPU per message\n");
+  const cases = [...new Set(results.map((r) => `${r.qos}/${r.size}`))].map((k) => k.split("/").map(Number) as [number, number]);
+  const of = (qos: number, size: number, name: string) => results.find((r) => r.qos === qos && r.size === size && r.contender === name);
+  const names = [EM4, EM5, MJ4, MJ5];
+  printTable(
+    ["QoS", "payload", ...names.map((n) => `${n} msg/s, CPU/msg`)],
+    cases.map(([qos, size]) => [`QoS ${qos}`, sizeName(size), ...names.map((n) => cell(of(qos, size, n)))]),
+  );
+  console.log("\nratios within this run: rate (msg/s) a/b, CPU per message a/b (rate above 1x and CPU below 1x favour a)\n");
+  const pairs: Array<[string, string, string]> = [
+    [EM5, MJ5, "edgemq v5 / MQTT.js v5"],
+    [EM5, EM4, "edgemq v5 / edgemq 3.1.1"],
+    [MJ5, MJ4, "MQTT.js v5 / MQTT.js 3.1.1"],
+    [EM4, MJ4, "edgemq 3.1.1 / MQTT.js 3.1.1"],
+  ];
+  printTable(
+    ["QoS", "payload", ...pairs.flatMap(([, , label]) => [`rate ${label}`, `CPU ${label}`])],
+    cases.map(([qos, size]) => [
+      `QoS ${qos}`,
+      sizeName(size),
+      ...pairs.flatMap(([a, b]) => {
+        const x = of(qos, size, a);
+        const y = of(qos, size, b);
+        return [ratio(x?.rate, y?.rate), ratio(x?.cpuUs, y?.cpuUs)];
+      }),
+    ]),
+  );
+}
+
+/** "123.4 k/s 5.6 µs", with what went wrong in brackets (totals over the recorded runs). */
+function cell(r: CaseResult | undefined): string {
+  if (!r) return "n/a";
+  const notes: string[] = [];
+  if (r.lost) notes.push(`${r.lost} not received${r.errors.length ? `: ${r.errors.join(", ")}` : ""}`);
+  if (r.consoleTotal) notes.push(`${r.consoleTotal} console lines in ${r.rounds} runs`);
+  return `${msgs(r.rate)} ${r.cpuUs.toFixed(1)} µs${notes.length ? ` (${notes.join("; ")})` : ""}`;
+}
+
+const ratio = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}x` : "n/a");
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
