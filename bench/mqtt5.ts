@@ -14,8 +14,8 @@
  *
  * Run: npm run bench:mqtt5. Env: BENCH_ROUNDS (default 5), BENCH_SCALE (message count multiplier, default 1),
  * BENCH_WINDOW (unfinished publishes per publisher, default 128), BENCH_CAP_BYTES (bytes in flight end to end,
- * default 1 MiB), BENCH_QOS (comma list, default 0,1,2), BENCH_TOPIC_ALIAS (see above), BENCH_PORT (a broker already
- * running on 127.0.0.1 instead of a fresh mosquitto).
+ * default 1 MiB), BENCH_QOS (comma list, default 0,1,2), BENCH_TOPIC_ALIAS (see above), BENCH_CONTENDERS (comma list
+ * of the four names, default all), BENCH_PORT (a broker already running on 127.0.0.1 instead of a fresh mosquitto).
  */
 import process from "node:process";
 import { startBenchBroker } from "./lib/broker.ts";
@@ -46,12 +46,16 @@ const EM4 = "edgemq 3.1.1";
 const EM5 = "edgemq v5";
 const MJ4 = "MQTT.js 3.1.1";
 const MJ5 = "MQTT.js v5";
-const contenders: Contender[] = [
+const all: Contender[] = [
   edgemqAt(EM4, 4),
   edgemqAt(EM5, 5),
   mqttjsAt(MJ4, 4),
   mqttjsAt(MJ5, 5, ALIAS === "mqttjs" ? { autoAssignTopicAlias: true } : {}),
 ];
+/** BENCH_CONTENDERS: a comma list of names (e.g. "edgemq v5,MQTT.js v5", for profiling one); default all four. */
+const wanted = env.BENCH_CONTENDERS?.split(",").map((n) => n.trim());
+const contenders = wanted ? all.filter((c) => wanted.includes(c.name)) : all;
+if (contenders.length === 0) throw new Error(`BENCH_CONTENDERS matches none of: ${all.map((c) => c.name).join(", ")}`);
 
 async function main(): Promise<void> {
   const port = env.BENCH_PORT ? Number(env.BENCH_PORT) : undefined;

@@ -9,7 +9,7 @@ import { assertTopicFilter, topicNameLength } from "../mqtt/topic.js";
 import { packetSize } from "../mqtt/encode.js";
 import { ConnectionLifecycle, type LifecycleHost } from "./connection.js";
 import { ClientClosedError, ClientWarning, ConnectionLostError, ListenerError, OptionsError, PublishError, SubscribeError } from "./errors.js";
-import { EdgemqError } from "../mqtt/errors.js";
+import { EdgemqError, ProtocolError } from "../mqtt/errors.js";
 import { show } from "../mqtt/show.js";
 import { Emitter } from "./events.js";
 import type { Delivery } from "./inbound.js";
@@ -17,6 +17,7 @@ import type { Link, LinkHandlers } from "./link.js";
 import { fields, given, integer, ofType, resolveOptions, toBytes, type ClientOptions, type Payload, type ResolvedOptions } from "./options.js";
 import { Requests, type RequestsHost } from "./requests.js";
 import type { Requester, RequestOptions } from "./request.js";
+import type { Reauthentication } from "./wire.js";
 import { Session, type SessionHost } from "./session.js";
 import { runBeforeResume, type ResumeHost } from "./resume.js";
 import { DEFAULT_MAX_BUFFERED, Subscription, SubscriptionRegistry, type Message, type SubscribeOptions, type SubscriptionOwner } from "./subscription.js";
@@ -49,6 +50,8 @@ export class Client {
   private readonly requests: Requests;
   /** MQTT 5 request/response, created by the first request(). */
   private requester: Requester | undefined;
+  /** MQTT 5: the re-authentication under way. */
+  private reauth: Reauthentication | undefined;
   private storeOpened: Promise<void> | undefined;
   /** Inbound messages the client dropped: QoS 0 ones a slow iterator could not keep, and PUBLISHes over maxPacketSize. */
   private droppedInbound = 0;
@@ -291,6 +294,33 @@ export class Client {
   }
 
   /**
+   * MQTT 5 re-authentication on the live connection with the `auth` handler (e.g. a token or password about to be
+   * rotated): AUTH "re-authenticate", the server's challenges answered by the handler, its success verified by
+   * `done()`. Publishing goes on meanwhile. A server that fails it disconnects; a server this side cannot verify is
+   * disconnected from.
+   * @returns A promise that resolves once the server accepted and was verified.
+   * @throws (as a rejection) OptionsError without `auth`; ConnectionLostError when not connected or the connection
+   * ends first; AuthError or ProtocolError when the exchange fails (the connection is then dropped and retried).
+   */
+  async reauthenticate(): Promise<void> {
+    const auth = this.o.auth;
+    if (!auth) throw new OptionsError("reauthenticate() needs the auth option (and protocolVersion: 5)");
+    const link = this.conn.link;
+    if (this.conn.state !== "connected" || !link) throw new ConnectionLostError("connection-lost", "not connected");
+    if (this.reauth) return this.reauth.done;
+    const v5 = await this.o.v5!();
+    const exchange = (this.reauth = v5.reauthenticate(auth, (p) => link.send(p)));
+    try {
+      await exchange.done;
+    } catch (err) {
+      if (!(err instanceof ConnectionLostError)) link.fail(err as Error);
+      throw err;
+    } finally {
+      if (this.reauth === exchange) this.reauth = undefined;
+    }
+  }
+
+  /**
    * Counters for monitoring: in flight, queued, sent, received, reconnects, dropped, connected.
    * @returns A fresh snapshot (a plain object; it does not update).
    */
@@ -400,6 +430,7 @@ export class Client {
     }
 
     lost(): void {
+      this.client.reauth?.fail(new ConnectionLostError("connection-lost", "the connection ended during the re-authentication"));
       this.client.session.onDisconnected();
       this.client.requests.onDisconnected();
     }
@@ -539,6 +570,11 @@ export class Client {
     if (!this.conn.admits(link, p)) return;
     if (p.type === "pingresp" || this.session.handle(p)) return;
     if (p.type === "disconnect" && link.codec) return link.fail(link.codec.disconnectError(p));
+    if (p.type === "auth") {
+      if (this.reauth) this.reauth.receive(p);
+      else link.fail(new ProtocolError("unexpected-packet-type", "the broker sent AUTH with no authentication under way"));
+      return;
+    }
     try {
       this.requests.handle(p);
     } catch (err) {

@@ -5,7 +5,8 @@
  * a client that asks for protocol version 5.
  */
 
-import type { ConnackPacket, DisconnectPacket, Packet, PacketProperties, PubackPacket, PubrecPacket, SubackPacket } from "../mqtt/packets.js";
+import type { AuthPacket, ConnackPacket, DisconnectPacket, Packet, PacketProperties, PubackPacket, PubrecPacket, SubackPacket } from "../mqtt/packets.js";
+import type { AuthHandler } from "./auth/auth-handler.js";
 import type { Sink } from "../mqtt/writer.js";
 import type { ConnectError, ConnectionLostError, PublishError, SubscribeError } from "./errors.js";
 import type { V5SubscriptionOptions } from "./subscription.js";
@@ -41,4 +42,16 @@ export interface V5Api {
   subscriptionOptions(noLocal: unknown, retainAsPublished: unknown, retainHandling: unknown, subscriptionIdentifier: unknown): V5SubscriptionOptions | undefined;
   /** With followServerReference, the server the next attempt goes to after `reason` (a Server Reference), else undefined. */
   redirect(reason: Error | undefined, from: string): string | undefined;
+  /** Starts a re-authentication with `handler`; `send` writes on the connection. */
+  reauthenticate(handler: AuthHandler, send: (p: Packet) => void): Reauthentication;
+}
+
+/** A re-authentication under way. */
+export interface Reauthentication {
+  /** Settles when the server accepted and was verified, or the exchange failed. */
+  readonly done: Promise<void>;
+  /** An AUTH from the server. */
+  receive(p: AuthPacket): void;
+  /** Ends it with `err` (the connection was lost). */
+  fail(err: Error): void;
 }

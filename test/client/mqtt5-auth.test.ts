@@ -102,6 +102,52 @@ describe("SCRAM-SHA-256 through CONNECT, AUTH and CONNACK", () => {
     expect(await connecting).toMatchObject({ code: "connection-failed" });
   });
 
+  it("re-authenticates on the live connection (AUTH 0x19, the challenge, AUTH success verified); a forged success drops the connection", async () => {
+    const { c, broker } = client("pencil");
+    const connecting = c.connect();
+    const conn = await broker.nextConnection();
+    const server = new ScramServer({ username: "gw-01", password: "pencil", salt, iterations: 4096, mechanism: METHOD });
+    const final = await exchange(conn, server);
+    conn.send({ type: "connack", sessionPresent: false, reasonCode: 0, properties: { authenticationMethod: METHOD, authenticationData: final.message } });
+    await connecting;
+
+    const again = c.reauthenticate();
+    const start = (await conn.next("auth")) as Extract<Packet5, { type: "auth" }>;
+    expect(start.reasonCode).toBe(0x19);
+    const serverFirst = await server.first(start.properties!.authenticationData!);
+    conn.send({ type: "auth", reasonCode: 0x18, properties: { authenticationMethod: METHOD, authenticationData: serverFirst } });
+    const answer = (await conn.next("auth")) as Extract<Packet5, { type: "auth" }>;
+    const verdict = await server.final(answer.properties!.authenticationData!);
+    conn.send({ type: "auth", reasonCode: 0, properties: { authenticationMethod: METHOD, authenticationData: verdict.message } });
+    await again;
+    expect(c.connected).toBe(true);
+
+    const third = c.reauthenticate().catch((e: unknown) => e);
+    const s3 = (await conn.next("auth")) as Extract<Packet5, { type: "auth" }>;
+    conn.send({ type: "auth", reasonCode: 0x18, properties: { authenticationMethod: METHOD, authenticationData: await server.first(s3.properties!.authenticationData!) } });
+    await conn.next("auth");
+    conn.send({ type: "auth", reasonCode: 0, properties: { authenticationMethod: METHOD, authenticationData: new TextEncoder().encode(`v=${btoa(String.fromCharCode(...new Uint8Array(32)))}`) } });
+    expect(await third).toMatchObject({ name: "AuthError", code: "auth-server-signature" });
+    await settle();
+    expect(conn.closed).toBe(true);
+  });
+
+  it("reauthenticate() without auth is an OptionsError; an AUTH nobody asked for drops the connection", async () => {
+    const broker = FakeBroker.v5();
+    const c = createClient({ url: "mqtt://fake", transport: broker.transport, clock: new FakeClock(), keepalive: 0, reconnect: false, protocolVersion: 5 });
+    clients.push(c);
+    const connecting = c.connect();
+    const conn = await broker.nextConnection();
+    await conn.accept();
+    await connecting;
+    await expect(c.reauthenticate()).rejects.toBeInstanceOf(OptionsError);
+    const lost: Array<Error | undefined> = [];
+    c.on("disconnect", ({ reason }) => lost.push(reason));
+    conn.send({ type: "auth", reasonCode: 0x18, properties: { authenticationMethod: METHOD } });
+    await settle();
+    expect(lost[0]).toMatchObject({ code: "unexpected-packet-type" });
+  });
+
   it("auth without protocolVersion 5, or not a handler, is an OptionsError", () => {
     const auth = scramAuth({ username: "u", password: "p", mechanism: METHOD });
     expect(() => createClient({ url: "mqtt://fake", auth })).toThrow(OptionsError);
