@@ -131,6 +131,11 @@ export class Session {
     for (const record of snapshot.outgoing) {
       this.nextSeq = Math.max(this.nextSeq, record.seq + 1);
       const entry = this.entryFor(record.seq, record.qos, record.topic, record.payload, record.retain, record);
+      if (record.properties) {
+        entry.properties = record.properties;
+        // The interval counts again from the restart (the time it waited before is not known).
+        if (record.properties.messageExpiryInterval !== undefined && record.packetId === 0) entry.expiresAt = this.now() + record.properties.messageExpiryInterval * 1000;
+      }
       if (record.packetId !== 0 && !this.packetIds.has(record.packetId)) {
         this.packetIds.reserve(record.packetId);
         (this.inflight ??= new Map()).set(record.packetId, entry);
@@ -164,7 +169,7 @@ export class Session {
     return new Promise<void>((resolve, reject) => {
       const seq = this.opened ? this.nextSeq++ : 0;
       const record: OutgoingRecord | undefined =
-        qos === 0 ? undefined : { seq, packetId: 0, state: "publish", topic, payload, qos, retain };
+        qos === 0 ? undefined : properties ? { seq, packetId: 0, state: "publish", topic, payload, qos, retain, properties } : { seq, packetId: 0, state: "publish", topic, payload, qos, retain };
       const entry = this.entryFor(seq, qos, topic, payload, retain, record, topicBytes);
       if (properties) {
         entry.properties = properties;

@@ -195,6 +195,7 @@ export class FileStore implements Store {
   private apply(e: LogEntry): void {
     switch (e.op) {
       case Op.PutOutgoing:
+      case Op.PutOutgoing5:
         this.outgoing.set(e.record.seq, e.record);
         break;
       case Op.UpdateOutgoing: {

@@ -20,13 +20,15 @@ export const Op = {
   PutIncoming: 4,
   DeleteIncoming: 5,
   ClearIncoming: 6,
+  /** PutOutgoing with MQTT 5 properties (JSON, bytes as base64) between the flags and the topic. */
+  PutOutgoing5: 7,
 } as const;
 
 type OpCode<K extends keyof typeof Op> = (typeof Op)[K];
 
 /** One decoded log operation. */
 export type LogEntry =
-  | { op: OpCode<"PutOutgoing">; record: OutgoingRecord }
+  | { op: OpCode<"PutOutgoing"> | OpCode<"PutOutgoing5">; record: OutgoingRecord }
   | { op: OpCode<"UpdateOutgoing">; seq: number; packetId: number; state: OutgoingRecord["state"] }
   | { op: OpCode<"DeleteOutgoing">; seq: number }
   | { op: OpCode<"PutIncoming"> | OpCode<"DeleteIncoming">; packetId: number }
@@ -34,6 +36,17 @@ export type LogEntry =
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** JSON.stringify replacer: a Uint8Array (correlation data) becomes { $b64: "..." }. */
+function bytesAsBase64(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? { $b64: btoa(String.fromCharCode(...value)) } : value;
+}
+
+/** JSON.parse reviver: { $b64: "..." } becomes the Uint8Array again. */
+function base64AsBytes(_key: string, value: unknown): unknown {
+  const b64 = (value as { $b64?: unknown } | null)?.$b64;
+  return typeof b64 === "string" ? Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)) : value;
+}
 
 function frame(body: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER + body.length);
@@ -48,20 +61,28 @@ function frame(body: Uint8Array): Uint8Array {
 /** Encodes one operation as a framed record. */
 export function encodeEntry(entry: LogEntry): Uint8Array {
   switch (entry.op) {
-    case Op.PutOutgoing: {
+    case Op.PutOutgoing:
+    case Op.PutOutgoing5: {
       const r = entry.record;
       const topic = encoder.encode(r.topic);
-      const body = new Uint8Array(1 + 8 + 2 + 1 + 1 + 1 + 2 + topic.length + r.payload.length);
+      // MQTT 5 properties, when there are any, go between the flags and the topic (record op 7).
+      const props = r.properties ? encoder.encode(JSON.stringify(r.properties, bytesAsBase64)) : undefined;
+      const at = props ? 18 + props.length : 14;
+      const body = new Uint8Array(at + 2 + topic.length + r.payload.length);
       const v = new DataView(body.buffer);
-      body[0] = Op.PutOutgoing;
+      body[0] = props ? Op.PutOutgoing5 : Op.PutOutgoing;
       v.setFloat64(1, r.seq);
       v.setUint16(9, r.packetId);
       body[11] = r.state === "pubrel" ? 1 : 0;
       body[12] = r.qos;
       body[13] = r.retain ? 1 : 0;
-      v.setUint16(14, topic.length);
-      body.set(topic, 16);
-      body.set(r.payload, 16 + topic.length);
+      if (props) {
+        v.setUint32(14, props.length);
+        body.set(props, 18);
+      }
+      v.setUint16(at, topic.length);
+      body.set(topic, at + 2);
+      body.set(r.payload, at + 2 + topic.length);
       return frame(body);
     }
     case Op.UpdateOutgoing: {
@@ -91,26 +112,38 @@ export function encodeEntry(entry: LogEntry): Uint8Array {
 export function decodeBody(body: Uint8Array): LogEntry | undefined {
   const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
   switch (body[0]) {
-    case Op.PutOutgoing: {
-      if (body.length < 16) return undefined;
-      const topicLen = v.getUint16(14);
-      if (16 + topicLen > body.length) return undefined;
+    case Op.PutOutgoing:
+    case Op.PutOutgoing5: {
+      let at = 14;
+      let properties: OutgoingRecord["properties"];
+      if (body[0] === Op.PutOutgoing5) {
+        if (body.length < 18 || 18 + v.getUint32(14) > body.length) return undefined;
+        at = 18 + v.getUint32(14);
+        try {
+          properties = JSON.parse(decoder.decode(body.subarray(18, at)), base64AsBytes) as OutgoingRecord["properties"];
+        } catch {
+          return undefined;
+        }
+        if (typeof properties !== "object" || properties === null) return undefined;
+      }
+      if (body.length < at + 2) return undefined;
+      const topicLen = v.getUint16(at);
+      if (at + 2 + topicLen > body.length) return undefined;
       const qos = body[12];
       const state = body[11];
       const seq = v.getFloat64(1);
       if ((qos !== 1 && qos !== 2) || (state !== 0 && state !== 1) || !Number.isSafeInteger(seq)) return undefined;
-      return {
-        op: Op.PutOutgoing,
-        record: {
-          seq,
-          packetId: v.getUint16(9),
-          state: state === 1 ? "pubrel" : "publish",
-          qos,
-          retain: body[13] === 1,
-          topic: decoder.decode(body.subarray(16, 16 + topicLen)),
-          payload: body.slice(16 + topicLen),
-        },
+      const record: OutgoingRecord = {
+        seq,
+        packetId: v.getUint16(9),
+        state: state === 1 ? "pubrel" : "publish",
+        qos,
+        retain: body[13] === 1,
+        topic: decoder.decode(body.subarray(at + 2, at + 2 + topicLen)),
+        payload: body.slice(at + 2 + topicLen),
       };
+      if (properties) record.properties = properties;
+      return { op: body[0], record };
     }
     case Op.UpdateOutgoing:
       if (body.length !== 12 || (body[11] !== 0 && body[11] !== 1)) return undefined;

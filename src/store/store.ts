@@ -1,6 +1,7 @@
 /** Where in-flight QoS 1/2 state lives, so a restarted client (or process) can finish what it started. */
 
 import { EdgemqError } from "../mqtt/errors.js";
+import type { PacketProperties } from "../mqtt/packets.js";
 
 /** An outgoing QoS 1/2 message the broker has not finished acknowledging. */
 export interface OutgoingRecord {
@@ -18,6 +19,8 @@ export interface OutgoingRecord {
   qos: 1 | 2;
   /** RETAIN flag. */
   retain: boolean;
+  /** MQTT 5 PUBLISH properties, when the message has any (a store keeps them with the message). */
+  properties?: PacketProperties;
 }
 
 /** What a store held for a client id when it was opened. */
