@@ -5,8 +5,6 @@
 
 import type { ConnackPacket, Packet, PubackPacket, PubrecPacket, QoS, SubackPacket } from "../mqtt/packets.js";
 import type { OversizePublish } from "../mqtt/reader.js";
-import { assertTopicFilter, topicNameLength } from "../mqtt/topic.js";
-import { packetSize } from "../mqtt/encode.js";
 import { ConnectionLifecycle, type LifecycleHost } from "./connection.js";
 import { ClientClosedError, ClientWarning, ConnectionLostError, ListenerError, OptionsError, PublishError, SubscribeError } from "./errors.js";
 import { EdgemqError, ProtocolError } from "../mqtt/errors.js";
@@ -14,8 +12,9 @@ import { show } from "../mqtt/show.js";
 import { Emitter } from "./events.js";
 import type { Delivery } from "./inbound.js";
 import type { Link, LinkHandlers } from "./link.js";
-import { fields, given, integer, ofType, resolveOptions, toBytes, type ClientOptions, type Payload, type ResolvedOptions } from "./options.js";
+import { fields, given, integer, ofType, resolveOptions, type ClientOptions, type Payload, type ResolvedOptions } from "./options.js";
 import { Requests, type RequestsHost } from "./requests.js";
+import { checkPublish, filterList, isQos } from "./arguments.js";
 import type { Requester, RequestOptions } from "./request.js";
 import type { Reauthentication } from "./wire.js";
 import { Session, type SessionHost } from "./session.js";
@@ -148,7 +147,7 @@ export class Client {
   publish(topic: string, payload: Payload, options?: PublishOptions | null): Promise<void> {
     try {
       if (this.conn.state === "closed") throw new ClientClosedError();
-      const p = this.checkPublish(topic, payload, options);
+      const p = checkPublish(topic, payload, options, this.o.maxOutgoingPacketSize);
       // MQTT 5: the properties, checked by the v5 part (loaded once; publishes keep their order through it). A 3.1.1
       // client ignores those options.
       if (this.o.v5) {
@@ -161,28 +160,6 @@ export class Client {
       return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes);
     } catch (err) {
       return Promise.reject(err);
-    }
-  }
-
-  /** The arguments of a publish, checked (throws the typed error that refuses it). */
-  private checkPublish(topic: string, payload: Payload, options: PublishOptions | null | undefined): { bytes: Uint8Array; qos: QoS; retain: boolean; topicBytes: number } {
-    try {
-      const topicBytes = topicNameLength(topic);
-      ofType("the publish options", options, "object");
-      const qos: unknown = options?.qos ?? 0; // read here, not through fields(): no array for the common call
-      const retain: unknown = options?.retain;
-      ofType("retain", retain, "boolean");
-      if (!isQos(qos)) throw new PublishError("invalid-qos", `QoS ${show(qos)} is not 0, 1 or 2`);
-      const bytes = toBytes(payload);
-      if (!bytes) throw new PublishError("invalid-payload", `a payload is a string, a Uint8Array, an ArrayBuffer or an ArrayBufferView, not ${show(payload)}`);
-      const size = packetSize(2 + topicBytes + (qos > 0 ? 2 : 0) + bytes.length);
-      if (size > this.o.maxOutgoingPacketSize) {
-        throw new PublishError("payload-too-large", `a PUBLISH of ${size} bytes exceeds maxOutgoingPacketSize (${this.o.maxOutgoingPacketSize})`);
-      }
-      return { bytes, qos, retain: retain === true, topicBytes };
-    } catch (err) {
-      // Only reading the options can throw something untyped here (a getter, a Proxy).
-      throw err instanceof EdgemqError ? err : new OptionsError("the publish options could not be read", err);
     }
   }
 
@@ -521,7 +498,7 @@ export class Client {
       current,
       publishScoped: (topic, payload, options) => {
         try {
-          const p = this.checkPublish(topic, payload, options);
+          const p = checkPublish(topic, payload, options, this.o.maxOutgoingPacketSize);
           return this.session.publishScoped(topic, p.bytes, p.qos, p.retain);
         } catch (err) {
           return Promise.reject(err);
@@ -637,23 +614,6 @@ export class Client {
 /** The first "at ..." line of an error's stack, for a one-line report. */
 function firstFrame(err: Error): string {
   return err.stack?.split("\n").find((l) => l.trim().startsWith("at "))?.trim() ?? err.name;
-}
-
-const isQos = (qos: unknown): qos is QoS => qos === 0 || qos === 1 || qos === 2;
-
-/** subscribe()'s filters as a list of valid filters, or the TopicError / SubscribeError "no-filters" that refuses them. */
-function filterList(filters: unknown): string[] {
-  let list = [filters]; // one filter, or a value that is no list: refused as a filter below
-  if (Array.isArray(filters)) {
-    try {
-      list = [...(filters as unknown[])];
-    } catch {
-      // an array whose reading throws (a Proxy): refused as a filter below
-    }
-  }
-  if (list.length === 0) throw new SubscribeError([], [], "no-filters", "subscribe() needs at least one topic filter");
-  for (const f of list) assertTopicFilter(f as string);
-  return list as string[];
 }
 
 /**
