@@ -3,7 +3,7 @@
  * wire in Link, subscriptions in SubscriptionRegistry, inbound acks in InboundAcks.
  */
 
-import type { ConnackPacket, Packet, PubackPacket, PubrecPacket, QoS, SubackPacket } from "../mqtt/packets.js";
+import type { ConnackPacket, Packet, PubackPacket, PublishPacket, PubrecPacket, QoS, SubackPacket } from "../mqtt/packets.js";
 import type { OversizePublish } from "../mqtt/reader.js";
 import { ConnectionLifecycle, type LifecycleHost } from "./connection.js";
 import { ClientClosedError, ClientWarning, ConnectionLostError, ListenerError, OptionsError, PublishError, SubscribeError } from "./errors.js";
@@ -439,6 +439,10 @@ export class Client {
 
     refused(topic: string, ack: PubackPacket | PubrecPacket): PublishError {
       return this.client.conn.link!.codec!.publishRefused(topic, ack);
+    }
+
+    tooLarge(packet: PublishPacket): PublishError | undefined {
+      return this.client.conn.link?.codec?.tooLarge(packet);
     }
 
     downgraded(topic: string): void {

@@ -28,6 +28,8 @@ export interface SessionHost {
   storeFailed(err: StoreError): void;
   /** MQTT 5: the error of a PUBACK or PUBREC with a failure reason code. */
   refused(topic: string, ack: PubackPacket | PubrecPacket): PublishError;
+  /** MQTT 5: the PublishError for a PUBLISH larger than the server's Maximum Packet Size, else undefined. */
+  tooLarge(packet: PublishPacket): PublishError | undefined;
 }
 
 /** One outgoing message: a QoS 0 packet waiting to be written, or a QoS 1/2 message until its final ack. */
@@ -80,6 +82,8 @@ export class Session {
   private held = false;
   /** DUP flag of the replay that release() will send (the CONNACK's session present flag). */
   private replayDup = false;
+  /** In-flight messages of the previous connection not sent again yet: beyond the new window (MQTT 5 Receive Maximum). */
+  private resend: Outgoing[] | undefined;
   /** Connection-scoped publishes waiting for room in the window, and how many of them are in flight. */
   private scopedWaiting: Outgoing[] | undefined;
   private scopedInflight = 0;
@@ -245,14 +249,26 @@ export class Session {
   }
 
   private replay(): void {
-    const sessionPresent = this.replayDup;
     const replay = [...(this.inflight?.values() ?? [])].filter((e) => !e.scoped).sort((a, b) => a.seq - b.seq);
-    for (const e of replay) {
-      const r = e.record!;
-      if (r.state === "pubrel") this.host.send({ type: "pubrel", packetId: r.packetId });
-      else this.host.send(publishPacket(e, r.packetId, sessionPresent));
-    }
+    // Sent again in order, as many as the window takes (an MQTT 5 server's Receive Maximum may be smaller than what
+    // was in flight); the rest follow as acks make room, before anything new (pump()).
+    this.resend = replay.length > 0 ? replay : undefined;
     this.pump();
+  }
+
+  /** Sends the previous connection's in-flight messages again while the window has room; false while some wait. */
+  private resendInflight(): boolean {
+    const resend = this.resend!;
+    while (resend.length > 0 && this.open() && this.inflightCount - resend.length < this.maxInflight) {
+      const e = resend.shift()!;
+      const r = e.record!;
+      if (this.inflight?.get(r.packetId) !== e) continue; // discarded meanwhile
+      if (r.state === "pubrel") this.host.send({ type: "pubrel", packetId: r.packetId });
+      else this.sendPublish(e, r.packetId, this.replayDup);
+    }
+    if (resend.length > 0) return false;
+    this.resend = undefined;
+    return true;
   }
 
   /**
@@ -262,6 +278,7 @@ export class Session {
    * iterator stays known: the copy in the subscription is delivered, the redelivery is answered as a repeat.
    */
   onDisconnected(): void {
+    this.resend = undefined;
     this.held = false;
     this.endScoped(new ConnectionLostError("connection-lost", "the connection ended before the broker acknowledged this message"));
     for (const d of this.acks?.void() ?? []) {
@@ -318,6 +335,7 @@ export class Session {
   /** Sends queued messages while the window and the transport have room. */
   pump(): void {
     this.pumpScoped();
+    if (this.resend && !this.resendInflight()) return;
     while (this.queuedCount > 0 && this.open()) {
       const next = this.outbox.peek()!;
       if (next.qos > 0 && this.inflightCount >= this.maxInflight) break;
@@ -487,11 +505,26 @@ export class Session {
     this.sent++;
     if (e.record) {
       (this.inflight ??= new Map()).set(e.record.packetId, e);
-      this.host.send(publishPacket(e, e.record.packetId, false));
-    } else {
-      this.host.send(publishPacket(e, undefined, false));
-      e.resolve?.();
+      this.sendPublish(e, e.record.packetId, false);
+    } else if (this.sendPublish(e, undefined, false)) e.resolve?.();
+  }
+
+  /**
+   * Writes a PUBLISH, unless it is larger than the server's Maximum Packet Size (MQTT 5; the server may have lowered
+   * it on a new connection): then the message cannot be sent at all, and it ends here, its publish rejected with
+   * "payload-too-large" (sending it would only make the server disconnect, again at each reconnect).
+   */
+  private sendPublish(e: Outgoing, packetId: number | undefined, dup: boolean): boolean {
+    const packet = publishPacket(e, packetId, dup);
+    const tooLarge = this.host.tooLarge(packet);
+    if (!tooLarge) {
+      this.host.send(packet);
+      return true;
     }
+    this.dropped++;
+    if (packetId !== undefined) this.finish(packetId, e, tooLarge);
+    else e.reject?.(tooLarge);
+    return false;
   }
 
   /** Ends an in-flight message: resolved, or rejected with `refused` (an MQTT 5 broker refused it). */

@@ -5,7 +5,7 @@
  * a client that asks for protocol version 5.
  */
 
-import type { AuthPacket, ConnackPacket, DisconnectPacket, Packet, PacketProperties, PubackPacket, PubrecPacket, SubackPacket } from "../mqtt/packets.js";
+import type { AuthPacket, ConnackPacket, DisconnectPacket, Packet, PacketProperties, PubackPacket, PublishPacket, PubrecPacket, SubackPacket } from "../mqtt/packets.js";
 import type { AuthHandler } from "./auth/auth-handler.js";
 import type { Sink } from "../mqtt/writer.js";
 import type { ConnectError, ConnectionLostError, PublishError, SubscribeError } from "./errors.js";
@@ -25,6 +25,8 @@ export interface WireCodec {
   publishRefused(topic: string, ack: PubackPacket | PubrecPacket): PublishError;
   /** The error of a SUBACK refusing `refused` filters. */
   subscribeRefused(refused: string[], ack: SubackPacket): SubscribeError;
+  /** The PublishError for a PUBLISH larger than the server's Maximum Packet Size, else undefined. */
+  tooLarge(packet: PublishPacket): PublishError | undefined;
 }
 
 /** A v5 client's options, checked, and what is built from them. */

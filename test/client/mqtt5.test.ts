@@ -153,6 +153,50 @@ describe("what the server takes", () => {
   });
 });
 
+describe("a new connection's limits apply to what the previous one left (found by the v5 hostile-broker suite)", () => {
+  it("in-flight messages are sent again no faster than the new Receive Maximum, the rest as acks make room, before new ones", async () => {
+    const { client, conn, broker, clock } = await start({ clean: false, clientId: "gw", sessionExpiryInterval: 60, reconnect: { initialDelay: 0 } });
+    const done = [1, 2, 3].map((i) => client.publish("t", String(i), { qos: 1 }));
+    await settle();
+    expect(publishes(conn)).toHaveLength(3);
+    conn.drop();
+    await clock.advance(10);
+    const next = await broker.nextConnection();
+    await next.accept(true, 0, { receiveMaximum: 1 });
+    const fresh = client.publish("t", "4", { qos: 1 });
+    await settle();
+    expect(publishes(next).map((p) => [new TextDecoder().decode(p.payload), p.dup])).toEqual([["1", true]]);
+    for (let i = 0; i < 3; i++) {
+      next.send({ type: "puback", packetId: publishes(next)[i]!.packetId!, reasonCode: 0 });
+      await settle();
+      expect(publishes(next)).toHaveLength(i + 2);
+    }
+    expect(publishes(next).map((p) => [new TextDecoder().decode(p.payload), p.dup])).toEqual([["1", true], ["2", true], ["3", true], ["4", false]]);
+    next.send({ type: "puback", packetId: publishes(next)[3]!.packetId!, reasonCode: 0 });
+    await Promise.all([...done, fresh]);
+  });
+
+  it("a message in flight or queued that the new Maximum Packet Size rules out ends with payload-too-large instead of being sent", async () => {
+    const { client, conn, broker, clock } = await start({ clean: false, clientId: "gw", sessionExpiryInterval: 60, reconnect: { initialDelay: 0 } });
+    const inflight = client.publish("plant/7/big", "x".repeat(200), { qos: 1 }).catch((e: unknown) => e);
+    await settle();
+    conn.drop();
+    await settle();
+    const queued = client.publish("plant/7/big0", "y".repeat(300)).catch((e: unknown) => e); // QoS 0, offline
+    const small = client.publish("plant/7/ok", "z", { qos: 1 });
+    await clock.advance(10);
+    const next = await broker.nextConnection();
+    await next.accept(true, 0, { maximumPacketSize: 64 });
+    await settle();
+    expect(await inflight).toMatchObject({ code: "payload-too-large" });
+    expect(publishes(next).map((p) => p.topic)).toEqual(["plant/7/ok"]);
+    next.send({ type: "puback", packetId: publishes(next)[0]!.packetId!, reasonCode: 0 });
+    await small;
+    expect(await queued).toBeUndefined(); // a queued QoS 0 publish had resolved; it is counted as dropped
+    expect(client.stats()).toMatchObject({ inflight: 0, dropped: 2 });
+  });
+});
+
 describe("topic aliases", () => {
   it("outgoing: assigns aliases within the server's maximum, sends a known topic as its alias alone, reuses the least recently used, starts over on a new connection", async () => {
     const { client, conn, broker, clock } = await start({ reconnect: { initialDelay: 0 } }, { topicAliasMaximum: 2 });

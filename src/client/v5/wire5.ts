@@ -8,9 +8,10 @@
  */
 
 import { ProtocolError } from "../../mqtt/errors.js";
-import type { Packet, PacketProperties } from "../../mqtt/packets.js";
+import type { Packet, PacketProperties, PublishPacket } from "../../mqtt/packets.js";
+import { PublishError } from "../errors.js";
 import { ClientDecoder5 } from "../../mqtt/v5/decode.js";
-import { writeClientPacket5 } from "../../mqtt/v5/encode.js";
+import { encodeClientPacket5, writeClientPacket5 } from "../../mqtt/v5/encode.js";
 import type { Packet as Packet5, Properties } from "../../mqtt/v5/packets.js";
 import type { Sink } from "../../mqtt/writer.js";
 import type { WireCodec } from "../wire.js";
@@ -53,6 +54,14 @@ export class Wire5 implements WireCodec {
   readonly disconnectError = disconnectError;
   readonly publishRefused = publishRefused;
   readonly subscribeRefused = subscribeRefused;
+
+  /** The PublishError for a PUBLISH larger than the server's Maximum Packet Size (its size as sent without an alias). */
+  tooLarge(packet: PublishPacket): PublishError | undefined {
+    const max = this.server.maximumPacketSize;
+    if (max === undefined || packet.payload.length < max - 65_535 - 65_535) return undefined; // cannot be over: skip encoding
+    const size = encodeClientPacket5({ ...packet, properties: packet.properties as Properties | undefined }).length;
+    return size > max ? new PublishError("payload-too-large", `a PUBLISH of ${size} bytes on ${JSON.stringify(packet.topic)} exceeds the server's Maximum Packet Size (${max})`) : undefined;
+  }
 
   /** Decodes bytes from the server into client packets. */
   feed(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
