@@ -11,8 +11,7 @@
 
 import { EdgemqError, ProtocolError } from "../mqtt/errors.js";
 import { show } from "../mqtt/show.js";
-import type { AuthPacket, ConnackPacket, Packet, PacketProperties } from "../mqtt/packets.js";
-import type { AuthHandler } from "./auth/auth-handler.js";
+import type { ConnackPacket, Packet, PacketProperties } from "../mqtt/packets.js";
 import { transportFor } from "../transport/index.js";
 import { Backoff } from "./backoff.js";
 import type { ClientEvents } from "./client-types.js";
@@ -20,7 +19,7 @@ import { ClientClosedError, ConnectError, ConnectionLostError, OptionsError } fr
 import { Keepalive } from "./keepalive.js";
 import { Link, type LinkHandlers } from "./link.js";
 import { checkAttempt, checkEmptyClientId, type ResolvedOptions } from "./options.js";
-import type { V5Api } from "./wire.js";
+import type { Authentication, V5Api } from "./wire.js";
 
 
 /** Where the client stands. */
@@ -57,7 +56,7 @@ export class ConnectionLifecycle {
    * MQTT 5 enhanced authentication of the attempt under way: its handler, and, once an accepting CONNACK came, the
    * packets that followed it, held until the handler has verified the server (nothing is sent or delivered before).
    */
-  private authing: { handler: AuthHandler; verifying?: Link; held: Packet[] } | undefined;
+  private authing: { auth: Authentication; verifying?: Link; held: Packet[] } | undefined;
   /** Aborts the attempt under way (end(), or its timeout): settles it at once and destroys the socket being opened. */
   private attemptAbort: AbortController | undefined;
   private serverIndex = 0;
@@ -101,7 +100,7 @@ export class ConnectionLifecycle {
     if (link !== this.link) return false;
     const waiting = this.awaitingConnack;
     if (waiting && p.type === "auth" && this.authing) {
-      this.challenged(link, p, this.authing.handler);
+      this.authing.auth.challenge(p, (reply) => link.send(reply), (err) => link.fail(err));
       return false;
     }
     if (waiting) {
@@ -244,9 +243,8 @@ export class ConnectionLifecycle {
       // MQTT 5: its part is loaded (and its options checked) before the first attempt.
       const v5: V5Api | undefined = this.o.v5 ? (this.v5 = await Promise.race([this.o.v5(), aborted])) : undefined;
       const codec = v5?.wire(this.o.maxPacketSize);
-      const auth = v5 ? this.o.auth : undefined;
-      const authData = auth ? await Promise.race([authStep(() => auth.start()), aborted]) : undefined;
-      this.authing = auth ? { handler: auth, held: [] } : undefined;
+      const auth = v5 && this.o.auth ? await Promise.race([v5.authenticate(this.o.auth), aborted]) : undefined;
+      this.authing = auth ? { auth, held: [] } : undefined;
       link = new Link(this.host.linkHandlers, this.o.maxPacketSize, codec);
       this.link = link;
       // Ref'ed: an attempt is work under way, whatever the transport holds meanwhile.
@@ -278,7 +276,7 @@ export class ConnectionLifecycle {
         username: creds.username ?? this.o.username,
         password,
         will: this.o.will,
-        ...(v5 ? { properties: { ...v5.connectProperties(this.o.maxPacketSize), ...authProperties(auth, authData) } } : undefined),
+        ...(v5 ? { properties: { ...v5.connectProperties(this.o.maxPacketSize), ...auth?.connectProperties } } : undefined),
       });
       const ack = await Promise.race([connack, aborted]);
       if (ack.returnCode !== 0) {
@@ -286,7 +284,7 @@ export class ConnectionLifecycle {
       }
       if (auth) {
         // The server proves itself (its CONNACK's authentication data) before the session sends or receives anything.
-        await Promise.race([authStep(async () => auth.done?.(ack.properties?.authenticationData)), aborted]);
+        await Promise.race([auth.verify(ack.properties?.authenticationData), aborted]);
         if (link.isClosed) throw new ConnectError("connection-failed", "the connection closed during authentication");
         const held = this.authing!.held;
         this.authing = undefined;
@@ -305,18 +303,6 @@ export class ConnectionLifecycle {
       this.o.clock.clearTimeout(timer);
       if (this.attemptAbort === abort) this.attemptAbort = undefined;
     }
-  }
-
-  /** A server AUTH before CONNACK: a challenge ("continue", 0x18) answered by the handler, in an AUTH of ours. */
-  private challenged(link: Link, p: AuthPacket, handler: AuthHandler): void {
-    if (p.reasonCode !== 0x18 || p.properties?.authenticationMethod !== handler.method) {
-      link.fail(new ProtocolError("unexpected-packet-type", `the broker sent AUTH 0x${p.reasonCode.toString(16)} for method ${show(p.properties?.authenticationMethod)} while authenticating with ${handler.method}`));
-      return;
-    }
-    authStep(() => handler.next(p.properties?.authenticationData)).then(
-      (data) => link.send({ type: "auth", reasonCode: 0x18, properties: authProperties(handler, data) }),
-      (err: Error) => link.fail(err),
-    );
   }
 
   private accepted(link: Link, url: URL, connack: ConnackPacket): void {
@@ -370,19 +356,4 @@ export class ConnectionLifecycle {
     this.connectWaiters = undefined;
     return w;
   }
-}
-
-/** Runs a step of the enhanced-authentication handler; what it throws becomes ConnectError "authentication-failed". */
-async function authStep<T>(step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (err) {
-    throw new ConnectError("authentication-failed", `authentication failed: ${err instanceof Error ? err.message : show(err)}`, undefined, err);
-  }
-}
-
-/** The Authentication Method and Data of a CONNECT or AUTH. */
-function authProperties(handler: AuthHandler | undefined, data: Uint8Array | undefined): PacketProperties {
-  if (!handler) return {};
-  return data ? { authenticationMethod: handler.method, authenticationData: data } : { authenticationMethod: handler.method };
 }

@@ -44,8 +44,20 @@ export interface V5Api {
   subscriptionOptions(noLocal: unknown, retainAsPublished: unknown, retainHandling: unknown, subscriptionIdentifier: unknown): V5SubscriptionOptions | undefined;
   /** With followServerReference, the server the next attempt goes to after `reason` (a Server Reference), else undefined. */
   redirect(reason: Error | undefined, from: string): string | undefined;
+  /** Starts the enhanced-authentication exchange of an attempt (ConnectError "authentication-failed" if start() throws). */
+  authenticate(handler: AuthHandler): Promise<Authentication>;
   /** Starts a re-authentication with `handler`; `send` writes on the connection. */
   reauthenticate(handler: AuthHandler, send: (p: Packet) => void): Reauthentication;
+}
+
+/** The enhanced authentication of one connection attempt. */
+export interface Authentication {
+  /** Authentication Method and Data for CONNECT. */
+  readonly connectProperties: PacketProperties;
+  /** A server AUTH before CONNACK: answered through `send`, or `fail` with the error. */
+  challenge(p: AuthPacket, send: (p: Packet) => void, fail: (err: Error) => void): void;
+  /** The CONNACK's authentication data: resolves when the handler verified the server. */
+  verify(data: Uint8Array | undefined): Promise<void>;
 }
 
 /** A re-authentication under way. */

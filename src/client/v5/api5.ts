@@ -5,6 +5,7 @@ import { PublishError } from "../errors.js";
 import type { V5Api } from "../wire.js";
 import { connectProperties } from "./properties5.js";
 import { publishProperties, resolveV5, subscriptionOptions, type V5Options } from "./options5.js";
+import { authenticate } from "./auth5.js";
 import { reauthenticate } from "./reauth5.js";
 import { Wire5 } from "./wire5.js";
 
@@ -22,6 +23,7 @@ export function createV5(raw: Record<string, unknown>): V5Api {
     },
     subscriptionOptions,
     redirect: (reason, from) => (v5.followServerReference ? serverReferenceUrl(reason, from) : undefined),
+    authenticate,
     reauthenticate,
   };
 }
