@@ -16,7 +16,7 @@ import { fields, given, integer, ofType, resolveOptions, type ClientOptions, typ
 import { Requests, type RequestsHost } from "./requests.js";
 import { checkPublish, filterList, isQos } from "./arguments.js";
 import type { Requester, RequestOptions } from "./request.js";
-import type { Reauthentication } from "./wire.js";
+import type { Reauthentication, V5Api } from "./wire.js";
 import { Session, type SessionHost } from "./session.js";
 import { runBeforeResume, type ResumeHost } from "./resume.js";
 import { DEFAULT_MAX_BUFFERED, Subscription, SubscriptionRegistry, type Message, type SubscribeOptions, type SubscriptionOwner } from "./subscription.js";
@@ -51,6 +51,8 @@ export class Client {
   private requester: Requester | undefined;
   /** MQTT 5: the re-authentication under way. */
   private reauth: Reauthentication | undefined;
+  /** MQTT 5: the v5 part, once loaded. */
+  private v5: V5Api | undefined;
   private storeOpened: Promise<void> | undefined;
   /** Inbound messages the client dropped: QoS 0 ones a slow iterator could not keep, and PUBLISHes over maxPacketSize. */
   private droppedInbound = 0;
@@ -67,6 +69,8 @@ export class Client {
   constructor(options: ClientOptions) {
     this.o = resolveOptions(options);
     this.hooks = new Client.Hooks(this);
+    // MQTT 5: loading starts now and is kept once done (a wrong v5 option rejects connect(), publish(), subscribe()).
+    this.o.v5?.().then((v5) => (this.v5 = v5), () => undefined);
     this.session = new Session(this.o.store, this.hooks, {
       maxInflight: this.o.maxInflight,
       now: () => this.o.clock.now(),
@@ -151,10 +155,12 @@ export class Client {
       // MQTT 5: the properties, checked by the v5 part (loaded once; publishes keep their order through it). A 3.1.1
       // client ignores those options.
       if (this.o.v5) {
+        const send = (v5: V5Api) => this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes, v5.publishProperties(options, p.qos, p.retain, p.bytes.length + p.topicBytes + 5));
+        // Once loaded, straight through; before, in order behind the load (publishes keep their order either way).
+        if (this.v5) return send(this.v5);
         return this.o.v5().then((v5) => {
           if (this.conn.state === "closed") throw new ClientClosedError();
-          const properties = v5.publishProperties(options, p.qos, p.retain, p.bytes.length + p.topicBytes + 5);
-          return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes, properties);
+          return send(v5);
         });
       }
       return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes);

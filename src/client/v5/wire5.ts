@@ -71,7 +71,8 @@ export class Wire5 implements WireCodec {
   private outgoingPacket(p: Packet): Packet5 {
     switch (p.type) {
       case "publish":
-        return { ...p, ...this.aliased(p.topic, p.properties) };
+        // The same shape in v5: copied only when an alias changes its topic or properties.
+        return this.aliasRoom === 0 || p.topic.length < ALIAS_FROM_LENGTH ? (p as Packet5) : { ...p, ...this.aliased(p.topic, p.properties) };
       case "puback":
       case "pubrec":
       case "pubrel":
