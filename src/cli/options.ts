@@ -31,6 +31,7 @@ export const COMMON_FLAGS = {
   "will-qos": { type: "string" },
   "will-retain": { type: "boolean" },
   "disable-clean-session": { type: "boolean", short: "c" },
+  "protocol-version": { type: "string", short: "V" },
   debug: { type: "boolean", short: "d" },
   help: { type: "boolean" },
 } as const satisfies Record<string, FlagSpec>;
@@ -44,6 +45,7 @@ export const COMMON_HELP = `connection:
   -k SECONDS              keepalive (default 30; 0 disables)
   -c, --disable-clean-session
                           persistent session (clean false; needs -i)
+  -V mqttv311|mqttv5      MQTT protocol version (default mqttv311; also 311 or 5)
   --username NAME, --password SECRET
   --cafile FILE, --cert FILE, --key FILE
                           TLS: CA certificates, client certificate and key (PEM files)
@@ -123,6 +125,11 @@ export function clientOptions(values: ParsedValues): ClientOptions {
   const clientId = str("id");
   if (!clean && !clientId) throw new UsageError("-c needs a client id (-i)");
   const options: ClientOptions = { url, clean };
+  const version = str("protocol-version");
+  if (version !== undefined) {
+    if (/^(mqttv5|5)$/i.test(version)) options.protocolVersion = 5;
+    else if (!/^(mqttv311|311|4)$/i.test(version)) throw new UsageError(`-V must be mqttv311 or mqttv5, not ${JSON.stringify(version)}`);
+  }
   if (clientId !== undefined) options.clientId = clientId;
   if (str("keepalive") !== undefined) options.keepalive = parseCount(str("keepalive")!, "-k", 0, 65535);
   if (str("password") !== undefined && str("username") === undefined) throw new UsageError("--password needs --username");

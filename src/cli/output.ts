@@ -29,11 +29,14 @@ export type Format = "plain" | "verbose" | "json";
  * One output line (with its newline) for a message. plain: the payload as UTF-8 text; verbose: "topic payload";
  * json: {"topic","qos","retain","dup","payload"} where payload is a string for valid UTF-8, else {"base64": "..."}.
  */
-export function formatMessage(msg: Pick<Message, "topic" | "payload" | "qos" | "retain" | "dup">, format: Format): string {
+export function formatMessage(msg: Pick<Message, "topic" | "payload" | "qos" | "retain" | "dup" | "properties">, format: Format): string {
   if (format === "json") {
     const text = utf8OrUndefined(msg.payload);
     const payload = text ?? { base64: toBase64(msg.payload) };
-    return `${JSON.stringify({ topic: msg.topic, qos: msg.qos, retain: msg.retain, dup: msg.dup, payload })}\n`;
+    // MQTT 5: the message's properties, when it has any (correlation data as base64).
+    const p = msg.properties;
+    const properties = p ? { ...p, ...(p.correlationData ? { correlationData: { base64: toBase64(p.correlationData) } } : {}) } : undefined;
+    return `${JSON.stringify({ topic: msg.topic, qos: msg.qos, retain: msg.retain, dup: msg.dup, payload, ...(properties ? { properties } : {}) })}\n`;
   }
   const text = lenient.decode(msg.payload);
   return format === "verbose" ? `${msg.topic} ${text}\n` : `${text}\n`;

@@ -28,6 +28,7 @@ output (one line per message):
   (default)               the payload as UTF-8 text
   -v                      "TOPIC PAYLOAD"
   --json                  {"topic":"a/b","qos":1,"retain":false,"dup":false,"payload":"text"}
+                          (+ "properties" for an MQTT 5 message that has any)
                           payload is a string when the bytes are valid UTF-8, else {"base64":"..."}
 ${COMMON_HELP}`;
 

@@ -39,6 +39,29 @@ describe("pub -m, received by sub -C", () => {
   }
 });
 
+it("-V mqttv5: pub's user properties, content type and message expiry reach sub --json as the message's properties", async () => {
+  const topic = fresh("v5");
+  const sub = await startSubscriber(["-V", "mqttv5", "-p", port, "-t", topic, "-q", "1", "-C", "1", "--json"]);
+  const pub = await runCli(["pub", "-V", "mqttv5", "-p", port, "-t", topic, "-q", "1", "-m", "hi", "--user-property", "a=1", "--user-property", "a=2", "--user-property", "site=plant=7", "--content-type", "text/plain", "--message-expiry", "60"]);
+  expect(pub).toMatchObject({ code: 0, stdout: "", stderr: "" });
+  const done = await sub.exited();
+  expect(done.code).toBe(0);
+  const line = JSON.parse(done.stdout) as { payload: string; properties: { contentType: string; userProperties: unknown; messageExpiryInterval: number } };
+  expect(line.payload).toBe("hi");
+  expect(line.properties).toMatchObject({ contentType: "text/plain", userProperties: { a: ["1", "2"], site: "plant=7" } });
+  expect(line.properties.messageExpiryInterval).toBeLessThanOrEqual(60);
+});
+
+it("MQTT 5 flags without -V mqttv5, a malformed one, or an unknown -V are usage errors (exit 1)", async () => {
+  const noV5 = await runCli(["pub", "-p", port, "-t", "x", "-m", "y", "--user-property", "a=1"]);
+  expect(noV5.code).toBe(1);
+  expect(noV5.stderr).toContain("need -V mqttv5");
+  expect((await runCli(["pub", "-V", "mqttv5", "-p", port, "-t", "x", "-m", "y", "--user-property", "novalue"])).code).toBe(1);
+  const bad = await runCli(["pub", "-V", "mqttv31", "-p", port, "-t", "x", "-m", "y"]);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain("-V must be mqttv311 or mqttv5");
+});
+
 it("sub -v prints the topic and the payload (-h is the host)", async () => {
   const base = fresh("verbose");
   const sub = await startSubscriber(["-h", "127.0.0.1", "-p", port, "-t", `${base}/#`, "-C", "2", "-v"]);
