@@ -41,7 +41,7 @@ interface Outgoing {
   retain: boolean;
   size: number;
   record: OutgoingRecord | undefined;
-  /** MQTT 5 PUBLISH properties (kept in memory only: a FileStore does not keep them across a restart). */
+  /** MQTT 5 PUBLISH properties (a store keeps them in the message's record). */
   properties?: PacketProperties;
   /** MQTT 5: when the message expires (the session's clock), if it has a Message Expiry Interval. */
   expiresAt?: number;
@@ -134,12 +134,8 @@ export class Session {
     const queued: Outgoing[] = [];
     for (const record of snapshot.outgoing) {
       this.nextSeq = Math.max(this.nextSeq, record.seq + 1);
-      const entry = this.entryFor(record.seq, record.qos, record.topic, record.payload, record.retain, record);
-      if (record.properties) {
-        entry.properties = record.properties;
-        // The interval counts again from the restart (the time it waited before is not known).
-        if (record.properties.messageExpiryInterval !== undefined && record.packetId === 0) entry.expiresAt = this.now() + record.properties.messageExpiryInterval * 1000;
-      }
+      // A Message Expiry Interval counts again from the restart (the time it waited before is not known).
+      const entry = this.entryFor(record.seq, record.qos, record.topic, record.payload, record.retain, record, undefined, record.properties);
       if (record.packetId !== 0 && !this.packetIds.has(record.packetId)) {
         this.packetIds.reserve(record.packetId);
         (this.inflight ??= new Map()).set(record.packetId, entry);
@@ -167,18 +163,17 @@ export class Session {
     if (qos === 0 && this.queuedCount === 0 && this.open()) {
       // The common QoS 0 case: written now, nothing to remember, so no entry and no promise executor.
       this.sent++;
-      this.host.send(properties ? { type: "publish", topic, payload, qos, retain, dup: false, packetId: undefined, properties } : { type: "publish", topic, payload, qos, retain, dup: false, packetId: undefined });
+      const packet: PublishPacket = { type: "publish", topic, payload, qos, retain, dup: false, packetId: undefined };
+      if (properties) packet.properties = properties;
+      this.host.send(packet);
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
       const seq = this.opened ? this.nextSeq++ : 0;
       const record: OutgoingRecord | undefined =
-        qos === 0 ? undefined : properties ? { seq, packetId: 0, state: "publish", topic, payload, qos, retain, properties } : { seq, packetId: 0, state: "publish", topic, payload, qos, retain };
-      const entry = this.entryFor(seq, qos, topic, payload, retain, record, topicBytes);
-      if (properties) {
-        entry.properties = properties;
-        if (properties.messageExpiryInterval !== undefined) entry.expiresAt = this.now() + properties.messageExpiryInterval * 1000;
-      }
+        qos === 0 ? undefined : { seq, packetId: 0, state: "publish", topic, payload, qos, retain };
+      if (record && properties) record.properties = properties;
+      const entry = this.entryFor(seq, qos, topic, payload, retain, record, topicBytes, properties);
       entry.resolve = resolve;
       entry.reject = reject;
       if (this.queuedCount === 0 && this.open() && (qos === 0 || this.inflightCount < this.maxInflight)) {
@@ -497,8 +492,15 @@ export class Session {
     retain: boolean,
     record: OutgoingRecord | undefined,
     topicBytes = utf8Length(topic),
+    properties?: PacketProperties,
   ): Outgoing {
-    return { seq, qos, topic, payload, retain, size: payload.length + topicBytes, record, resolve: undefined, reject: undefined };
+    const e: Outgoing = { seq, qos, topic, payload, retain, size: payload.length + topicBytes, record, resolve: undefined, reject: undefined };
+    if (properties) {
+      e.properties = properties;
+      // MQTT 5: from now, the interval is what it may wait before it is sent (pump() drops it after).
+      if (properties.messageExpiryInterval !== undefined) e.expiresAt = this.now() + properties.messageExpiryInterval * 1000;
+    }
+    return e;
   }
 
   private transmit(e: Outgoing): void {

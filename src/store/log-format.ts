@@ -37,12 +37,15 @@ export type LogEntry =
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** JSON.stringify replacer: a Uint8Array (correlation data) becomes { $b64: "..." }. */
+/** JSON.stringify replacer: a Uint8Array (correlation data) becomes { $b64: "..." } (a loop: 64 KB of bytes is too many arguments to spread). */
 function bytesAsBase64(_key: string, value: unknown): unknown {
-  return value instanceof Uint8Array ? { $b64: btoa(String.fromCharCode(...value)) } : value;
+  if (!(value instanceof Uint8Array)) return value;
+  let binary = "";
+  for (const b of value) binary += String.fromCharCode(b);
+  return { $b64: btoa(binary) };
 }
 
-/** JSON.parse reviver: { $b64: "..." } becomes the Uint8Array again. */
+/** JSON.parse reviver: { $b64: "..." } becomes the Uint8Array again (atob throws on bad base64: the record is refused). */
 function base64AsBytes(_key: string, value: unknown): unknown {
   const b64 = (value as { $b64?: unknown } | null)?.$b64;
   return typeof b64 === "string" ? Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)) : value;

@@ -30,6 +30,12 @@ describe("the log format", () => {
     expect(decodeBody(bytes.subarray(FRAME_HEADER))).toEqual({ op: Op.PutOutgoing5, record: record({ properties }) });
   });
 
+  it("keeps correlation data of the largest size MQTT allows (65,535 bytes)", () => {
+    const correlationData = Uint8Array.from({ length: 65_535 }, (_, i) => i % 251);
+    const bytes = encodeEntry({ op: Op.PutOutgoing, record: record({ properties: { correlationData } }) });
+    expect(decodeBody(bytes.subarray(FRAME_HEADER))).toEqual({ op: Op.PutOutgoing5, record: record({ properties: { correlationData } }) });
+  });
+
   it("writes a record without properties as 3.1.1 clients always did (op 1), and refuses a damaged properties section", () => {
     const plain = encodeEntry({ op: Op.PutOutgoing, record: record() });
     expect(plain[FRAME_HEADER]).toBe(Op.PutOutgoing);

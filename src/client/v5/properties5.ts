@@ -1,6 +1,7 @@
 /** MQTT 5 properties between the client's options and the wire: CONNECT's from the options, a message's for the API. Lazily loaded. */
 
 import type { PacketProperties } from "../../mqtt/packets.js";
+import { userPropertiesToRecord } from "../../mqtt/v5/packets.js";
 import type { MessageProperties } from "../client-types.js";
 import type { V5Options } from "./options5.js";
 
@@ -25,14 +26,7 @@ export function messageProperties(p: PacketProperties): MessageProperties | unde
   if (p.correlationData !== undefined) out.correlationData = p.correlationData;
   if (p.subscriptionIdentifiers !== undefined) out.subscriptionIdentifiers = p.subscriptionIdentifiers;
   else if (p.subscriptionIdentifier !== undefined) out.subscriptionIdentifiers = [p.subscriptionIdentifier];
-  if (p.userProperties) {
-    const record: Record<string, string | string[]> = {};
-    for (const [k, v] of p.userProperties) {
-      const had = record[k];
-      record[k] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v];
-    }
-    out.userProperties = record;
-  }
+  if (p.userProperties) out.userProperties = userPropertiesToRecord(p.userProperties);
   for (const _ in out) return out;
   return undefined;
 }
