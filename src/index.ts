@@ -39,13 +39,12 @@ export {
   ClientWarning,
   ListenerError,
   RequestTimeoutError,
-  AuthError,
-  type AuthErrorCode,
   type WarningCode,
   type ConnectErrorCode,
   type PublishErrorCode,
   type SubscribeErrorCode,
 } from "./client/errors.js";
+export { AuthError, type AuthErrorCode } from "./client/auth/auth-error.js";
 export { MemoryStore } from "./store/memory.js";
 export { FileStore, type FileStoreOptions } from "./store/file.js";
 export { StoreError, type OutgoingRecord, type Store, type StoreSnapshot } from "./store/store.js";

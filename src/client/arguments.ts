@@ -7,7 +7,8 @@ import { show } from "../mqtt/show.js";
 import { assertTopicFilter, topicNameLength } from "../mqtt/topic.js";
 import type { PublishOptions } from "./client-types.js";
 import { OptionsError, PublishError, SubscribeError } from "./errors.js";
-import { ofType, toBytes, type Payload } from "./options.js";
+import { ofType, toBytes } from "./checks.js";
+import type { Payload } from "./options.js";
 
 /** A publish's arguments, checked. */
 export interface CheckedPublish {

@@ -3,20 +3,21 @@
  * wire in Link, subscriptions in SubscriptionRegistry, inbound acks in InboundAcks.
  */
 
-import type { ConnackPacket, Packet, PubackPacket, PublishPacket, PubrecPacket, QoS, SubackPacket } from "../mqtt/packets.js";
+import type { Packet, QoS, SubackPacket } from "../mqtt/packets.js";
 import type { OversizePublish } from "../mqtt/reader.js";
 import { ConnectionLifecycle, type LifecycleHost } from "./connection.js";
-import { ClientClosedError, ClientWarning, ConnectionLostError, ListenerError, OptionsError, PublishError, SubscribeError } from "./errors.js";
-import { EdgemqError, ProtocolError } from "../mqtt/errors.js";
+import { ClientClosedError, ClientWarning, ConnectionLostError, ListenerError, OptionsError, SubscribeError } from "./errors.js";
+import { EdgemqError } from "../mqtt/errors.js";
 import { show } from "../mqtt/show.js";
 import { Emitter } from "./events.js";
 import type { Delivery } from "./inbound.js";
 import type { Link, LinkHandlers } from "./link.js";
-import { fields, given, integer, ofType, resolveOptions, type ClientOptions, type Payload, type ResolvedOptions } from "./options.js";
+import { fields, given, integer, ofType } from "./checks.js";
+import { resolveOptions, type ClientOptions, type Payload, type ResolvedOptions } from "./options.js";
 import { Requests, type RequestsHost } from "./requests.js";
 import { checkPublish, filterList, isQos } from "./arguments.js";
-import type { Requester, RequestOptions } from "./request.js";
-import type { Reauthentication, V5Api } from "./wire.js";
+import type { RequestOptions } from "./request.js";
+import type { ClientParts, V5Client } from "./wire.js";
 import { Session, type SessionHost } from "./session.js";
 import { runBeforeResume, type ResumeHost } from "./resume.js";
 import { DEFAULT_MAX_BUFFERED, Subscription, SubscriptionRegistry, type Message, type SubscribeOptions, type SubscriptionOwner } from "./subscription.js";
@@ -47,12 +48,10 @@ export class Client {
   private readonly session: Session;
   private readonly subs = new SubscriptionRegistry();
   private readonly requests: Requests;
-  /** MQTT 5 request/response, created by the first request(). */
-  private requester: Requester | undefined;
-  /** MQTT 5: the re-authentication under way. */
-  private reauth: Reauthentication | undefined;
-  /** MQTT 5: the v5 part, once loaded. */
-  private v5: V5Api | undefined;
+  /** MQTT 5: the loading of this client's MQTT 5 half (a dynamic import), undefined for MQTT 3.1.1. */
+  private readonly load5: Promise<V5Client> | undefined;
+  /** MQTT 5: this client's MQTT 5 half, once loaded. */
+  private v5: V5Client | undefined;
   private storeOpened: Promise<void> | undefined;
   /** Inbound messages the client dropped: QoS 0 ones a slow iterator could not keep, and PUBLISHes over maxPacketSize. */
   private droppedInbound = 0;
@@ -69,16 +68,29 @@ export class Client {
   constructor(options: ClientOptions) {
     this.o = resolveOptions(options);
     this.hooks = new Client.Hooks(this);
-    // MQTT 5: loading starts now and is kept once done (a wrong v5 option rejects connect(), publish(), subscribe()).
-    this.o.v5?.().then((v5) => (this.v5 = v5), () => undefined);
     this.session = new Session(this.o.store, this.hooks, {
       maxInflight: this.o.maxInflight,
-      now: () => this.o.clock.now(),
       manualAck: this.o.manualAck,
       offlineQueue: this.o.offlineQueue,
     });
     this.requests = new Requests(this.session.packetIds, this.hooks, this.o.clock, this.o.requestTimeout);
-    this.conn = new ConnectionLifecycle(this.o, this.hooks);
+    const raw = this.o.v5;
+    if (raw) {
+      // MQTT 5: loading starts now (a wrong v5 option rejects connect(), publish(), subscribe()).
+      this.load5 = import("./v5/client5.js").then((m) => (this.v5 = m.createV5(raw, this)));
+      this.load5.catch(() => undefined);
+    }
+    this.conn = new ConnectionLifecycle(this.o, this.hooks, this.load5);
+  }
+
+  /**
+   * The parts of `client` its MQTT 5 half (v5/client5.ts) works with. A static method: the class grants the access
+   * (its fields stay private), and the v5 half's import of this module keeps a code-splitting bundler (esbuild) from
+   * moving every module both use into a chunk of their own, which a 3.1.1 application would pay for in import lists.
+   * @internal
+   */
+  static parts(client: Client): ClientParts {
+    return { client, session: client.session, conn: client.conn, o: client.o };
   }
 
   /** The client identifier sent in CONNECT. */
@@ -152,17 +164,8 @@ export class Client {
     try {
       if (this.conn.state === "closed") throw new ClientClosedError();
       const p = checkPublish(topic, payload, options, this.o.maxOutgoingPacketSize);
-      // MQTT 5: the properties, checked by the v5 part (loaded once; publishes keep their order through it). A 3.1.1
-      // client ignores those options.
-      if (this.o.v5) {
-        const send = (v5: V5Api) => this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes, v5.publishProperties(options, p.qos, p.retain, p.bytes.length + p.topicBytes + 5));
-        // Once loaded, straight through; before, in order behind the load (publishes keep their order either way).
-        if (this.v5) return send(this.v5);
-        return this.o.v5().then((v5) => {
-          if (this.conn.state === "closed") throw new ClientClosedError();
-          return send(v5);
-        });
-      }
+      // MQTT 5: with its properties, through the v5 half; before it is loaded, in order behind the load.
+      if (this.load5) return this.v5 ? this.v5.publish(topic, p, options) : this.load5.then((v5) => v5.publish(topic, p, options));
       return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes);
     } catch (err) {
       return Promise.reject(err);
@@ -210,12 +213,12 @@ export class Client {
   async subscribe(filters: string | readonly string[], options?: SubscribeOptions | null): Promise<Subscription> {
     if (this.conn.state === "closed") throw new ClientClosedError();
     const list = filterList(filters);
-    const [q, max, noLocal, retainAsPublished, retainHandling, id] = fields("the subscribe options", options, "qos", "maxBuffered", "noLocal", "retainAsPublished", "retainHandling", "subscriptionIdentifier");
+    const [q, max] = fields("the subscribe options", options, "qos", "maxBuffered");
     const qos = q ?? 0;
     if (!isQos(qos)) throw new SubscribeError([], [], "invalid-qos", `QoS ${show(qos)} is not 0, 1 or 2`);
     const maxBuffered = max ?? DEFAULT_MAX_BUFFERED;
     integer("maxBuffered", maxBuffered, 0, Number.MAX_SAFE_INTEGER);
-    const options5 = this.o.v5 ? (await this.o.v5()).subscriptionOptions(noLocal, retainAsPublished, retainHandling, id) : undefined;
+    const options5 = this.load5 && (await this.load5).subscriptionOptions(options);
     const sub = new Subscription(list, qos, maxBuffered as number, this.hooks);
     sub.options5 = options5;
     this.subs.add(sub);
@@ -256,24 +259,8 @@ export class Client {
    * console.log(new TextDecoder().decode(reply.payload));
    * ```
    */
-  async request(topic: string, payload: Payload, options?: RequestOptions | null): Promise<Message> {
-    if (!this.o.v5) throw new OptionsError("request() needs protocolVersion: 5 (MQTT 3.1.1 has no response topic)");
-    if (this.conn.state === "closed") throw new ClientClosedError();
-    // Loaded on first use, like the rest of MQTT 5.
-    const { Requester } = await import("./request.js");
-    this.requester ??= new Requester({
-      clientId: this.o.clientId,
-      clock: this.o.clock,
-      random: this.o.random,
-      publish: (t, p, o) => this.publish(t, p, o),
-      listen: async (filter, onMessage) => {
-        const sub = await this.subscribe(filter, { qos: 1 });
-        void (async () => {
-          for await (const msg of sub) onMessage(msg);
-        })();
-      },
-    });
-    return this.requester.request(topic, payload, options ?? {});
+  request(topic: string, payload: Payload, options?: RequestOptions | null): Promise<Message> {
+    return this.ext("request()").then((v5) => v5.request(topic, payload, options));
   }
 
   /**
@@ -285,22 +272,13 @@ export class Client {
    * @throws (as a rejection) OptionsError without `auth`; ConnectionLostError when not connected or the connection
    * ends first; AuthError or ProtocolError when the exchange fails (the connection is then dropped and retried).
    */
-  async reauthenticate(): Promise<void> {
-    const auth = this.o.auth;
-    if (!auth) throw new OptionsError("reauthenticate() needs the auth option (and protocolVersion: 5)");
-    const link = this.conn.link;
-    if (this.conn.state !== "connected" || !link) throw new ConnectionLostError("connection-lost", "not connected");
-    if (this.reauth) return this.reauth.done;
-    const v5 = await this.o.v5!();
-    const exchange = (this.reauth = v5.reauthenticate(auth, (p) => link.send(p)));
-    try {
-      await exchange.done;
-    } catch (err) {
-      if (!(err instanceof ConnectionLostError)) link.fail(err as Error);
-      throw err;
-    } finally {
-      if (this.reauth === exchange) this.reauth = undefined;
-    }
+  reauthenticate(): Promise<void> {
+    return this.ext("reauthenticate()").then((v5) => v5.reauthenticate());
+  }
+
+  /** The MQTT 5 half, for what only MQTT 5 has (`what`); a 3.1.1 client rejects with OptionsError. */
+  private ext(what: string): Promise<V5Client> {
+    return this.load5 ?? Promise.reject(new OptionsError(`${what} needs protocolVersion: 5`));
   }
 
   /**
@@ -342,8 +320,7 @@ export class Client {
     ofType("force", force, "boolean");
     if (given(ms)) integer("timeout", ms, 0, 2 ** 31 - 1);
     // MQTT 5: the DISCONNECT may change how long the broker keeps the session.
-    if (given(expiry) && !this.o.v5) throw new OptionsError("sessionExpiryInterval on end() needs protocolVersion: 5");
-    if (given(expiry)) integer("sessionExpiryInterval", expiry, 0, 0xffffffff);
+    const disconnect = given(expiry) ? (await this.ext("sessionExpiryInterval on end()")).disconnect(expiry) : undefined;
     if (this.conn.state === "closed") return;
     if (this.conn.state === "connected" && !force) {
       let timer: unknown;
@@ -354,11 +331,11 @@ export class Client {
       this.o.clock.clearTimeout(timer);
       if (this.conn.closed) return; // another end() finished meanwhile
     }
-    const wasConnected = this.conn.close(!force, given(expiry) ? { sessionExpiryInterval: expiry as number } : undefined);
+    const wasConnected = this.conn.close(!force, disconnect);
     const closed = new ClientClosedError();
     this.session.close(closed);
     this.requests.close(closed);
-    this.requester?.close(closed);
+    this.v5?.close(closed);
     this.subs.closeAll();
     if (this.storeOpened) await this.storeOpened.catch(() => undefined);
     await this.o.store.close();
@@ -400,11 +377,9 @@ export class Client {
       return this.client.conn.state === "connected";
     }
 
-    established(connack: ConnackPacket): void {
+    established(sessionPresent: boolean): void {
       const c = this.client;
-      const { sessionPresent } = connack;
       c.downgradeReported = false;
-      c.session.setWindow(connack.properties?.receiveMaximum);
       c.requests.resend(); // first: requests the previous connection left unanswered
       if (!sessionPresent) c.resubscribe();
       const hook = c.o.beforeResume;
@@ -413,7 +388,7 @@ export class Client {
     }
 
     lost(): void {
-      this.client.reauth?.fail(new ConnectionLostError("connection-lost", "the connection ended during the re-authentication"));
+      this.client.v5?.lost();
       this.client.session.onDisconnected();
       this.client.requests.onDisconnected();
     }
@@ -441,14 +416,6 @@ export class Client {
 
     storeFailed(err: Error): void {
       this.client.emit("error", err);
-    }
-
-    refused(topic: string, ack: PubackPacket | PubrecPacket): PublishError {
-      return this.client.conn.link!.codec!.publishRefused(topic, ack);
-    }
-
-    tooLarge(packet: PublishPacket): PublishError | undefined {
-      return this.client.conn.link?.codec?.tooLarge(packet);
     }
 
     downgraded(topic: string): void {
@@ -526,14 +493,11 @@ export class Client {
   /** A new session knows none of our subscriptions: subscribe again to every active filter. */
   private resubscribe(): void {
     const pending = this.requests.pendingFilters();
-    // Grouped by MQTT 5 subscription identifier: a SUBSCRIBE carries one for all its filters.
-    const filters = this.subs.active().filter((f) => !pending.has(f.topic)).sort((a, b) => (a.subscriptionIdentifier ?? 0) - (b.subscriptionIdentifier ?? 0));
-    for (let i = 0; i < filters.length; ) {
-      const id = filters[i]!.subscriptionIdentifier;
-      let end = i + 1;
-      while (end < filters.length && end - i < 64 && filters[end]!.subscriptionIdentifier === id) end++;
-      const batch = filters.slice(i, end);
-      i = end;
+    const filters = this.subs.active().filter((f) => !pending.has(f.topic));
+    // 64 filters per SUBSCRIBE (MQTT 5 groups them by subscription identifier too).
+    const batches = this.v5 ? this.v5.batches(filters) : [];
+    if (!this.v5) for (let i = 0; i < filters.length; i += 64) batches.push(filters.slice(i, i + 64));
+    for (const batch of batches) {
       this.requests.subscribe(batch).then(
         (ack) => {
           const refused = batch.filter((_, k) => ack.granted[k] === 0x80).map((f) => f.topic);
@@ -548,20 +512,13 @@ export class Client {
 
   /** The SubscribeError for `refused` filters of a SUBACK (MQTT 5's says why). */
   private subscribeRefused(refused: string[], ack: SubackPacket): SubscribeError {
-    const codec = this.conn.link?.codec;
-    return ack.reasonCodes && codec ? codec.subscribeRefused(refused, ack) : new SubscribeError(refused, ack.granted);
+    return this.v5 ? this.v5.subscribeRefused(refused, ack) : new SubscribeError(refused, ack.granted);
   }
 
   /** Handles a packet received on `link`: to the session, else to the pending requests; a request error fails the link. */
   private onPacket(link: Link, p: Packet): void {
     if (!this.conn.admits(link, p)) return;
-    if (p.type === "pingresp" || this.session.handle(p)) return;
-    if (p.type === "disconnect" && link.codec) return link.fail(link.codec.disconnectError(p));
-    if (p.type === "auth") {
-      if (this.reauth) this.reauth.receive(p);
-      else link.fail(new ProtocolError("unexpected-packet-type", "the broker sent AUTH with no authentication under way"));
-      return;
-    }
+    if (p.type === "pingresp" || this.v5?.handle(link, p) || this.session.handle(p)) return;
     try {
       this.requests.handle(p);
     } catch (err) {

@@ -19,7 +19,7 @@ import { ClientClosedError, ConnectError, ConnectionLostError, OptionsError } fr
 import { Keepalive } from "./keepalive.js";
 import { Link, type LinkHandlers } from "./link.js";
 import { checkAttempt, checkEmptyClientId, type ResolvedOptions } from "./options.js";
-import type { Authentication, V5Api } from "./wire.js";
+import type { V5Client } from "./wire.js";
 
 
 /** Where the client stands. */
@@ -32,7 +32,7 @@ export interface LifecycleHost {
   /** Opens the store (once) before the first attempt. */
   openStore(): Promise<void>;
   /** A CONNACK accepted the connection: resend requests, resubscribe a new session, replay in-flight messages. */
-  established(connack: ConnackPacket): void;
+  established(sessionPresent: boolean): void;
   /** The established connection is gone. */
   lost(): void;
   emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void;
@@ -52,24 +52,25 @@ export class ConnectionLifecycle {
   private readonly backoff: Backoff | undefined;
   /** Set between CONNECT and CONNACK. The CONNACK is handled synchronously: packets behind it in the same read must see the connected state. */
   private awaitingConnack: { url: URL; resolve: (p: ConnackPacket) => void; reject: (e: Error) => void } | undefined;
-  /**
-   * MQTT 5 enhanced authentication of the attempt under way: its handler, and, once an accepting CONNACK came, the
-   * packets that followed it, held until the handler has verified the server (nothing is sent or delivered before).
-   */
-  private authing: { auth: Authentication; verifying?: Link; held: Packet[] } | undefined;
   /** Aborts the attempt under way (end(), or its timeout): settles it at once and destroys the socket being opened. */
   private attemptAbort: AbortController | undefined;
   private serverIndex = 0;
-  /** The MQTT 5 part, once loaded by an attempt. */
-  private v5: V5Api | undefined;
-  /** Where the next attempt goes instead of the server list: a Server Reference followed (MQTT 5). */
-  private redirected: string | undefined;
+  /**
+   * Where the next attempt goes instead of the server list, once: an MQTT 5 Server Reference, set by the v5 half
+   * (with followServerReference) when a refusing CONNACK or a DISCONNECT names one.
+   */
+  next: string | undefined;
   private connecting: Promise<void> | undefined;
   private reconnectTimer: unknown;
   private stableTimer: unknown;
   private connectWaiters: Waiter[] | undefined;
 
-  constructor(private readonly o: ResolvedOptions, private readonly host: LifecycleHost) {
+  constructor(
+    private readonly o: ResolvedOptions,
+    private readonly host: LifecycleHost,
+    /** The loading of a v5 client's MQTT 5 half (undefined for MQTT 3.1.1). */
+    private readonly load5?: Promise<V5Client>,
+  ) {
     this.backoff = o.reconnect === false ? undefined : new Backoff(o.reconnect, o.random);
   }
 
@@ -99,24 +100,15 @@ export class ConnectionLifecycle {
   admits(link: Link, p: Packet): boolean {
     if (link !== this.link) return false;
     const waiting = this.awaitingConnack;
-    if (waiting && p.type === "auth" && this.authing) {
-      this.authing.auth.challenge(p, (reply) => link.send(reply), (err) => link.fail(err));
-      return false;
-    }
     if (waiting) {
       if (p.type !== "connack") {
         link.fail(new ProtocolError("unexpected-packet-type", `the broker sent ${p.type.toUpperCase()} before CONNACK`));
         return false;
       }
       this.awaitingConnack = undefined;
-      if (p.returnCode !== 0) link.close(false); // refused [MQTT-3.2.2-5]: nothing behind it in the same read may reach the session
-      else if (this.authing) this.authing.verifying = link; // accepted once the handler verified the server (attempt())
-      else this.accepted(link, waiting.url, p);
+      if (p.returnCode === 0) this.accepted(link, waiting.url, p.sessionPresent);
+      else link.close(false); // refused [MQTT-3.2.2-5]: nothing behind it in the same read may reach the session
       waiting.resolve(p);
-      return false;
-    }
-    if (this.authing?.verifying === link) {
-      this.authing.held.push(p);
       return false;
     }
     if (p.type === "connack") {
@@ -146,11 +138,10 @@ export class ConnectionLifecycle {
     this.o.clock.clearTimeout(this.stableTimer);
     this.host.lost();
     this.state = this.backoff ? "waiting" : "idle";
-    const reason = err ?? new ConnectionLostError("connection-lost", "the connection closed");
-    if (reason instanceof ConnectionLostError && reason.code === "server-disconnect") {
-      const { reasonCode, reasonString, serverReference } = reason;
-      this.host.emit("disconnect", { reason, reasonCode, reasonString, serverReference });
-    } else this.host.emit("disconnect", { reason });
+    const reason: Error & { reasonCode?: number; reasonString?: string; serverReference?: string } = err ?? new ConnectionLostError("connection-lost", "the connection closed");
+    // An MQTT 5 server's DISCONNECT (its error carries them) adds its reason code, reason string and server reference.
+    const { reasonCode, reasonString, serverReference } = reason;
+    this.host.emit("disconnect", reasonCode === undefined ? { reason } : { reason, reasonCode, reasonString, serverReference });
     this.host.emit("offline", undefined);
     if (this.backoff) this.scheduleReconnect(reason);
   }
@@ -171,7 +162,7 @@ export class ConnectionLifecycle {
     const link = this.link;
     this.link = undefined;
     if (link && wasConnected && graceful) {
-      link.send(disconnect ? { type: "disconnect", properties: disconnect } : { type: "disconnect" });
+      link.send({ type: "disconnect", properties: disconnect });
       link.close(true);
     } else link?.close(false);
     for (const w of this.takeConnectWaiters()) w.reject(closed);
@@ -187,23 +178,18 @@ export class ConnectionLifecycle {
     let lastError: Error | undefined;
     for (let tried = 0; tried < this.o.servers.length; tried++) {
       if (this.state === "closed") throw new ClientClosedError();
-      const listed = this.o.servers[this.serverIndex]!;
+      const redirected = this.next !== undefined;
       try {
-        await this.attempt(new URL(listed), 0);
+        await this.attempt(new URL(this.server()), 0);
         return;
       } catch (err) {
         lastError = err as Error;
-        // MQTT 5, when enabled: a refusing CONNACK's Server Reference is tried before the next listed server.
-        const to = this.v5?.redirect(lastError, listed);
-        if (to && !this.closed) {
-          try {
-            await this.attempt(new URL(to), 0);
-            return;
-          } catch (again) {
-            lastError = again as Error;
-          }
+        // A Server Reference (MQTT 5) is tried before the next listed server, and only one is followed.
+        if (this.next && !redirected) tried--;
+        else {
+          this.next = undefined;
+          this.serverIndex = (this.serverIndex + 1) % this.o.servers.length;
         }
-        this.serverIndex = (this.serverIndex + 1) % this.o.servers.length;
       }
     }
     if (this.state === "closed") throw new ClientClosedError();
@@ -240,11 +226,8 @@ export class ConnectionLifecycle {
       }
       const creds = checkAttempt(settings);
       checkEmptyClientId(this.o.clientId, creds.clean ?? this.o.clean);
-      // MQTT 5: its part is loaded (and its options checked) before the first attempt.
-      const v5: V5Api | undefined = this.o.v5 ? (this.v5 = await Promise.race([this.o.v5(), aborted])) : undefined;
-      const codec = v5?.wire(this.o.maxPacketSize);
-      const auth = v5 && this.o.auth ? await Promise.race([v5.authenticate(this.o.auth), aborted]) : undefined;
-      this.authing = auth ? { auth, held: [] } : undefined;
+      // MQTT 5: its half is loaded (and its options checked) before the first attempt; each attempt has its own wire.
+      const codec = this.load5 && (await Promise.race([this.load5.then((v5) => v5.wire(url.href)), aborted]));
       link = new Link(this.host.linkHandlers, this.o.maxPacketSize, codec);
       this.link = link;
       // Ref'ed: an attempt is work under way, whatever the transport holds meanwhile.
@@ -276,21 +259,9 @@ export class ConnectionLifecycle {
         username: creds.username ?? this.o.username,
         password,
         will: this.o.will,
-        ...(v5 ? { properties: { ...v5.connectProperties(this.o.maxPacketSize), ...auth?.connectProperties } } : undefined),
       });
       const ack = await Promise.race([connack, aborted]);
-      if (ack.returnCode !== 0) {
-        throw codec ? codec.connectError(ack) : ConnectError.fromReturnCode(ack.returnCode);
-      }
-      if (auth) {
-        // The server proves itself (its CONNACK's authentication data) before the session sends or receives anything.
-        await Promise.race([auth.verify(ack.properties?.authenticationData), aborted]);
-        if (link.isClosed) throw new ConnectError("connection-failed", "the connection closed during authentication");
-        const held = this.authing!.held;
-        this.authing = undefined;
-        this.accepted(link, url, ack);
-        for (const p of held) this.host.linkHandlers.onPacket(link, p);
-      }
+      if (ack.returnCode !== 0) throw ConnectError.fromReturnCode(ack.returnCode);
     } catch (err) {
       if (link) {
         if (this.link === link) this.link = undefined;
@@ -299,20 +270,17 @@ export class ConnectionLifecycle {
       throw err;
     } finally {
       this.awaitingConnack = undefined;
-      this.authing = undefined;
       this.o.clock.clearTimeout(timer);
       if (this.attemptAbort === abort) this.attemptAbort = undefined;
     }
   }
 
-  private accepted(link: Link, url: URL, connack: ConnackPacket): void {
-    const { sessionPresent } = connack;
+  private accepted(link: Link, url: URL, sessionPresent: boolean): void {
     this.state = "connected";
     this.present = sessionPresent;
-    // An MQTT 5 server may set the keepalive (Server Keep Alive).
-    this.keepalive = new Keepalive(connack.properties?.serverKeepAlive ?? this.o.keepalive, this.o.clock, link);
+    this.keepalive = new Keepalive(this.o.keepalive, this.o.clock, link);
     this.keepalive.start();
-    this.host.established(connack);
+    this.host.established(sessionPresent);
     if (this.backoff) {
       const backoff = this.backoff;
       this.stableTimer = this.o.clock.setTimeout(() => {
@@ -331,10 +299,8 @@ export class ConnectionLifecycle {
     const delay = this.backoff.next(refusedCredentials);
     const attempt = this.backoff.attempts;
     this.reconnects++;
-    const listed = this.o.servers[this.serverIndex]!;
-    // MQTT 5, when enabled: a Server Reference sends the next attempt elsewhere (once; then the list again).
-    const server = this.v5?.redirect(previous, this.redirected ?? listed) ?? listed;
-    this.redirected = server === listed ? undefined : server;
+    const redirected = this.next !== undefined;
+    const server = this.server();
     this.host.emit("reconnecting", { attempt, delay, server, error: previous });
     this.reconnectTimer = this.o.clock.setTimeout(
       () => {
@@ -342,13 +308,20 @@ export class ConnectionLifecycle {
         if (this.state !== "waiting") return;
         this.attempt(new URL(server), attempt).catch((err: Error) => {
           if (this.state === "closed") return;
-          if (server === listed) this.serverIndex = (this.serverIndex + 1) % this.o.servers.length;
+          if (!redirected) this.serverIndex = (this.serverIndex + 1) % this.o.servers.length;
           this.scheduleReconnect(err);
         });
       },
       delay,
       true, // a client waiting to reconnect keeps its process alive, as a connected socket does
     );
+  }
+
+  /** The next attempt's server: a Server Reference to follow (once), else the current listed one. */
+  private server(): string {
+    const server = this.next ?? this.o.servers[this.serverIndex]!;
+    this.next = undefined;
+    return server;
   }
 
   private takeConnectWaiters(): Waiter[] {

@@ -14,7 +14,8 @@ export interface Watched {
 }
 
 export class Keepalive {
-  private readonly intervalMs: number;
+  /** The interval: the keepalive option, or an MQTT 5 server's Server Keep Alive (set by the v5 half, then start() again). */
+  intervalMs: number;
   private lastSent = 0;
   private lastReceived = 0;
   private pingSentAt = -1;

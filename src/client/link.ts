@@ -143,9 +143,13 @@ export class Link {
     if (this.closed) return;
     this.handlers.onBytes(this);
     try {
-      this.decoder.feed(chunk, (p) => {
-        if (!this.closed) this.handlers.onPacket(this, p);
-      });
+      this.decoder.feed(
+        chunk,
+        (p) => {
+          if (!this.closed) this.handlers.onPacket(this, p);
+        },
+        this,
+      );
     } catch (err) {
       // A TLS record (an alert 0x15 or handshake 0x16, version 3.x) where MQTT was expected: a TLS port over mqtt://.
       const tls = err instanceof ProtocolError && chunk[1] === 3 && (chunk[0] === 0x15 || chunk[0] === 0x16);

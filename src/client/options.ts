@@ -13,8 +13,8 @@ import type { ReconnectOptions } from "./backoff.js";
 import type { ResumeContext } from "./client-types.js";
 import { systemClock, type Clock, type Random } from "./clock.js";
 import { OptionsError } from "./errors.js";
+import { fields, given, integer, ofType, toBytes } from "./checks.js";
 import type { OfflineQueueOptions } from "./outbox.js";
-import type { V5Api } from "./wire.js";
 import type { AuthHandler } from "./auth/auth-handler.js";
 
 /** User properties as the API takes and gives them: a repeated key is an array of its values. */
@@ -150,15 +150,12 @@ export interface ResolvedOptions {
   clock: Clock;
   random: Random;
   /**
-   * An MQTT 5 client's v5 part, loaded and checked on first use (a rejection is the OptionsError of a wrong v5
-   * option); undefined for an MQTT 3.1.1 client.
+   * The options as given, for an MQTT 5 client's v5 half to check when it loads (a wrong v5 option then rejects
+   * connect(), publish() and subscribe()); undefined for an MQTT 3.1.1 client.
    */
-  v5: (() => Promise<V5Api>) | undefined;
-  /** MQTT 5 enhanced authentication. */
-  auth: AuthHandler | undefined;
+  v5: Record<string, unknown> | undefined;
 }
 
-const encoder = new TextEncoder();
 
 /** Shared defaults object: every field falls back to its default in Outbox. */
 const NO_QUEUE_OPTIONS: OfflineQueueOptions = Object.freeze({});
@@ -166,45 +163,9 @@ const NO_QUEUE_OPTIONS: OfflineQueueOptions = Object.freeze({});
 /** What publish() takes as a payload (and the will payload and password): text as UTF-8, or bytes. */
 export type Payload = string | Uint8Array | ArrayBuffer | ArrayBufferView;
 
-/**
- * The bytes of a payload: a string as UTF-8, a Uint8Array (Buffer included) as it is, an ArrayBuffer or any other
- * ArrayBufferView as a view of its bytes (no copy); undefined for anything else, whatever it is.
- */
-export function toBytes(value: unknown): Uint8Array | undefined {
-  try {
-    if (typeof value === "string") return encoder.encode(value);
-    // isView() looks at the object itself, never through a Proxy's traps.
-    if (ArrayBuffer.isView(value)) return value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-    if (value instanceof ArrayBuffer) {
-      const view = new Uint8Array(value);
-      if (view.buffer === value) return view; // not a Proxy of an ArrayBuffer (read as an empty array-like)
-    }
-  } catch {
-    // a view whose buffer getters were tampered with
-  }
-  return undefined;
-}
 
-/** Whether `value` is neither undefined nor null: an option given. */
-export const given = (value: unknown): boolean => value !== undefined && value !== null;
 
-/** Throws OptionsError unless `value` is not given or its typeof is `type`. */
-export function ofType(name: string, value: unknown, type: string): void {
-  if (given(value) && typeof value !== type) throw new OptionsError(`${name} must be of type ${type}, not ${show(value)}`);
-}
 
-/**
- * The fields `keys` of an options argument (all undefined when it is undefined or null); OptionsError when it is
- * not an object or reading it throws (what it threw is the cause).
- */
-export function fields(what: string, options: unknown, ...keys: string[]): unknown[] {
-  ofType(what, options, "object");
-  try {
-    return keys.map((k) => (options as Record<string, unknown> | undefined)?.[k]);
-  } catch (err) {
-    throw new OptionsError(`${what} could not be read`, err);
-  }
-}
 
 /** Options whose type is all that is checked here (undefined and null: not given). */
 const TYPES: Record<string, string> = {
@@ -288,11 +249,9 @@ function resolve(o: ClientOptions): ResolvedOptions {
   const password = credentials("", username, o.password);
   const version: unknown = o.protocolVersion ?? 4;
   if (version !== 4 && version !== 5) throw new OptionsError(`protocolVersion must be 4 (MQTT 3.1.1) or 5, got ${show(version)}`);
-  const v5 = version === 5 ? loadV5({ ...o } as Record<string, unknown>) : undefined;
-  const auth = o.auth ?? undefined;
-  if (auth !== undefined && (!v5 || typeof auth !== "object" || typeof auth.method !== "string" || typeof auth.start !== "function" || typeof auth.next !== "function")) {
-    throw new OptionsError(v5 ? "auth must be an enhanced-authentication handler { method, start(), next(data), done?(data) }, e.g. scramAuth()" : "auth (enhanced authentication) needs protocolVersion: 5");
-  }
+  // MQTT 5: its options are checked by the v5 half, loaded on first use (client5.ts).
+  const v5 = version === 5 ? ({ ...o } as Record<string, unknown>) : undefined;
+  if (!v5 && given(o.auth)) throw new OptionsError("auth (enhanced authentication) needs protocolVersion: 5");
   if (password && username === undefined && !v5) {
     throw new OptionsError("password requires username in MQTT 3.1.1");
   }
@@ -368,24 +327,10 @@ function resolve(o: ClientOptions): ResolvedOptions {
     clock: o.clock ?? systemClock,
     random,
     v5,
-    auth,
   };
-}
-
-/** The loader of a v5 client's MQTT 5 part (a dynamic import: a 3.1.1 application never loads or bundles it). */
-function loadV5(raw: Record<string, unknown>): () => Promise<V5Api> {
-  let loaded: Promise<V5Api> | undefined;
-  return () => (loaded ??= import("./v5/api5.js").then((m) => m.createV5(raw)));
 }
 
 /** Throws OptionsError for an empty client id with clean: false (also checked per attempt, where beforeConnect may set clean). */
 export function checkEmptyClientId(clientId: string, clean: boolean): void {
   if (clientId === "" && !clean) throw new OptionsError('clientId "" requires clean: true (MQTT 3.1.1 section 3.1.3.1)');
-}
-
-/** Throws OptionsError unless `value` is an integer in min..max (`name` names it). */
-export function integer(name: string, value: unknown, min: number, max: number): void {
-  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-    throw new OptionsError(`${name} must be an integer in ${min}..${max}, got ${show(value)}`);
-  }
 }

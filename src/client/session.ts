@@ -26,10 +26,12 @@ export interface SessionHost {
   downgraded(topic: string): void;
   /** A store write failed where no promise can carry the error (the flow went on). */
   storeFailed(err: StoreError): void;
-  /** MQTT 5: the error of a PUBACK or PUBREC with a failure reason code. */
-  refused(topic: string, ack: PubackPacket | PubrecPacket): PublishError;
-  /** MQTT 5: the PublishError for a PUBLISH larger than the server's Maximum Packet Size, else undefined. */
-  tooLarge(packet: PublishPacket): PublishError | undefined;
+}
+
+/** An outgoing message as a check before its PUBLISH is written sees it (MQTT 5 may update its properties). */
+export interface OutgoingMessage {
+  readonly topic: string;
+  properties?: PacketProperties;
 }
 
 /** One outgoing message: a QoS 0 packet waiting to be written, or a QoS 1/2 message until its final ack. */
@@ -43,8 +45,6 @@ interface Outgoing {
   record: OutgoingRecord | undefined;
   /** MQTT 5 PUBLISH properties (a store keeps them in the message's record). */
   properties?: PacketProperties;
-  /** MQTT 5: when the message expires (the session's clock), if it has a Message Expiry Interval. */
-  expiresAt?: number;
   resolve: (() => void) | undefined;
   reject: ((err: Error) => void) | undefined;
   /** Published by a beforeResume hook: belongs to this connection, never stored, rejected when it ends. */
@@ -56,8 +56,6 @@ export interface SessionOptions {
   maxInflight: number;
   manualAck: boolean;
   offlineQueue: OfflineQueueOptions;
-  /** Monotonic ms (the client's clock): MQTT 5 message expiry while queued. */
-  now: () => number;
 }
 
 export class Session {
@@ -92,10 +90,13 @@ export class Session {
   received = 0;
   dropped = 0;
 
-  /** The outgoing window now: the maxInflight option, or less when an MQTT 5 server's Receive Maximum says so. */
-  private maxInflight: number;
-  private readonly configuredInflight: number;
-  private readonly now: () => number;
+  /** The outgoing window now: the maxInflight option, or less while an MQTT 5 server's Receive Maximum says so. */
+  maxInflight: number;
+  /**
+   * MQTT 5: looks at each PUBLISH before it is written; an error ends the message instead (its publish rejects with
+   * it, nothing is sent). Set by the v5 half (message expiry, the server's Maximum Packet Size).
+   */
+  check: ((e: OutgoingMessage, packet: PublishPacket) => PublishError | undefined) | undefined;
   private readonly manualAck: boolean;
 
   constructor(
@@ -104,14 +105,8 @@ export class Session {
     options: SessionOptions,
   ) {
     this.queueOptions = options.offlineQueue;
-    this.maxInflight = this.configuredInflight = options.maxInflight;
+    this.maxInflight = options.maxInflight;
     this.manualAck = options.manualAck;
-    this.now = options.now;
-  }
-
-  /** Sets the window for the connection just accepted: the smaller of maxInflight and the server's Receive Maximum. */
-  setWindow(serverReceiveMaximum: number | undefined): void {
-    this.maxInflight = Math.min(this.configuredInflight, serverReceiveMaximum ?? Infinity);
   }
 
   /** Outgoing QoS 1/2 messages sent and not finally acknowledged. */
@@ -134,7 +129,6 @@ export class Session {
     const queued: Outgoing[] = [];
     for (const record of snapshot.outgoing) {
       this.nextSeq = Math.max(this.nextSeq, record.seq + 1);
-      // A Message Expiry Interval counts again from the restart (the time it waited before is not known).
       const entry = this.entryFor(record.seq, record.qos, record.topic, record.payload, record.retain, record, undefined, record.properties);
       if (record.packetId !== 0 && !this.packetIds.has(record.packetId)) {
         this.packetIds.reserve(record.packetId);
@@ -335,7 +329,6 @@ export class Session {
       const next = this.outbox.peek()!;
       if (next.qos > 0 && this.inflightCount >= this.maxInflight) break;
       this.outbox.shift();
-      if (next.expiresAt !== undefined && this.expired(next)) continue;
       if (next.record) {
         next.record.packetId = this.packetIds.take();
         const r = next.record;
@@ -355,7 +348,7 @@ export class Session {
         return true;
       case "puback": {
         const e = this.inflight?.get(packet.packetId);
-        if (e && (packet.reasonCode ?? 0) >= 0x80) this.finish(packet.packetId, e, this.host.refused(e.topic, packet));
+        if (e && packet.refused) this.finish(packet.packetId, e, packet.refused(e.topic));
         else if (e?.qos === 1) this.finish(packet.packetId, e); // an unknown PUBACK is ignored
         else if (e?.qos === 2 && e.record!.state === "publish") {
           // The broker took a QoS 2 message at QoS 1 (RabbitMQ does): it is delivered, so it is done.
@@ -366,11 +359,6 @@ export class Session {
       }
       case "pubrec": {
         const e = this.inflight?.get(packet.packetId);
-        if ((packet.reasonCode ?? 0) >= 0x80) {
-          // MQTT 5: refused; the exchange ends here (no PUBREL) [MQTT-4.3.3-4].
-          if (e && e.qos === 2 && e.record!.state === "publish") this.finish(packet.packetId, e, this.host.refused(e.topic, packet));
-          return true;
-        }
         if (e && e.qos === 2 && e.record!.state === "publish") {
           e.record!.state = "pubrel";
           if (!e.scoped) this.record(() => this.store.updateOutgoing(e.seq, packet.packetId, "pubrel"));
@@ -495,42 +483,35 @@ export class Session {
     properties?: PacketProperties,
   ): Outgoing {
     const e: Outgoing = { seq, qos, topic, payload, retain, size: payload.length + topicBytes, record, resolve: undefined, reject: undefined };
-    if (properties) {
-      e.properties = properties;
-      // MQTT 5: from now, the interval is what it may wait before it is sent (pump() drops it after).
-      if (properties.messageExpiryInterval !== undefined) e.expiresAt = this.now() + properties.messageExpiryInterval * 1000;
-    }
+    if (properties) e.properties = properties;
     return e;
   }
 
   private transmit(e: Outgoing): void {
-    this.sent++;
-    if (e.record) {
-      (this.inflight ??= new Map()).set(e.record.packetId, e);
-      this.sendPublish(e, e.record.packetId, false);
-    } else if (this.sendPublish(e, undefined, false)) e.resolve?.();
+    const r = e.record;
+    if (r) (this.inflight ??= new Map()).set(r.packetId, e);
+    if (this.sendPublish(e, r?.packetId, false)) {
+      this.sent++;
+      if (!r) e.resolve?.();
+    }
   }
 
-  /**
-   * Writes a PUBLISH, unless it is larger than the server's Maximum Packet Size (MQTT 5; the server may have lowered
-   * it on a new connection): then the message cannot be sent at all, and it ends here, its publish rejected with
-   * "payload-too-large" (sending it would only make the server disconnect, again at each reconnect).
-   */
+  /** Writes a PUBLISH, unless the MQTT 5 check ends the message instead (then it is dropped, its publish rejected). */
   private sendPublish(e: Outgoing, packetId: number | undefined, dup: boolean): boolean {
     const packet = publishPacket(e, packetId, dup);
-    const tooLarge = this.host.tooLarge(packet);
-    if (!tooLarge) {
+    const refused = this.check?.(e, packet);
+    if (!refused) {
       this.host.send(packet);
       return true;
     }
     this.dropped++;
-    if (packetId !== undefined) this.finish(packetId, e, tooLarge);
-    else e.reject?.(tooLarge);
+    if (packetId !== undefined) this.finish(packetId, e, refused);
+    else e.reject?.(refused);
     return false;
   }
 
   /** Ends an in-flight message: resolved, or rejected with `refused` (an MQTT 5 broker refused it). */
-  private finish(packetId: number, e: Outgoing, refused?: PublishError): void {
+  private finish(packetId: number, e: Outgoing, refused?: Error): void {
     this.inflight!.delete(packetId);
     this.packetIds.release(packetId);
     if (e.scoped) this.scopedInflight--;
@@ -538,22 +519,6 @@ export class Session {
     if (refused) e.reject?.(refused);
     else e.resolve?.();
     this.pump();
-  }
-
-  /**
-   * MQTT 5: a queued message whose Message Expiry Interval ran out is dropped, not sent (its publish rejects with
-   * "message-expired"); one still alive goes with what is left of its interval.
-   */
-  private expired(e: Outgoing): boolean {
-    const left = Math.ceil((e.expiresAt! - this.now()) / 1000);
-    if (left > 0) {
-      e.properties = { ...e.properties, messageExpiryInterval: left };
-      return false;
-    }
-    this.dropped++;
-    if (e.record) this.record(() => this.store.deleteOutgoing(e.seq));
-    e.reject?.(new PublishError("message-expired", `expired while queued (Message Expiry Interval ${e.properties!.messageExpiryInterval} s) on ${JSON.stringify(e.topic)}`));
-    return true;
   }
 
   private evict(victim: Outgoing): void {

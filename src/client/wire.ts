@@ -1,71 +1,64 @@
 /**
- * What the core asks of MQTT 5 without carrying it: a connection's codec (packets in the client's shapes to bytes
- * and back, topic aliases, the errors reason codes become) and the checks of the v5 options. The 3.1.1 codec is the
- * Link's own (the hot path stays direct); MQTT 5's (v5/) implements these and is loaded, by a dynamic import, only by
- * a client that asks for protocol version 5.
+ * What the core asks of MQTT 5 without carrying it. A client that asks for protocol version 5 loads, by a dynamic
+ * import, its MQTT 5 half (v5/client5.ts): one object per client that implements V5Client below, and a codec per
+ * connection (WireCodec). The core keeps only the call sites (`this.v5?.…`); a 3.1.1 application neither loads nor
+ * bundles any of it, and its hot path stays direct (the Link's own 3.1.1 codec).
  */
 
-import type { AuthPacket, ConnackPacket, DisconnectPacket, Packet, PacketProperties, PubackPacket, PublishPacket, PubrecPacket, SubackPacket } from "../mqtt/packets.js";
-import type { AuthHandler } from "./auth/auth-handler.js";
+import type { Packet, PacketProperties, SubackPacket } from "../mqtt/packets.js";
 import type { Sink } from "../mqtt/writer.js";
-import type { ConnectError, ConnectionLostError, PublishError, SubscribeError } from "./errors.js";
-import type { V5SubscriptionOptions } from "./subscription.js";
+import type { Client } from "./client.js";
+import type { ConnectionLifecycle } from "./connection.js";
+import type { SubscribeError } from "./errors.js";
+import type { Link } from "./link.js";
+import type { Payload, ResolvedOptions } from "./options.js";
+import type { CheckedPublish } from "./arguments.js";
+import type { RequestOptions } from "./request.js";
+import type { Session } from "./session.js";
+import type { Message, V5SubscriptionOptions } from "./subscription.js";
 
 /** Encoder and incremental decoder of one connection. */
 export interface WireCodec {
   /** Encodes a packet into `sink`; throws a ProtocolError and writes nothing for a packet it cannot encode. */
   write(packet: Packet, sink: Sink): void;
-  /** Decodes a chunk from the server, calling `onPacket` for each whole packet; throws a ProtocolError on bad bytes. */
-  feed(chunk: Uint8Array, onPacket: (packet: Packet) => void): void;
-  /** The error of a refusing CONNACK. */
-  connectError(ack: ConnackPacket): ConnectError;
-  /** The error a server's DISCONNECT ends the connection with. */
-  disconnectError(p: DisconnectPacket): ConnectionLostError;
-  /** The error of a PUBACK or PUBREC with a failure reason. */
-  publishRefused(topic: string, ack: PubackPacket | PubrecPacket): PublishError;
-  /** The error of a SUBACK refusing `refused` filters. */
-  subscribeRefused(refused: string[], ack: SubackPacket): SubscribeError;
-  /** The PublishError for a PUBLISH larger than the server's Maximum Packet Size, else undefined. */
-  tooLarge(packet: PublishPacket): PublishError | undefined;
-}
-
-/** A v5 client's options, checked, and what is built from them. */
-export interface V5Api {
-  /** A codec for a new connection. */
-  wire(maxPacketSize: number): WireCodec;
-  /** The CONNECT properties. */
-  connectProperties(maxPacketSize: number): PacketProperties;
   /**
-   * The PUBLISH properties of publish() options (OptionsError for a wrong one; undefined when there are none),
-   * after refusing a message the connected server said it does not take (PublishError).
+   * Decodes a chunk from the server, calling `onPacket` for each whole packet (perhaps later: an accepting CONNACK
+   * and what follows it wait until enhanced authentication verified the server); throws a ProtocolError on bad bytes.
+   * A refusing CONNACK fails `link` with its ConnectError instead of reaching the client.
    */
-  publishProperties(options: object | null | undefined, qos: 0 | 1 | 2, retain: boolean, size: number): PacketProperties | undefined;
-  /** The v5 options of subscribe() (OptionsError for a wrong one); undefined when there are none. */
-  subscriptionOptions(noLocal: unknown, retainAsPublished: unknown, retainHandling: unknown, subscriptionIdentifier: unknown): V5SubscriptionOptions | undefined;
-  /** With followServerReference, the server the next attempt goes to after `reason` (a Server Reference), else undefined. */
-  redirect(reason: Error | undefined, from: string): string | undefined;
-  /** Starts the enhanced-authentication exchange of an attempt (ConnectError "authentication-failed" if start() throws). */
-  authenticate(handler: AuthHandler): Promise<Authentication>;
-  /** Starts a re-authentication with `handler`; `send` writes on the connection. */
-  reauthenticate(handler: AuthHandler, send: (p: Packet) => void): Reauthentication;
+  feed(chunk: Uint8Array, onPacket: (packet: Packet) => void, link: Link): void;
 }
 
-/** The enhanced authentication of one connection attempt. */
-export interface Authentication {
-  /** Authentication Method and Data for CONNECT. */
-  readonly connectProperties: PacketProperties;
-  /** A server AUTH before CONNACK: answered through `send`, or `fail` with the error. */
-  challenge(p: AuthPacket, send: (p: Packet) => void, fail: (err: Error) => void): void;
-  /** The CONNACK's authentication data: resolves when the handler verified the server. */
-  verify(data: Uint8Array | undefined): Promise<void>;
+/** The parts of a client its MQTT 5 half works with. */
+export interface ClientParts {
+  client: Client;
+  session: Session;
+  conn: ConnectionLifecycle;
+  o: ResolvedOptions;
 }
 
-/** A re-authentication under way. */
-export interface Reauthentication {
-  /** Settles when the server accepted and was verified, or the exchange failed. */
-  readonly done: Promise<void>;
-  /** An AUTH from the server. */
-  receive(p: AuthPacket): void;
-  /** Ends it with `err` (the connection was lost). */
-  fail(err: Error): void;
+/** A v5 client's MQTT 5 half: its options (checked when loaded), and what it adds to the client's methods and flows. */
+export interface V5Client {
+  /** The codec of a new connection attempt to `server` (enhanced authentication started). */
+  wire(server: string): Promise<WireCodec>;
+  /** publish() with MQTT 5 properties (checked), refused before sending when the server said it does not take it. */
+  publish(topic: string, p: CheckedPublish, options: object | null | undefined): Promise<void>;
+  /** The MQTT 5 options of subscribe() (OptionsError for a wrong one); undefined when there are none. */
+  subscriptionOptions(options: object | null | undefined): V5SubscriptionOptions | undefined;
+  /** The filters of a resubscribe, one SUBSCRIBE per subscription identifier (at most 64 filters each). */
+  batches<T extends V5SubscriptionOptions>(filters: T[]): T[][];
+  /** The SubscribeError of a SUBACK refusing `refused` filters, with its reason codes. */
+  subscribeRefused(refused: string[], ack: SubackPacket): SubscribeError;
+  /** A packet for MQTT 5 alone (a server's DISCONNECT, AUTH): handled, true; else false. */
+  handle(link: Link, p: Packet): boolean;
+  /** The DISCONNECT properties of end({ sessionExpiryInterval }) (OptionsError for a wrong value). */
+  disconnect(sessionExpiryInterval: unknown): PacketProperties;
+  /** See Client.request(). */
+  request(topic: string, payload: Payload, options: RequestOptions | null | undefined): Promise<Message>;
+  /** See Client.reauthenticate(). */
+  reauthenticate(): Promise<void>;
+  /** The connection ended: a re-authentication under way fails. */
+  lost(): void;
+  /** The client closed: pending requests reject with `reason`. */
+  close(reason: Error): void;
 }

@@ -109,6 +109,11 @@ export interface PubackPacket {
   reasonCode?: number;
   /** MQTT 5 properties (reason string, user properties). */
   properties?: PacketProperties;
+  /**
+   * MQTT 5, set by the client's wire on a PUBACK (or PUBREC) with a failure reason code: the error that ends the
+   * message on `topic` (a refused QoS 2 exchange ends there, without PUBREL).
+   */
+  refused?: (topic: string) => Error;
 }
 /** PUBREC (type 5). */
 export interface PubrecPacket {

@@ -148,9 +148,13 @@ describe("SCRAM-SHA-256 through CONNECT, AUTH and CONNACK", () => {
     expect(lost[0]).toMatchObject({ code: "unexpected-packet-type" });
   });
 
-  it("auth without protocolVersion 5, or not a handler, is an OptionsError", () => {
+  it("auth without protocolVersion 5 is an OptionsError at once; an auth that is not a handler rejects connect() with one, like every v5 option", async () => {
     const auth = scramAuth({ username: "u", password: "p", mechanism: METHOD });
     expect(() => createClient({ url: "mqtt://fake", auth })).toThrow(OptionsError);
-    expect(() => createClient({ url: "mqtt://fake", protocolVersion: 5, auth: { method: "X" } as never })).toThrow(OptionsError);
+    const c = createClient({ url: "mqtt://fake", protocolVersion: 5, auth: { method: "X" } as never, reconnect: false });
+    const err = await c.connect().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OptionsError);
+    expect((err as Error).message).toMatch(/auth must be an enhanced-authentication handler/);
+    await c.end();
   });
 });

@@ -4,7 +4,8 @@ import type { AuthHandler } from "../../src/client/auth/auth-handler.ts";
 import { decodeBase64, encodeBase64 } from "../../src/client/auth/base64.ts";
 import { saslPrep } from "../../src/client/auth/saslprep.ts";
 import { scramAuth, SCRAM_MAX_ITERATIONS, type ScramAuthHandler, type ScramMechanism } from "../../src/client/auth/scram.ts";
-import { AuthError, EdgemqError, OptionsError } from "../../src/client/errors.ts";
+import { EdgemqError, OptionsError } from "../../src/client/errors.ts";
+import { AuthError } from "../../src/client/auth/auth-error.ts";
 import { ScramServer } from "../support/scram-server.ts";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -49,7 +49,7 @@ it("a page importing { connect } from \"edgemq\" bundles for the browser with no
   expect(gzipSync(code).length).toBeLessThan(32 * 1024);
   const split = await build({ entryPoints: [path.join(app, "page.ts")], absWorkingDir: app, bundle: true, splitting: true, outdir: path.join(app, "out"), platform: "browser", format: "esm", minify: true, write: false, logLevel: "silent", metafile: true });
   const entry = split.outputFiles.find((f) => f.path.endsWith("page.js"))!;
-  expect(split.outputFiles.some((f) => /api5-/.test(f.path))).toBe(true); // the MQTT 5 part, a chunk of its own
+  expect(split.outputFiles.some((f) => /client5-/.test(f.path))).toBe(true); // the MQTT 5 part, a chunk of its own
   expect(gzipSync(entry.contents).length).toBeLessThan(24 * 1024);
 });
 

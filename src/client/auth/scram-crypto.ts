@@ -4,7 +4,7 @@
  * mechanism and the test server.
  */
 
-import { AuthError } from "../errors.js";
+import { AuthError } from "./auth-error.js";
 
 /** The SCRAM mechanisms supported, by their SASL names. */
 export type ScramMechanism = "SCRAM-SHA-1" | "SCRAM-SHA-256" | "SCRAM-SHA-512";

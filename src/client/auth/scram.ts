@@ -5,7 +5,8 @@
  * header is always "n,,". Built on WebCrypto only.
  */
 
-import { AuthError, OptionsError } from "../errors.js";
+import { OptionsError } from "../errors.js";
+import { AuthError } from "./auth-error.js";
 import type { AuthHandler } from "./auth-handler.js";
 import { decodeBase64, encodeBase64 } from "./base64.js";
 import { saslPrep } from "./saslprep.js";

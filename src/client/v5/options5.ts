@@ -5,8 +5,9 @@
 
 import type { PacketProperties } from "../../mqtt/packets.js";
 import { checkString } from "../../mqtt/utf8.js";
+import type { AuthHandler } from "../auth/auth-handler.js";
 import { OptionsError } from "../errors.js";
-import { toBytes } from "../options.js";
+import { fields, toBytes } from "../checks.js";
 import type { V5SubscriptionOptions } from "../subscription.js";
 
 /** The MQTT 5 options, resolved: what goes into CONNECT and what the client enforces. */
@@ -21,6 +22,8 @@ export interface V5Options {
   userProperties: Array<[string, string]> | undefined;
   /** Whether a Server Reference (CONNACK or DISCONNECT "use another server", "server moved") is followed. */
   followServerReference: boolean;
+  /** Enhanced authentication. */
+  auth: AuthHandler | undefined;
 }
 
 /** Throws OptionsError unless `value` is undefined or an integer in min..max. */
@@ -59,7 +62,18 @@ export function resolveV5(o: Record<string, unknown>): V5Options {
     topicAliasMaximum: range("topicAliasMaximum", o.topicAliasMaximum, 0, 65_535) ?? 0,
     userProperties: userPropertyPairs("userProperties", o.userProperties),
     followServerReference: flag("followServerReference", o.followServerReference),
+    auth: authHandler(o.auth),
   };
+}
+
+/** The auth option: undefined, or an enhanced-authentication handler (OptionsError for anything else). */
+function authHandler(value: unknown): AuthHandler | undefined {
+  if (value === undefined || value === null) return undefined;
+  const h = value as Partial<AuthHandler>;
+  if (typeof h !== "object" || typeof h.method !== "string" || typeof h.start !== "function" || typeof h.next !== "function") {
+    throw new OptionsError("auth must be an enhanced-authentication handler { method, start(), next(data), done?(data) }, e.g. scramAuth()");
+  }
+  return h as AuthHandler;
 }
 
 /** The PUBLISH properties of v5 publish options; OptionsError names a wrong field. Undefined when there are none. */
@@ -90,7 +104,8 @@ export function publishProperties(o: Record<string, unknown>): PacketProperties 
 }
 
 /** The MQTT 5 options of a SUBSCRIBE, checked (OptionsError names a wrong one); undefined when none is set. */
-export function subscriptionOptions(noLocal: unknown, retainAsPublished: unknown, retainHandling: unknown, subscriptionIdentifier: unknown): V5SubscriptionOptions | undefined {
+export function subscriptionOptions(options: object | null | undefined): V5SubscriptionOptions | undefined {
+  const [noLocal, retainAsPublished, retainHandling, subscriptionIdentifier] = fields("the subscribe options", options, "noLocal", "retainAsPublished", "retainHandling", "subscriptionIdentifier");
   const out: V5SubscriptionOptions = {};
   for (const [name, v] of [["noLocal", noLocal], ["retainAsPublished", retainAsPublished]] as const) {
     if (v === undefined || v === null) continue;

@@ -7,8 +7,18 @@
 import { EdgemqError, ProtocolError } from "../../mqtt/errors.js";
 import type { AuthPacket, Packet } from "../../mqtt/packets.js";
 import type { AuthHandler } from "../auth/auth-handler.js";
-import { AuthError } from "../errors.js";
-import type { Reauthentication } from "../wire.js";
+import { ConnectError } from "../errors.js";
+import { authProperties } from "./auth5.js";
+
+/** A re-authentication under way. */
+export interface Reauthentication {
+  /** Settles when the server accepted and was verified, or the exchange failed. */
+  readonly done: Promise<void>;
+  /** An AUTH from the server. */
+  receive(p: AuthPacket): void;
+  /** Ends it with `err` (the connection was lost). */
+  fail(err: Error): void;
+}
 
 /** Starts a re-authentication; `send` writes a packet on the connection. */
 export function reauthenticate(handler: AuthHandler, send: (p: Packet) => void): Reauthentication {
@@ -18,9 +28,9 @@ export function reauthenticate(handler: AuthHandler, send: (p: Packet) => void):
     resolve = res;
     reject = rej;
   });
-  const fail = (err: unknown) => reject(err instanceof EdgemqError ? err : new AuthError("auth-state", `re-authentication failed: ${err instanceof Error ? err.message : String(err)}`, undefined, err));
-  const answer = (reasonCode: number, data: Uint8Array | undefined) =>
-    send({ type: "auth", reasonCode, properties: data ? { authenticationMethod: handler.method, authenticationData: data } : { authenticationMethod: handler.method } });
+  // The handler's own errors (scramAuth()'s AuthError) as they are; anything else as a failed authentication.
+  const fail = (err: unknown) => reject(err instanceof EdgemqError ? err : new ConnectError("authentication-failed", `re-authentication failed: ${err instanceof Error ? err.message : String(err)}`, undefined, err));
+  const answer = (reasonCode: number, data: Uint8Array | undefined) => send({ type: "auth", reasonCode, properties: authProperties(handler, data) });
   handler.start().then((data) => answer(0x19, data), fail);
   return {
     done,

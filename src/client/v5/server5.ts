@@ -1,39 +1,19 @@
-/** A v5 client's MQTT 5 part, loaded on first use: its options checked, its wires, its publish and subscribe options. */
+/**
+ * What an MQTT 5 server says a client may do, applied on the client's side: its CONNACK's Maximum QoS, Retain
+ * Available and Maximum Packet Size refuse a publish before anything is sent, and a Server Reference (with
+ * followServerReference) names where the next attempt goes. Part of the lazily loaded v5 module.
+ */
 
-import type { PacketProperties, QoS } from "../../mqtt/packets.js";
+import type { QoS } from "../../mqtt/packets.js";
 import { PublishError } from "../errors.js";
-import type { V5Api } from "../wire.js";
-import { connectProperties } from "./properties5.js";
-import { publishProperties, resolveV5, subscriptionOptions, type V5Options } from "./options5.js";
-import { authenticate } from "./auth5.js";
-import { reauthenticate } from "./reauth5.js";
-import { Wire5 } from "./wire5.js";
-
-/** Checks `raw` (the client's options; OptionsError names a wrong one) and returns the v5 part built on them. */
-export function createV5(raw: Record<string, unknown>): V5Api {
-  const v5: V5Options = resolveV5(raw);
-  /** The wire of the latest connection: its CONNACK says what the server takes. */
-  let current: Wire5 | undefined;
-  return {
-    wire: (maxPacketSize) => (current = new Wire5({ maxPacketSize, topicAliasMaximum: v5.topicAliasMaximum })),
-    connectProperties: (maxPacketSize): PacketProperties => connectProperties(v5, maxPacketSize),
-    publishProperties: (options, qos, retain, size) => {
-      if (current) refuseBeyondServer(current, qos, retain, size);
-      return options ? publishProperties(options as Record<string, unknown>) : undefined;
-    },
-    subscriptionOptions,
-    redirect: (reason, from) => (v5.followServerReference ? serverReferenceUrl(reason, from) : undefined),
-    authenticate,
-    reauthenticate,
-  };
-}
+import type { Wire5 } from "./wire5.js";
 
 /**
  * Where a Server Reference sends the next attempt: a URL as it is, or "host" / "host:port" on the current scheme
  * (MQTT 5 leaves its format open; a list of several is taken by its first entry). Undefined when there is none or it
  * does not parse.
  */
-function serverReferenceUrl(reason: Error | undefined, from: string): string | undefined {
+export function serverReferenceUrl(reason: Error | undefined, from: string): string | undefined {
   const ref = (reason as { serverReference?: unknown } | undefined)?.serverReference;
   if (typeof ref !== "string" || ref.trim() === "") return undefined;
   const first = ref.trim().split(/[\s,]+/)[0]!;
@@ -52,7 +32,7 @@ function serverReferenceUrl(reason: Error | undefined, from: string): string | u
  * Refuses, before anything is sent, a publish the server said it does not take in its CONNACK (Maximum QoS,
  * Retain Available, Maximum Packet Size): sending it would make the server close the connection.
  */
-function refuseBeyondServer(wire: Wire5, qos: QoS, retain: boolean, size: number): void {
+export function refuseBeyondServer(wire: Wire5, qos: QoS, retain: boolean, size: number): void {
   const { maximumQoS, retainAvailable, maximumPacketSize } = wire.server;
   if (maximumQoS !== undefined && qos > maximumQoS) {
     throw new PublishError("qos-not-supported", `the server takes messages up to QoS ${maximumQoS} (its CONNACK's Maximum QoS), not QoS ${qos}`);
