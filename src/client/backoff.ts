@@ -18,36 +18,39 @@ export interface ReconnectOptions {
 
 /** Tracks failed attempts and computes the next delay. */
 export class Backoff {
-  private readonly initialDelay: number;
-  private readonly maxDelay: number;
-  private readonly multiplier: number;
-  private readonly jitter: number;
+  readonly #initialDelay: number;
+  readonly #maxDelay: number;
+  readonly #multiplier: number;
+  readonly #jitter: number;
   /** How long a connection must stay up before the attempt count resets. */
   readonly stableAfter: number;
-  private failures = 0;
+  #failures = 0;
 
-  constructor(options: ReconnectOptions, private readonly random: Random) {
-    this.initialDelay = options.initialDelay ?? 1000;
-    this.maxDelay = options.maxDelay ?? 60_000;
-    this.multiplier = options.multiplier ?? 2;
-    this.jitter = Math.min(1, Math.max(0, options.jitter ?? 0.5));
+  readonly #random: Random;
+
+  constructor(options: ReconnectOptions, random: Random) {
+    this.#random = random;
+    this.#initialDelay = options.initialDelay ?? 1000;
+    this.#maxDelay = options.maxDelay ?? 60_000;
+    this.#multiplier = options.multiplier ?? 2;
+    this.#jitter = Math.min(1, Math.max(0, options.jitter ?? 0.5));
     this.stableAfter = options.stableAfter ?? 10_000;
   }
 
   /** Attempts since the last stable connection. */
   get attempts(): number {
-    return this.failures;
+    return this.#failures;
   }
 
   /** The delay before the next attempt; `toMax` jumps straight to maxDelay (refused credentials). */
   next(toMax = false): number {
-    const base = toMax ? this.maxDelay : Math.min(this.maxDelay, this.initialDelay * this.multiplier ** this.failures);
-    this.failures++;
-    return Math.round(base * (1 - this.jitter * this.random()));
+    const base = toMax ? this.#maxDelay : Math.min(this.#maxDelay, this.#initialDelay * this.#multiplier ** this.#failures);
+    this.#failures++;
+    return Math.round(base * (1 - this.#jitter * this.#random()));
   }
 
   /** Called once a connection has stayed up for stableAfter. */
   reset(): void {
-    this.failures = 0;
+    this.#failures = 0;
   }
 }

@@ -40,25 +40,25 @@ export type { ClientEvents, ClientStats, PublishOptions, ResumeContext };
 export class Client {
   /** Spelled out: a bundler renames the class itself ("_Client"). */
   static readonly name = "Client";
-  private readonly o: ResolvedOptions;
+  readonly #o: ResolvedOptions;
   /** Created by the first on(): a client nobody listens to holds no emitter. */
-  private events: Emitter<ClientEvents> | undefined;
-  private readonly hooks: InstanceType<typeof Client.Hooks>;
-  private readonly conn: ConnectionLifecycle;
-  private readonly session: Session;
-  private readonly subs = new SubscriptionRegistry();
-  private readonly requests: Requests;
+  #events: Emitter<ClientEvents> | undefined;
+  readonly #hooks: InstanceType<typeof Client.Hooks>;
+  readonly #conn: ConnectionLifecycle;
+  readonly #session: Session;
+  readonly #subs = new SubscriptionRegistry();
+  readonly #requests: Requests;
   /** MQTT 5: the loading of this client's MQTT 5 half (a dynamic import), undefined for MQTT 3.1.1. */
-  private readonly load5: Promise<V5Client> | undefined;
+  readonly #load5: Promise<V5Client> | undefined;
   /** MQTT 5: this client's MQTT 5 half, once loaded. */
-  private v5: V5Client | undefined;
-  private storeOpened: Promise<void> | undefined;
+  #v5: V5Client | undefined;
+  #storeOpened: Promise<void> | undefined;
   /** Inbound messages the client dropped: QoS 0 ones a slow iterator could not keep, and PUBLISHes over maxPacketSize. */
-  private droppedInbound = 0;
+  #droppedInbound = 0;
   /** Whether this connection already reported a QoS 2 message taken at QoS 1. */
-  private downgradeReported = false;
+  #downgradeReported = false;
   /** What was printed for lack of an "error" / "warning" listener: one line per distinct condition. */
-  private printed: Set<string> | undefined;
+  #printed: Set<string> | undefined;
 
   /**
    * Creates a client without connecting (call connect()).
@@ -66,21 +66,21 @@ export class Client {
    * @throws OptionsError for invalid options (no url or servers, an unsupported scheme, a bad value).
    */
   constructor(options: ClientOptions) {
-    this.o = resolveOptions(options);
-    this.hooks = new Client.Hooks(this);
-    this.session = new Session(this.o.store, this.hooks, {
-      maxInflight: this.o.maxInflight,
-      manualAck: this.o.manualAck,
-      offlineQueue: this.o.offlineQueue,
+    this.#o = resolveOptions(options);
+    this.#hooks = new Client.Hooks(this);
+    this.#session = new Session(this.#o.store, this.#hooks, {
+      maxInflight: this.#o.maxInflight,
+      manualAck: this.#o.manualAck,
+      offlineQueue: this.#o.offlineQueue,
     });
-    this.requests = new Requests(this.session.packetIds, this.hooks, this.o.clock, this.o.requestTimeout);
-    const raw = this.o.v5;
+    this.#requests = new Requests(this.#session.packetIds, this.#hooks, this.#o.clock, this.#o.requestTimeout);
+    const raw = this.#o.v5;
     if (raw) {
       // MQTT 5: loading starts now (a wrong v5 option rejects connect(), publish(), subscribe()).
-      this.load5 = import("./v5/client5.js").then((m) => (this.v5 = m.createV5(raw, this)));
-      this.load5.catch(() => undefined);
+      this.#load5 = import("./v5/client5.js").then((m) => (this.#v5 = m.createV5(raw, this)));
+      this.#load5.catch(() => undefined);
     }
-    this.conn = new ConnectionLifecycle(this.o, this.hooks, this.load5);
+    this.#conn = new ConnectionLifecycle(this.#o, this.#hooks, this.#load5);
   }
 
   /**
@@ -90,22 +90,22 @@ export class Client {
    * @internal
    */
   static parts(client: Client): ClientParts {
-    return { client, session: client.session, conn: client.conn, o: client.o };
+    return { client, session: client.#session, conn: client.#conn, o: client.#o };
   }
 
   /** The client identifier sent in CONNECT. */
   get clientId(): string {
-    return this.o.clientId;
+    return this.#o.clientId;
   }
 
   /** Whether a CONNACK accepted the current connection. */
   get connected(): boolean {
-    return this.conn.state === "connected";
+    return this.#conn.state === "connected";
   }
 
   /** Session present flag of the last CONNACK. */
   get sessionPresent(): boolean {
-    return this.conn.present;
+    return this.#conn.present;
   }
 
   /**
@@ -123,7 +123,7 @@ export class Client {
    */
   on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
     if (typeof listener !== "function") throw new OptionsError(`the ${show(event)} listener must be a function, got ${show(listener)}`);
-    return (this.events ??= new Emitter()).on(event, listener);
+    return (this.#events ??= new Emitter()).on(event, listener);
   }
 
   /**
@@ -135,7 +135,7 @@ export class Client {
    * ("connection-failed"); OptionsError (async) for a scheme the runtime cannot open (mqtt:// in a browser).
    */
   connect(): Promise<void> {
-    return this.conn.connect();
+    return this.#conn.connect();
   }
 
   /**
@@ -162,11 +162,11 @@ export class Client {
    */
   publish(topic: string, payload: Payload, options?: PublishOptions | null): Promise<void> {
     try {
-      if (this.conn.state === "closed") throw new ClientClosedError();
-      const p = checkPublish(topic, payload, options, this.o.maxOutgoingPacketSize);
+      if (this.#conn.state === "closed") throw new ClientClosedError();
+      const p = checkPublish(topic, payload, options, this.#o.maxOutgoingPacketSize);
       // MQTT 5: with its properties, through the v5 half; before it is loaded, in order behind the load.
-      if (this.load5) return this.v5 ? this.v5.publish(topic, p, options) : this.load5.then((v5) => v5.publish(topic, p, options));
-      return this.session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes);
+      if (this.#load5) return this.#v5 ? this.#v5.publish(topic, p, options) : this.#load5.then((v5) => v5.publish(topic, p, options));
+      return this.#session.publish(topic, p.bytes, p.qos, p.retain, p.topicBytes);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -186,7 +186,7 @@ export class Client {
    * ```
    */
   ready(): Promise<void> {
-    return this.session.waitForRoom();
+    return this.#session.waitForRoom();
   }
 
   /**
@@ -211,32 +211,32 @@ export class Client {
    * ```
    */
   async subscribe(filters: string | readonly string[], options?: SubscribeOptions | null): Promise<Subscription> {
-    if (this.conn.state === "closed") throw new ClientClosedError();
+    if (this.#conn.state === "closed") throw new ClientClosedError();
     const list = filterList(filters);
     const [q, max] = fields("the subscribe options", options, "qos", "maxBuffered");
     const qos = q ?? 0;
     if (!isQos(qos)) throw new SubscribeError([], [], "invalid-qos", `QoS ${show(qos)} is not 0, 1 or 2`);
     const maxBuffered = max ?? DEFAULT_MAX_BUFFERED;
     integer("maxBuffered", maxBuffered, 0, Number.MAX_SAFE_INTEGER);
-    const options5 = this.load5 && (await this.load5).subscriptionOptions(options);
-    const sub = new Subscription(list, qos, maxBuffered as number, this.hooks);
+    const options5 = this.#load5 && (await this.#load5).subscriptionOptions(options);
+    const sub = new Subscription(list, qos, maxBuffered as number, this.#hooks);
     sub.options5 = options5;
-    this.subs.add(sub);
+    this.#subs.add(sub);
     let suback;
     try {
-      suback = await this.requests.subscribe(list.map((topic) => ({ topic, qos, ...options5 })));
+      suback = await this.#requests.subscribe(list.map((topic) => ({ topic, qos, ...options5 })));
     } catch (err) {
       sub.close();
-      this.subs.delete(sub);
+      this.#subs.delete(sub);
       throw err;
     }
     sub.granted = suback.granted;
     const refused = list.filter((_, i) => suback.granted[i] === 0x80);
     if (refused.length > 0) {
       sub.close();
-      const orphaned = this.subs.delete(sub).filter((f) => !refused.includes(f));
-      if (orphaned.length > 0) void this.requests.unsubscribe(orphaned).catch(() => undefined);
-      throw this.subscribeRefused(refused, suback);
+      const orphaned = this.#subs.delete(sub).filter((f) => !refused.includes(f));
+      if (orphaned.length > 0) void this.#requests.unsubscribe(orphaned).catch(() => undefined);
+      throw this.#subscribeRefused(refused, suback);
     }
     // The caller's for-await starts within the microtasks that follow; if nobody iterates by the next turn, nobody reads.
     setTimeout(() => sub.settleReader(), 0);
@@ -260,7 +260,7 @@ export class Client {
    * ```
    */
   request(topic: string, payload: Payload, options?: RequestOptions | null): Promise<Message> {
-    return this.ext("request()").then((v5) => v5.request(topic, payload, options));
+    return this.#ext("request()").then((v5) => v5.request(topic, payload, options));
   }
 
   /**
@@ -273,12 +273,12 @@ export class Client {
    * ends first; AuthError or ProtocolError when the exchange fails (the connection is then dropped and retried).
    */
   reauthenticate(): Promise<void> {
-    return this.ext("reauthenticate()").then((v5) => v5.reauthenticate());
+    return this.#ext("reauthenticate()").then((v5) => v5.reauthenticate());
   }
 
   /** The MQTT 5 half, for what only MQTT 5 has (`what`); a 3.1.1 client rejects with OptionsError. */
-  private ext(what: string): Promise<V5Client> {
-    return this.load5 ?? Promise.reject(new OptionsError(`${what} needs protocolVersion: 5`));
+  #ext(what: string): Promise<V5Client> {
+    return this.#load5 ?? Promise.reject(new OptionsError(`${what} needs protocolVersion: 5`));
   }
 
   /**
@@ -287,12 +287,12 @@ export class Client {
    */
   stats(): ClientStats {
     return {
-      inflight: this.session.inflightCount,
-      queued: this.session.queuedCount,
-      sent: this.session.sent,
-      received: this.session.received,
-      reconnects: this.conn.reconnects,
-      dropped: this.session.dropped + this.droppedInbound,
+      inflight: this.#session.inflightCount,
+      queued: this.#session.queuedCount,
+      sent: this.#session.sent,
+      received: this.#session.received,
+      reconnects: this.#conn.reconnects,
+      dropped: this.#session.dropped + this.#droppedInbound,
       connected: this.connected,
     };
   }
@@ -320,42 +320,42 @@ export class Client {
     ofType("force", force, "boolean");
     if (given(ms)) integer("timeout", ms, 0, 2 ** 31 - 1);
     // MQTT 5: the DISCONNECT may change how long the broker keeps the session.
-    const disconnect = given(expiry) ? (await this.ext("sessionExpiryInterval on end()")).disconnect(expiry) : undefined;
-    if (this.conn.state === "closed") return;
-    if (this.conn.state === "connected" && !force) {
+    const disconnect = given(expiry) ? (await this.#ext("sessionExpiryInterval on end()")).disconnect(expiry) : undefined;
+    if (this.#conn.state === "closed") return;
+    if (this.#conn.state === "connected" && !force) {
       let timer: unknown;
       const timeout = new Promise<void>((resolve) => {
-        timer = this.o.clock.setTimeout(resolve, (ms as number | undefined) ?? this.o.endTimeout);
+        timer = this.#o.clock.setTimeout(resolve, (ms as number | undefined) ?? this.#o.endTimeout);
       });
-      await Promise.race([this.session.whenIdle(), timeout]);
-      this.o.clock.clearTimeout(timer);
-      if (this.conn.closed) return; // another end() finished meanwhile
+      await Promise.race([this.#session.whenIdle(), timeout]);
+      this.#o.clock.clearTimeout(timer);
+      if (this.#conn.closed) return; // another end() finished meanwhile
     }
-    const wasConnected = this.conn.close(!force, disconnect);
+    const wasConnected = this.#conn.close(!force, disconnect);
     const closed = new ClientClosedError();
-    this.session.close(closed);
-    this.requests.close(closed);
-    this.v5?.close(closed);
-    this.subs.closeAll();
-    if (this.storeOpened) await this.storeOpened.catch(() => undefined);
-    await this.o.store.close();
-    if (wasConnected) this.emit("disconnect", { reason: undefined });
+    this.#session.close(closed);
+    this.#requests.close(closed);
+    this.#v5?.close(closed);
+    this.#subs.closeAll();
+    if (this.#storeOpened) await this.#storeOpened.catch(() => undefined);
+    await this.#o.store.close();
+    if (wasConnected) this.#emit("disconnect", { reason: undefined });
   }
 
   /** Opens the store once; a failed open is not kept, so the next connect() tries again (the disk may be freed). */
-  private openStore(): Promise<void> {
-    const warn = (message: string) => this.emit("warning", new ClientWarning("store-degraded", message));
-    this.storeOpened ??= this.o.store.open(this.o.clientId, warn).then(
+  #openStore(): Promise<void> {
+    const warn = (message: string) => this.#emit("warning", new ClientWarning("store-degraded", message));
+    this.#storeOpened ??= this.#o.store.open(this.#o.clientId, warn).then(
       (snapshot) => {
-        for (const w of snapshot.warnings) this.emit("warning", new ClientWarning("store-damaged", w));
-        this.session.restore(snapshot);
+        for (const w of snapshot.warnings) this.#emit("warning", new ClientWarning("store-damaged", w));
+        this.#session.restore(snapshot);
       },
       (err: unknown) => {
-        this.storeOpened = undefined;
+        this.#storeOpened = undefined;
         throw err;
       },
     );
-    return this.storeOpened;
+    return this.#storeOpened;
   }
 
   /**
@@ -363,214 +363,218 @@ export class Client {
    * the client, instead of a closure per callback (an idle client would hold a dozen of them).
    */
   private static readonly Hooks = class implements LifecycleHost, SessionHost, RequestsHost, LinkHandlers, SubscriptionOwner {
-    constructor(private readonly client: Client) {}
+    readonly #client: Client;
+
+    constructor(client: Client) {
+      this.#client = client;
+    }
 
     get linkHandlers(): LinkHandlers {
       return this;
     }
 
     openStore(): Promise<void> {
-      return this.client.openStore();
+      return this.#client.#openStore();
     }
 
     connected(): boolean {
-      return this.client.conn.state === "connected";
+      return this.#client.#conn.state === "connected";
     }
 
     established(sessionPresent: boolean): void {
-      const c = this.client;
-      c.downgradeReported = false;
-      c.requests.resend(); // first: requests the previous connection left unanswered
-      if (!sessionPresent) c.resubscribe();
-      const hook = c.o.beforeResume;
-      c.session.onConnected(sessionPresent, hook !== undefined);
-      if (hook) runBeforeResume(hook, sessionPresent, c.resumeHost());
+      const c = this.#client;
+      c.#downgradeReported = false;
+      c.#requests.resend(); // first: requests the previous connection left unanswered
+      if (!sessionPresent) c.#resubscribe();
+      const hook = c.#o.beforeResume;
+      c.#session.onConnected(sessionPresent, hook !== undefined);
+      if (hook) runBeforeResume(hook, sessionPresent, c.#resumeHost());
     }
 
     lost(): void {
-      this.client.v5?.lost();
-      this.client.session.onDisconnected();
-      this.client.requests.onDisconnected();
+      this.#client.#v5?.lost();
+      this.#client.#session.onDisconnected();
+      this.#client.#requests.onDisconnected();
     }
 
     emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
-      this.client.emit(event, payload);
+      this.#client.#emit(event, payload);
     }
 
     send(packet: Packet): void {
-      this.client.conn.link?.send(packet);
+      this.#client.#conn.link?.send(packet);
     }
 
     writable(): boolean {
-      const conn = this.client.conn;
+      const conn = this.#client.#conn;
       return conn.state === "connected" && conn.link !== undefined && conn.link.writable;
     }
 
     deliver(message: Delivery): void {
-      this.client.deliver(message);
+      this.#client.#deliver(message);
     }
 
     dropped(topic: string, qos: QoS): void {
-      this.client.emit("drop", { topic, qos });
+      this.#client.#emit("drop", { topic, qos });
     }
 
     storeFailed(err: Error): void {
-      this.client.emit("error", err);
+      this.#client.#emit("error", err);
     }
 
     downgraded(topic: string): void {
-      const c = this.client;
-      if (c.downgradeReported) return;
-      c.downgradeReported = true;
+      const c = this.#client;
+      if (c.#downgradeReported) return;
+      c.#downgradeReported = true;
       const message = `the broker answered a QoS 2 PUBLISH on ${JSON.stringify(topic)} with PUBACK: it takes QoS 2 messages at QoS 1 (reported once per connection)`;
-      c.emit("warning", new ClientWarning("qos-downgraded", message, { topic }));
+      c.#emit("warning", new ClientWarning("qos-downgraded", message, { topic }));
     }
 
     onBytes(link: Link): void {
       // Once per chunk rather than per packet: one clock read covers every packet that arrived together.
-      const conn = this.client.conn;
+      const conn = this.#client.#conn;
       if (link === conn.link) conn.keepalive?.received();
     }
 
     onPacket(link: Link, packet: Packet): void {
-      this.client.onPacket(link, packet);
+      this.#client.#onPacket(link, packet);
     }
 
     onOversize(link: Link, info: OversizePublish): void {
-      if (link === this.client.conn.link) this.client.skipOversize(info);
+      if (link === this.#client.#conn.link) this.#client.#skipOversize(info);
     }
 
     onClose(link: Link, error: Error | undefined): void {
-      this.client.conn.linkClosed(link, error);
+      this.#client.#conn.linkClosed(link, error);
     }
 
     onDrain(link: Link): void {
-      if (link === this.client.conn.link) this.client.session.pump();
+      if (link === this.#client.#conn.link) this.#client.#session.pump();
     }
 
     onWrite(link: Link): void {
-      const conn = this.client.conn;
+      const conn = this.#client.#conn;
       if (link === conn.link) conn.keepalive?.sent();
     }
 
     unsubscribed(sub: Subscription): Promise<void> {
-      return this.client.unsubscribeAll(sub);
+      return this.#client.#unsubscribeAll(sub);
     }
 
     overflowed(sub: Subscription, first: boolean): void {
-      const c = this.client;
-      c.droppedInbound++;
+      const c = this.#client;
+      c.#droppedInbound++;
       if (first) {
         const message = `a subscription to ${sub.filters.join(", ")} is iterated too slowly: QoS 0 messages beyond maxBuffered are dropped (${sub.dropped} so far)`;
-        c.emit("warning", new ClientWarning("slow-consumer", message, { filters: sub.filters }));
+        c.#emit("warning", new ClientWarning("slow-consumer", message, { filters: sub.filters }));
       }
     }
   };
 
   /** What a beforeResume hook started now may act on: this connection only. */
-  private resumeHost(): ResumeHost {
-    const link = this.conn.link;
-    const current = (): boolean => link !== undefined && this.conn.link === link && this.conn.state === "connected";
+  #resumeHost(): ResumeHost {
+    const link = this.#conn.link;
+    const current = (): boolean => link !== undefined && this.#conn.link === link && this.#conn.state === "connected";
     return {
       current,
       publishScoped: (topic, payload, options) => {
         try {
-          const p = checkPublish(topic, payload, options, this.o.maxOutgoingPacketSize);
-          return this.session.publishScoped(topic, p.bytes, p.qos, p.retain);
+          const p = checkPublish(topic, payload, options, this.#o.maxOutgoingPacketSize);
+          return this.#session.publishScoped(topic, p.bytes, p.qos, p.retain);
         } catch (err) {
           return Promise.reject(err);
         }
       },
-      discard: (match) => this.session.discard(match),
-      release: () => this.session.release(),
+      discard: (match) => this.#session.discard(match),
+      release: () => this.#session.release(),
       fail: (err) => {
-        this.emit("error", err);
+        this.#emit("error", err);
         link!.fail(new ConnectionLostError("connection-lost", `beforeResume failed: ${err.message}`, err));
       },
     };
   }
 
   /** A new session knows none of our subscriptions: subscribe again to every active filter. */
-  private resubscribe(): void {
-    const pending = this.requests.pendingFilters();
-    const filters = this.subs.active().filter((f) => !pending.has(f.topic));
+  #resubscribe(): void {
+    const pending = this.#requests.pendingFilters();
+    const filters = this.#subs.active().filter((f) => !pending.has(f.topic));
     // 64 filters per SUBSCRIBE (MQTT 5 groups them by subscription identifier too).
-    const batches = this.v5 ? this.v5.batches(filters) : [];
-    if (!this.v5) for (let i = 0; i < filters.length; i += 64) batches.push(filters.slice(i, i + 64));
+    const batches = this.#v5 ? this.#v5.batches(filters) : [];
+    if (!this.#v5) for (let i = 0; i < filters.length; i += 64) batches.push(filters.slice(i, i + 64));
     for (const batch of batches) {
-      this.requests.subscribe(batch).then(
+      this.#requests.subscribe(batch).then(
         (ack) => {
           const refused = batch.filter((_, k) => ack.granted[k] === 0x80).map((f) => f.topic);
-          if (refused.length > 0) this.emit("error", this.subscribeRefused(refused, ack));
+          if (refused.length > 0) this.#emit("error", this.#subscribeRefused(refused, ack));
         },
         (err: Error) => {
-          if (!(err instanceof ClientClosedError)) this.emit("error", err);
+          if (!(err instanceof ClientClosedError)) this.#emit("error", err);
         },
       );
     }
   }
 
   /** The SubscribeError for `refused` filters of a SUBACK (MQTT 5's says why). */
-  private subscribeRefused(refused: string[], ack: SubackPacket): SubscribeError {
-    return this.v5 ? this.v5.subscribeRefused(refused, ack) : new SubscribeError(refused, ack.granted);
+  #subscribeRefused(refused: string[], ack: SubackPacket): SubscribeError {
+    return this.#v5 ? this.#v5.subscribeRefused(refused, ack) : new SubscribeError(refused, ack.granted);
   }
 
   /** Handles a packet received on `link`: to the session, else to the pending requests; a request error fails the link. */
-  private onPacket(link: Link, p: Packet): void {
-    if (!this.conn.admits(link, p)) return;
-    if (p.type === "pingresp" || this.v5?.handle(link, p) || this.session.handle(p)) return;
+  #onPacket(link: Link, p: Packet): void {
+    if (!this.#conn.admits(link, p)) return;
+    if (p.type === "pingresp" || this.#v5?.handle(link, p) || this.#session.handle(p)) return;
     try {
-      this.requests.handle(p);
+      this.#requests.handle(p);
     } catch (err) {
       link.fail(err as Error);
     }
   }
 
   /** An inbound PUBLISH over maxPacketSize was skipped as it streamed in: acknowledge it and say so. */
-  private skipOversize(info: OversizePublish): void {
-    this.droppedInbound++;
-    this.session.skip(info.qos, info.packetId ?? 0);
-    const message = `skipped a ${info.size}-byte message on ${JSON.stringify(info.topic)}: larger than maxPacketSize (${this.o.maxPacketSize})`;
-    this.emit("warning", new ClientWarning("message-too-large", message, { topic: info.topic, size: info.size }));
+  #skipOversize(info: OversizePublish): void {
+    this.#droppedInbound++;
+    this.#session.skip(info.qos, info.packetId ?? 0);
+    const message = `skipped a ${info.size}-byte message on ${JSON.stringify(info.topic)}: larger than maxPacketSize (${this.#o.maxPacketSize})`;
+    this.#emit("warning", new ClientWarning("message-too-large", message, { topic: info.topic, size: info.size }));
   }
 
   /** Hands an inbound message to each matching subscription and to the "message" listeners. */
-  private deliver(msg: Delivery): void {
-    for (const sub of this.subs.match(msg.topic)) sub.push(msg);
-    if (this.events?.has("message")) {
+  #deliver(msg: Delivery): void {
+    for (const sub of this.#subs.match(msg.topic)) sub.push(msg);
+    if (this.#events?.has("message")) {
       msg.seen = true;
-      this.emit("message", msg);
+      this.#emit("message", msg);
     }
   }
 
   /** Forgets `sub` and, unless the client is closed, UNSUBSCRIBEs the filters no other subscription holds. */
-  private async unsubscribeAll(sub: Subscription): Promise<void> {
-    const orphaned = this.subs.delete(sub);
-    if (orphaned.length > 0 && this.conn.state !== "closed") await this.requests.unsubscribe(orphaned);
+  async #unsubscribeAll(sub: Subscription): Promise<void> {
+    const orphaned = this.#subs.delete(sub);
+    if (orphaned.length > 0 && this.#conn.state !== "closed") await this.#requests.unsubscribe(orphaned);
   }
 
   /**
    * Emits `event` to its listeners; an "error" or "warning" nobody listens to is printed instead. A listener that
    * throws is reported as a ListenerError on "error" (printed if it came from an "error" listener).
    */
-  private emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
-    if ((event === "error" || event === "warning") && !this.events?.has(event)) {
-      this.print(event, payload as Error);
+  #emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
+    if ((event === "error" || event === "warning") && !this.#events?.has(event)) {
+      this.#print(event, payload as Error);
       return;
     }
-    const thrown = this.events?.emit(event, payload);
+    const thrown = this.#events?.emit(event, payload);
     for (const err of thrown ?? []) {
       const wrapped = new ListenerError(event, err);
-      if (event === "error") this.print("error", wrapped);
-      else this.emit("error", wrapped);
+      if (event === "error") this.#print("error", wrapped);
+      else this.#emit("error", wrapped);
     }
   }
 
   /** Nobody listens: one line per distinct condition, never one per occurrence. */
-  private print(event: "error" | "warning", err: Error): void {
+  #print(event: "error" | "warning", err: Error): void {
     const code = err instanceof EdgemqError ? err.code : err.name;
     const key = `${event}:${code}`;
-    const printed = (this.printed ??= new Set());
+    const printed = (this.#printed ??= new Set());
     if (printed.has(key)) return;
     printed.add(key);
     const where = err.cause instanceof Error ? ` (${firstFrame(err.cause)})` : "";

@@ -49,29 +49,32 @@ export class ConnectionLifecycle {
   present = false;
   /** Reconnect attempts scheduled. */
   reconnects = 0;
-  private readonly backoff: Backoff | undefined;
+  readonly #backoff: Backoff | undefined;
   /** Set between CONNECT and CONNACK. The CONNACK is handled synchronously: packets behind it in the same read must see the connected state. */
-  private awaitingConnack: { url: URL; resolve: (p: ConnackPacket) => void; reject: (e: Error) => void } | undefined;
+  #awaitingConnack: { url: URL; resolve: (p: ConnackPacket) => void; reject: (e: Error) => void } | undefined;
   /** Aborts the attempt under way (end(), or its timeout): settles it at once and destroys the socket being opened. */
-  private attemptAbort: AbortController | undefined;
-  private serverIndex = 0;
+  #attemptAbort: AbortController | undefined;
+  #serverIndex = 0;
   /**
    * Where the next attempt goes instead of the server list, once: an MQTT 5 Server Reference, set by the v5 half
    * (with followServerReference) when a refusing CONNACK or a DISCONNECT names one.
    */
   next: string | undefined;
-  private connecting: Promise<void> | undefined;
-  private reconnectTimer: unknown;
-  private stableTimer: unknown;
-  private connectWaiters: Waiter[] | undefined;
+  #connecting: Promise<void> | undefined;
+  #reconnectTimer: unknown;
+  #stableTimer: unknown;
+  #connectWaiters: Waiter[] | undefined;
 
-  constructor(
-    private readonly o: ResolvedOptions,
-    private readonly host: LifecycleHost,
-    /** The loading of a v5 client's MQTT 5 half (undefined for MQTT 3.1.1). */
-    private readonly load5?: Promise<V5Client>,
-  ) {
-    this.backoff = o.reconnect === false ? undefined : new Backoff(o.reconnect, o.random);
+  readonly #o: ResolvedOptions;
+  readonly #host: LifecycleHost;
+  /** The loading of a v5 client's MQTT 5 half (undefined for MQTT 3.1.1). */
+  readonly #load5: Promise<V5Client> | undefined;
+
+  constructor(o: ResolvedOptions, host: LifecycleHost, load5?: Promise<V5Client>) {
+    this.#o = o;
+    this.#host = host;
+    this.#load5 = load5;
+    this.#backoff = o.reconnect === false ? undefined : new Backoff(o.reconnect, o.random);
   }
 
   /** Whether close() was called. */
@@ -83,14 +86,14 @@ export class ConnectionLifecycle {
   connect(): Promise<void> {
     if (this.state === "closed") return Promise.reject(new ClientClosedError());
     if (this.state === "connected") return Promise.resolve();
-    if (!this.connecting && (this.state === "waiting" || this.state === "connecting")) {
+    if (!this.#connecting && (this.state === "waiting" || this.state === "connecting")) {
       // A reconnect cycle is already running: wait for it rather than racing it with a second connection.
-      return this.waitForConnection();
+      return this.#waitForConnection();
     }
-    this.connecting ??= this.firstConnect().finally(() => {
-      this.connecting = undefined;
+    this.#connecting ??= this.#firstConnect().finally(() => {
+      this.#connecting = undefined;
     });
-    return this.connecting;
+    return this.#connecting;
   }
 
   /**
@@ -99,14 +102,14 @@ export class ConnectionLifecycle {
    */
   admits(link: Link, p: Packet): boolean {
     if (link !== this.link) return false;
-    const waiting = this.awaitingConnack;
+    const waiting = this.#awaitingConnack;
     if (waiting) {
       if (p.type !== "connack") {
         link.fail(new ProtocolError("unexpected-packet-type", `the broker sent ${p.type.toUpperCase()} before CONNACK`));
         return false;
       }
-      this.awaitingConnack = undefined;
-      if (p.returnCode === 0) this.accepted(link, waiting.url, p.sessionPresent);
+      this.#awaitingConnack = undefined;
+      if (p.returnCode === 0) this.#accepted(link, waiting.url, p.sessionPresent);
       else link.close(false); // refused [MQTT-3.2.2-5]: nothing behind it in the same read may reach the session
       waiting.resolve(p);
       return false;
@@ -122,7 +125,7 @@ export class ConnectionLifecycle {
   linkClosed(link: Link, err: Error | undefined): void {
     if (link !== this.link) return;
     this.link = undefined;
-    const waiting = this.awaitingConnack;
+    const waiting = this.#awaitingConnack;
     if (waiting) {
       const cause = err ?? new Error("connection closed");
       // A TLS port reached with mqtt:// closes (mosquitto) or sends a TLS alert (seen in Link) instead of a CONNACK.
@@ -135,15 +138,15 @@ export class ConnectionLifecycle {
     if (this.state !== "connected") return;
     this.keepalive?.stop();
     this.keepalive = undefined;
-    this.o.clock.clearTimeout(this.stableTimer);
-    this.host.lost();
-    this.state = this.backoff ? "waiting" : "idle";
+    this.#o.clock.clearTimeout(this.#stableTimer);
+    this.#host.lost();
+    this.state = this.#backoff ? "waiting" : "idle";
     const reason: Error & { reasonCode?: number; reasonString?: string; serverReference?: string } = err ?? new ConnectionLostError("connection-lost", "the connection closed");
     // An MQTT 5 server's DISCONNECT (its error carries them) adds its reason code, reason string and server reference.
     const { reasonCode, reasonString, serverReference } = reason;
-    this.host.emit("disconnect", reasonCode === undefined ? { reason } : { reason, reasonCode, reasonString, serverReference });
-    this.host.emit("offline", undefined);
-    if (this.backoff) this.scheduleReconnect(reason);
+    this.#host.emit("disconnect", reasonCode === undefined ? { reason } : { reason, reasonCode, reasonString, serverReference });
+    this.#host.emit("offline", undefined);
+    if (this.#backoff) this.#scheduleReconnect(reason);
   }
 
   /**
@@ -155,32 +158,32 @@ export class ConnectionLifecycle {
     this.state = "closed";
     this.keepalive?.stop();
     this.keepalive = undefined;
-    this.o.clock.clearTimeout(this.reconnectTimer);
-    this.o.clock.clearTimeout(this.stableTimer);
+    this.#o.clock.clearTimeout(this.#reconnectTimer);
+    this.#o.clock.clearTimeout(this.#stableTimer);
     const closed = new ClientClosedError();
-    this.attemptAbort?.abort(closed);
+    this.#attemptAbort?.abort(closed);
     const link = this.link;
     this.link = undefined;
     if (link && wasConnected && graceful) {
       link.send({ type: "disconnect", properties: disconnect });
       link.close(true);
     } else link?.close(false);
-    for (const w of this.takeConnectWaiters()) w.reject(closed);
+    for (const w of this.#takeConnectWaiters()) w.reject(closed);
     return wasConnected;
   }
 
-  private waitForConnection(): Promise<void> {
-    return new Promise((resolve, reject) => (this.connectWaiters ??= []).push({ resolve, reject }));
+  #waitForConnection(): Promise<void> {
+    return new Promise((resolve, reject) => (this.#connectWaiters ??= []).push({ resolve, reject }));
   }
 
-  private async firstConnect(): Promise<void> {
-    await this.host.openStore();
+  async #firstConnect(): Promise<void> {
+    await this.#host.openStore();
     let lastError: Error | undefined;
-    for (let tried = 0; tried < this.o.servers.length; tried++) {
+    for (let tried = 0; tried < this.#o.servers.length; tried++) {
       if (this.state === "closed") throw new ClientClosedError();
       const redirected = this.next !== undefined;
       try {
-        await this.attempt(new URL(this.server()), 0);
+        await this.#attempt(new URL(this.#server()), 0);
         return;
       } catch (err) {
         lastError = err as Error;
@@ -188,15 +191,15 @@ export class ConnectionLifecycle {
         if (this.next && !redirected) tried--;
         else {
           this.next = undefined;
-          this.serverIndex = (this.serverIndex + 1) % this.o.servers.length;
+          this.#serverIndex = (this.#serverIndex + 1) % this.#o.servers.length;
         }
       }
     }
     if (this.state === "closed") throw new ClientClosedError();
-    if (this.o.waitOnFirstConnect && !(lastError instanceof OptionsError)) {
+    if (this.#o.waitOnFirstConnect && !(lastError instanceof OptionsError)) {
       // A gateway that boots before its broker is reachable: keep trying with the reconnect backoff.
-      const connected = this.waitForConnection();
-      this.scheduleReconnect(lastError!);
+      const connected = this.#waitForConnection();
+      this.#scheduleReconnect(lastError!);
       return connected;
     }
     this.state = "idle";
@@ -204,10 +207,10 @@ export class ConnectionLifecycle {
   }
 
   /** One connection attempt to `url`: transport, CONNECT, CONNACK. Resolves once connected. */
-  private async attempt(url: URL, attempt: number): Promise<void> {
+  async #attempt(url: URL, attempt: number): Promise<void> {
     this.state = "connecting";
     const abort = new AbortController();
-    this.attemptAbort = abort;
+    this.#attemptAbort = abort;
     const aborted = new Promise<never>((_, reject) => {
       abort.signal.addEventListener("abort", () => reject(abort.signal.reason as Error), { once: true });
     });
@@ -216,28 +219,28 @@ export class ConnectionLifecycle {
     let timer: unknown;
     try {
       let settings: unknown;
-      if (this.o.beforeConnect) {
+      if (this.#o.beforeConnect) {
         try {
-          settings = await Promise.race([this.o.beforeConnect(attempt), aborted]);
+          settings = await Promise.race([this.#o.beforeConnect(attempt), aborted]);
         } catch (err) {
           if (err instanceof EdgemqError) throw err;
           throw new ConnectError("connection-failed", `beforeConnect failed: ${err instanceof Error ? err.message : show(err)}`, undefined, err);
         }
       }
       const creds = checkAttempt(settings);
-      checkEmptyClientId(this.o.clientId, creds.clean ?? this.o.clean);
+      checkEmptyClientId(this.#o.clientId, creds.clean ?? this.#o.clean);
       // MQTT 5: its half is loaded (and its options checked) before the first attempt; each attempt has its own wire.
-      const codec = this.load5 && (await Promise.race([this.load5.then((v5) => v5.wire(url.href)), aborted]));
-      link = new Link(this.host.linkHandlers, this.o.maxPacketSize, codec);
+      const codec = this.#load5 && (await Promise.race([this.#load5.then((v5) => v5.wire(url.href)), aborted]));
+      link = new Link(this.#host.linkHandlers, this.#o.maxPacketSize, codec);
       this.link = link;
       // Ref'ed: an attempt is work under way, whatever the transport holds meanwhile.
-      timer = this.o.clock.setTimeout(
-        () => abort.abort(new ConnectError("connect-timeout", `no CONNACK from ${url.host} within ${this.o.connectTimeout} ms`)),
-        this.o.connectTimeout,
+      timer = this.#o.clock.setTimeout(
+        () => abort.abort(new ConnectError("connect-timeout", `no CONNACK from ${url.host} within ${this.#o.connectTimeout} ms`)),
+        this.#o.connectTimeout,
         true,
       );
-      const transport = this.o.transport ?? transportFor(url)!;
-      const options = { tls: creds.tls ?? this.o.tls, webSocket: this.o.webSocket, signal: abort.signal };
+      const transport = this.#o.transport ?? transportFor(url)!;
+      const options = { tls: creds.tls ?? this.#o.tls, webSocket: this.#o.webSocket, signal: abort.signal };
       await Promise.race([
         link.open(transport, url, options).catch((err: unknown) => {
           // A plain port answers a TLS handshake by closing (or with plain bytes): say so rather than just "reset".
@@ -248,17 +251,17 @@ export class ConnectionLifecycle {
         aborted,
       ]);
       const connack = new Promise<ConnackPacket>((resolve, reject) => {
-        this.awaitingConnack = { url, resolve, reject };
+        this.#awaitingConnack = { url, resolve, reject };
       });
-      const password = creds.password ?? this.o.password;
+      const password = creds.password ?? this.#o.password;
       link.send({
         type: "connect",
-        clientId: this.o.clientId,
-        clean: creds.clean ?? this.o.clean,
-        keepalive: this.o.keepalive,
-        username: creds.username ?? this.o.username,
+        clientId: this.#o.clientId,
+        clean: creds.clean ?? this.#o.clean,
+        keepalive: this.#o.keepalive,
+        username: creds.username ?? this.#o.username,
         password,
-        will: this.o.will,
+        will: this.#o.will,
       });
       const ack = await Promise.race([connack, aborted]);
       if (ack.returnCode !== 0) throw ConnectError.fromReturnCode(ack.returnCode);
@@ -269,47 +272,47 @@ export class ConnectionLifecycle {
       }
       throw err;
     } finally {
-      this.awaitingConnack = undefined;
-      this.o.clock.clearTimeout(timer);
-      if (this.attemptAbort === abort) this.attemptAbort = undefined;
+      this.#awaitingConnack = undefined;
+      this.#o.clock.clearTimeout(timer);
+      if (this.#attemptAbort === abort) this.#attemptAbort = undefined;
     }
   }
 
-  private accepted(link: Link, url: URL, sessionPresent: boolean): void {
+  #accepted(link: Link, url: URL, sessionPresent: boolean): void {
     this.state = "connected";
     this.present = sessionPresent;
-    this.keepalive = new Keepalive(this.o.keepalive, this.o.clock, link);
+    this.keepalive = new Keepalive(this.#o.keepalive, this.#o.clock, link);
     this.keepalive.start();
-    this.host.established(sessionPresent);
-    if (this.backoff) {
-      const backoff = this.backoff;
-      this.stableTimer = this.o.clock.setTimeout(() => {
-        this.stableTimer = undefined; // a fired Node timer is still an object worth ~200 bytes
+    this.#host.established(sessionPresent);
+    if (this.#backoff) {
+      const backoff = this.#backoff;
+      this.#stableTimer = this.#o.clock.setTimeout(() => {
+        this.#stableTimer = undefined; // a fired Node timer is still an object worth ~200 bytes
         backoff.reset();
       }, backoff.stableAfter);
     }
-    for (const w of this.takeConnectWaiters()) w.resolve();
-    this.host.emit("connect", { sessionPresent, server: url.href });
+    for (const w of this.#takeConnectWaiters()) w.resolve();
+    this.#host.emit("connect", { sessionPresent, server: url.href });
   }
 
-  private scheduleReconnect(previous: Error): void {
-    if (this.state === "closed" || !this.backoff) return;
+  #scheduleReconnect(previous: Error): void {
+    if (this.state === "closed" || !this.#backoff) return;
     this.state = "waiting";
     const refusedCredentials = previous instanceof ConnectError && (previous.code === "bad-username-or-password" || previous.code === "not-authorized");
-    const delay = this.backoff.next(refusedCredentials);
-    const attempt = this.backoff.attempts;
+    const delay = this.#backoff.next(refusedCredentials);
+    const attempt = this.#backoff.attempts;
     this.reconnects++;
     const redirected = this.next !== undefined;
-    const server = this.server();
-    this.host.emit("reconnecting", { attempt, delay, server, error: previous });
-    this.reconnectTimer = this.o.clock.setTimeout(
+    const server = this.#server();
+    this.#host.emit("reconnecting", { attempt, delay, server, error: previous });
+    this.#reconnectTimer = this.#o.clock.setTimeout(
       () => {
-        this.reconnectTimer = undefined;
+        this.#reconnectTimer = undefined;
         if (this.state !== "waiting") return;
-        this.attempt(new URL(server), attempt).catch((err: Error) => {
+        this.#attempt(new URL(server), attempt).catch((err: Error) => {
           if (this.state === "closed") return;
-          if (!redirected) this.serverIndex = (this.serverIndex + 1) % this.o.servers.length;
-          this.scheduleReconnect(err);
+          if (!redirected) this.#serverIndex = (this.#serverIndex + 1) % this.#o.servers.length;
+          this.#scheduleReconnect(err);
         });
       },
       delay,
@@ -318,15 +321,15 @@ export class ConnectionLifecycle {
   }
 
   /** The next attempt's server: a Server Reference to follow (once), else the current listed one. */
-  private server(): string {
-    const server = this.next ?? this.o.servers[this.serverIndex]!;
+  #server(): string {
+    const server = this.next ?? this.#o.servers[this.#serverIndex]!;
     this.next = undefined;
     return server;
   }
 
-  private takeConnectWaiters(): Waiter[] {
-    const w = this.connectWaiters ?? [];
-    this.connectWaiters = undefined;
+  #takeConnectWaiters(): Waiter[] {
+    const w = this.#connectWaiters ?? [];
+    this.#connectWaiters = undefined;
     return w;
   }
 }

@@ -5,15 +5,15 @@ export type Listener<E, K extends keyof E> = (payload: E[K]) => void;
 
 /** Typed publish/subscribe of events; `on` returns the function that removes the listener. */
 export class Emitter<E> {
-  private listeners: Map<keyof E, Set<(payload: never) => void>> | undefined; // created on the first on()
+  #listeners: Map<keyof E, Set<(payload: never) => void>> | undefined; // created on the first on()
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof E>(event: K, listener: Listener<E, K>): () => void {
-    this.listeners ??= new Map();
-    let set = this.listeners.get(event);
+    this.#listeners ??= new Map();
+    let set = this.#listeners.get(event);
     if (!set) {
       set = new Set();
-      this.listeners.set(event, set);
+      this.#listeners.set(event, set);
     }
     set.add(listener as (payload: never) => void);
     return () => {
@@ -23,7 +23,7 @@ export class Emitter<E> {
 
   /** Whether anyone listens to `event`. */
   has<K extends keyof E>(event: K): boolean {
-    return (this.listeners?.get(event)?.size ?? 0) > 0;
+    return (this.#listeners?.get(event)?.size ?? 0) > 0;
   }
 
   /**
@@ -31,7 +31,7 @@ export class Emitter<E> {
    * for the caller to route (the client sends it to its "error" event). Returns undefined when no listener threw.
    */
   emit<K extends keyof E>(event: K, payload: E[K]): unknown[] | undefined {
-    const set = this.listeners?.get(event);
+    const set = this.#listeners?.get(event);
     if (!set || set.size === 0) return undefined;
     let errors: unknown[] | undefined;
     if (set.size === 1) {

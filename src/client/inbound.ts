@@ -86,48 +86,52 @@ export class Delivery implements Message {
 
 /** The acks owed to the broker on the current connection, in arrival order. */
 export class InboundAcks implements AckLine {
-  private readonly waiting = new Queue<Delivery>();
+  readonly #waiting = new Queue<Delivery>();
+
+  readonly #send: (type: "puback" | "pubrec", packetId: number) => void;
 
   constructor(
     readonly manualAck: boolean,
-    private readonly send: (type: "puback" | "pubrec", packetId: number) => void,
-  ) {}
+    send: (type: "puback" | "pubrec", packetId: number) => void,
+  ) {
+    this.#send = send;
+  }
 
   /** Whether a PUBREC for `packetId` is still owed (a QoS 2 repeat must then not be answered ahead of it). */
   owes(packetId: number): boolean {
-    for (const d of this.waiting) if (d.qos === 2 && d.packetId === packetId) return true;
+    for (const d of this.#waiting) if (d.qos === 2 && d.packetId === packetId) return true;
     return false;
   }
 
   /** Sends `d`'s ack now if nothing is ahead of it and it is ready, else queues it in arrival order. */
   offer(d: Delivery): void {
-    if (this.waiting.length === 0 && d.readyUnder(this.manualAck)) {
-      this.ack(d);
+    if (this.#waiting.length === 0 && d.readyUnder(this.manualAck)) {
+      this.#ack(d);
       return;
     }
     d.line = this;
-    this.waiting.push(d);
+    this.#waiting.push(d);
     this.flush();
   }
 
   flush(): void {
-    const waiting = this.waiting;
+    const waiting = this.#waiting;
     let head = waiting.peek();
     while (head !== undefined && head.readyUnder(this.manualAck)) {
       waiting.shift();
       head.line = undefined;
-      this.ack(head);
+      this.#ack(head);
       head = waiting.peek();
     }
   }
 
-  private ack(d: Delivery): void {
-    this.send(d.qos === 1 ? "puback" : "pubrec", d.packetId);
+  #ack(d: Delivery): void {
+    this.#send(d.qos === 1 ? "puback" : "pubrec", d.packetId);
   }
 
   /** The connection dropped: acks not sent are void (the broker redelivers). Returns them, oldest first. */
   void(): Delivery[] {
-    const voided = this.waiting.drain();
+    const voided = this.#waiting.drain();
     for (const d of voided) d.line = undefined;
     return voided;
   }

@@ -30,37 +30,40 @@ export interface LinkHandlers {
 }
 
 export class Link {
-  private conn: Connection | undefined;
+  #conn: Connection | undefined;
   /** The 3.1.1 decoder, or the connection's codec for another protocol version. */
-  private readonly decoder: ClientDecoder | WireCodec;
-  private readonly out = new WriteQueue();
-  private flushScheduled = false;
-  private backpressured = false;
-  private closed = false;
+  readonly #decoder: ClientDecoder | WireCodec;
+  readonly #out = new WriteQueue();
+  #flushScheduled = false;
+  #backpressured = false;
+  #closed = false;
+
+  readonly #handlers: LinkHandlers;
 
   constructor(
-    private readonly handlers: LinkHandlers,
+    handlers: LinkHandlers,
     maxPacketSize: number,
     /** The codec when not MQTT 3.1.1 (MQTT 5's). */
     readonly codec?: WireCodec,
   ) {
-    this.decoder = codec ?? new ClientDecoder({ maxPacketSize, onOversizePublish: this.onOversize.bind(this) });
+    this.#handlers = handlers;
+    this.#decoder = codec ?? new ClientDecoder({ maxPacketSize, onOversizePublish: this.#onOversize.bind(this) });
   }
 
   /** Opens the transport. Rejects with the transport's error. */
   async open(transport: Transport, url: URL, options: TransportOptions): Promise<void> {
-    this.conn = await transport(url, options, this.connectionHandlers());
-    if (this.closed) this.conn.destroy();
+    this.#conn = await transport(url, options, this.#connectionHandlers());
+    if (this.#closed) this.#conn.destroy();
   }
 
   /** True while open and not waiting for the transport to drain. */
   get writable(): boolean {
-    return !this.closed && this.conn !== undefined && !this.backpressured;
+    return !this.#closed && this.#conn !== undefined && !this.#backpressured;
   }
 
   /** Whether the link has closed. */
   get isClosed(): boolean {
-    return this.closed;
+    return this.#closed;
   }
 
   /**
@@ -68,33 +71,33 @@ export class Link {
    * and queues nothing (the shared write slab is left as if the packet had never been tried).
    */
   send(packet: Packet): void {
-    if (this.closed) return;
-    if (this.codec) this.codec.write(packet, this.out);
-    else this.out.add(packet);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
+    if (this.#closed) return;
+    if (this.codec) this.codec.write(packet, this.#out);
+    else this.#out.add(packet);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
       queueMicrotask(() => this.flush());
     }
   }
 
   /** Writes everything queued now. */
   flush(): void {
-    this.flushScheduled = false;
-    if (this.closed || !this.conn) return;
-    const parts = this.out.take();
+    this.#flushScheduled = false;
+    if (this.#closed || !this.#conn) return;
+    const parts = this.#out.take();
     if (!parts) return;
     try {
-      if (!this.writeAll(parts)) this.backpressured = true;
+      if (!this.#writeAll(parts)) this.#backpressured = true;
     } catch (err) {
       // A transport that throws instead of reporting through onClose: this connection is done, nothing escapes.
       this.fail(err instanceof Error ? err : new Error(show(err)));
       return;
     }
-    this.handlers.onWrite(this);
+    this.#handlers.onWrite(this);
   }
 
-  private writeAll(writes: Uint8Array[]): boolean {
-    const conn = this.conn!;
+  #writeAll(writes: Uint8Array[]): boolean {
+    const conn = this.#conn!;
     if (writes.length === 1) return conn.write(writes[0]!);
     if (conn.writeMany) return conn.writeMany(writes);
     let ok = true;
@@ -104,49 +107,49 @@ export class Link {
 
   /** Closes the link: gracefully flushes first, else drops it at once. onClose is not called for a close we asked for. */
   close(graceful: boolean): void {
-    if (this.closed) return;
+    if (this.#closed) return;
     if (graceful) this.flush();
-    this.closed = true;
-    if (graceful) this.conn?.end();
-    else this.conn?.destroy();
+    this.#closed = true;
+    if (graceful) this.#conn?.end();
+    else this.#conn?.destroy();
   }
 
   /** Closes the link because of `error` (reported through onClose). */
   fail(error: Error): void {
-    if (this.closed) return;
-    this.conn?.destroy();
-    this.finish(error);
+    if (this.#closed) return;
+    this.#conn?.destroy();
+    this.#finish(error);
   }
 
   /**
    * The transport's callbacks: a plain object with own functions (a wrapping transport may spread it or call one
    * detached), bound methods rather than closures (no context object, nothing of open()'s scope kept).
    */
-  private connectionHandlers(): ConnectionHandlers {
-    return { onData: this.onData.bind(this), onClose: this.onPeerClose.bind(this), onDrain: this.onDrain.bind(this) };
+  #connectionHandlers(): ConnectionHandlers {
+    return { onData: this.#onData.bind(this), onClose: this.#onPeerClose.bind(this), onDrain: this.#onDrain.bind(this) };
   }
 
-  private onPeerClose(error: Error | undefined): void {
-    this.finish(error ?? new ConnectionLostError("connection-lost", "the broker closed the connection"));
+  #onPeerClose(error: Error | undefined): void {
+    this.#finish(error ?? new ConnectionLostError("connection-lost", "the broker closed the connection"));
   }
 
-  private onDrain(): void {
-    this.backpressured = false;
-    this.handlers.onDrain(this);
+  #onDrain(): void {
+    this.#backpressured = false;
+    this.#handlers.onDrain(this);
   }
 
-  private onOversize(info: OversizePublish): void {
-    if (!this.closed) this.handlers.onOversize(this, info);
+  #onOversize(info: OversizePublish): void {
+    if (!this.#closed) this.#handlers.onOversize(this, info);
   }
 
-  private onData(chunk: Uint8Array): void {
-    if (this.closed) return;
-    this.handlers.onBytes(this);
+  #onData(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    this.#handlers.onBytes(this);
     try {
-      this.decoder.feed(
+      this.#decoder.feed(
         chunk,
         (p) => {
-          if (!this.closed) this.handlers.onPacket(this, p);
+          if (!this.#closed) this.#handlers.onPacket(this, p);
         },
         this,
       );
@@ -157,10 +160,10 @@ export class Link {
     }
   }
 
-  private finish(error: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.out.clear();
-    this.handlers.onClose(this, error);
+  #finish(error: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#out.clear();
+    this.#handlers.onClose(this, error);
   }
 }

@@ -251,7 +251,7 @@ function resolve(o: ClientOptions): ResolvedOptions {
   if (version !== 4 && version !== 5) throw new OptionsError(`protocolVersion must be 4 (MQTT 3.1.1) or 5, got ${show(version)}`);
   // MQTT 5: its options are checked by the v5 half, loaded on first use (client5.ts).
   const v5 = version === 5 ? ({ ...o } as Record<string, unknown>) : undefined;
-  if (!v5 && given(o.auth)) throw new OptionsError("auth (enhanced authentication) needs protocolVersion: 5");
+  if (!v5 && given(o.auth)) throw new OptionsError("auth needs protocolVersion: 5");
   if (password && username === undefined && !v5) {
     throw new OptionsError("password requires username in MQTT 3.1.1");
   }

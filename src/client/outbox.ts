@@ -29,9 +29,9 @@ export type Admission<T> = { ok: true; evicted: T[] } | { ok: false; reason: "qu
 
 export class Outbox<T extends Queued> {
   /** Created by the first entry: most of a client's life nothing waits. */
-  private queue: Queue<T> | undefined;
-  private bytesHeld = 0;
-  private qos0Count = 0;
+  #queue: Queue<T> | undefined;
+  #bytesHeld = 0;
+  #qos0Count = 0;
   readonly maxMessages: number;
   readonly maxBytes: number;
   readonly overflow: "reject" | "drop-oldest";
@@ -44,17 +44,17 @@ export class Outbox<T extends Queued> {
 
   /** Messages held. */
   get length(): number {
-    return this.queue?.length ?? 0;
+    return this.#queue?.length ?? 0;
   }
 
   /** Bytes held. */
   get bytes(): number {
-    return this.bytesHeld;
+    return this.#bytesHeld;
   }
 
   /** Whether `entry` would fit without eviction. */
   fits(entry: T): boolean {
-    return this.length + 1 <= this.maxMessages && this.bytesHeld + entry.size <= this.maxBytes;
+    return this.length + 1 <= this.maxMessages && this.#bytesHeld + entry.size <= this.maxBytes;
   }
 
   /** Why offer(entry) would refuse `entry`, or undefined when it would take it (evicting under "drop-oldest"). */
@@ -70,15 +70,15 @@ export class Outbox<T extends Queued> {
     if (!this.fits(entry)) {
       if (this.overflow === "reject") return { ok: false, reason: "queue-full" };
       while (!this.fits(entry)) {
-        const victim = (this.qos0Count > 0 ? this.queue?.removeFirst((e) => e.qos === 0) : undefined) ?? this.queue?.shift();
+        const victim = (this.#qos0Count > 0 ? this.#queue?.removeFirst((e) => e.qos === 0) : undefined) ?? this.#queue?.shift();
         if (victim === undefined) break;
-        this.forget(victim);
+        this.#forget(victim);
         evicted.push(victim);
       }
     }
-    (this.queue ??= new Queue()).push(entry);
-    this.bytesHeld += entry.size;
-    if (entry.qos === 0) this.qos0Count++;
+    (this.#queue ??= new Queue()).push(entry);
+    this.#bytesHeld += entry.size;
+    if (entry.qos === 0) this.#qos0Count++;
     return { ok: true, evicted };
   }
 
@@ -86,21 +86,21 @@ export class Outbox<T extends Queued> {
   requeueFront(entries: T[]): void {
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i]!;
-      (this.queue ??= new Queue()).unshift(e);
-      this.bytesHeld += e.size;
-      if (e.qos === 0) this.qos0Count++;
+      (this.#queue ??= new Queue()).unshift(e);
+      this.#bytesHeld += e.size;
+      if (e.qos === 0) this.#qos0Count++;
     }
   }
 
   /** The oldest entry, not removed. */
   peek(): T | undefined {
-    return this.queue?.peek();
+    return this.#queue?.peek();
   }
 
   /** Removes the oldest entry. */
   shift(): T | undefined {
-    const e = this.queue?.shift();
-    if (e) this.forget(e);
+    const e = this.#queue?.shift();
+    if (e) this.#forget(e);
     return e;
   }
 
@@ -110,9 +110,9 @@ export class Outbox<T extends Queued> {
     for (const e of this.drain()) {
       if (pred(e)) removed.push(e);
       else {
-        (this.queue ??= new Queue()).push(e);
-        this.bytesHeld += e.size;
-        if (e.qos === 0) this.qos0Count++;
+        (this.#queue ??= new Queue()).push(e);
+        this.#bytesHeld += e.size;
+        if (e.qos === 0) this.#qos0Count++;
       }
     }
     return removed;
@@ -120,14 +120,14 @@ export class Outbox<T extends Queued> {
 
   /** Removes everything. */
   drain(): T[] {
-    const all = this.queue?.drain() ?? [];
-    this.bytesHeld = 0;
-    this.qos0Count = 0;
+    const all = this.#queue?.drain() ?? [];
+    this.#bytesHeld = 0;
+    this.#qos0Count = 0;
     return all;
   }
 
-  private forget(e: T): void {
-    this.bytesHeld -= e.size;
-    if (e.qos === 0) this.qos0Count--;
+  #forget(e: T): void {
+    this.#bytesHeld -= e.size;
+    if (e.qos === 0) this.#qos0Count--;
   }
 }

@@ -28,45 +28,55 @@ export class Requests {
    * made while not connected has packet id 0: it takes an id when it is first sent, after the store has been opened
    * and its ids restored, so it can never take an id a stored message still holds.
    */
-  private pending: Request[] | undefined;
+  #pending: Request[] | undefined;
 
   /**
    * Packet ids of requests that timed out while their packet may still be answered on this connection: held
    * until the late ack arrives or the connection drops, so a new request cannot take an id the broker may still ack.
    */
-  private abandoned: Set<number> | undefined;
+  #abandoned: Set<number> | undefined;
+
+  readonly #ids: PacketIds;
+  readonly #host: RequestsHost;
+  readonly #clock: Clock;
+  readonly #timeoutMs: number;
 
   constructor(
-    private readonly ids: PacketIds,
-    private readonly host: RequestsHost,
-    private readonly clock: Clock,
-    private readonly timeoutMs: number,
-  ) {}
+    ids: PacketIds,
+    host: RequestsHost,
+    clock: Clock,
+    timeoutMs: number,
+  ) {
+    this.#ids = ids;
+    this.#host = host;
+    this.#clock = clock;
+    this.#timeoutMs = timeoutMs;
+  }
 
   /** Sends SUBSCRIBE (now, or on the next connection); resolves with the SUBACK. */
   subscribe(subscriptions: SubscribePacket["subscriptions"]): Promise<SubackPacket> {
     return new Promise((resolve, reject) => {
-      this.start({ type: "subscribe", packetId: 0, subscriptions }, resolve, reject);
+      this.#start({ type: "subscribe", packetId: 0, subscriptions }, resolve, reject);
     });
   }
 
   /** Sends UNSUBSCRIBE (now, or on the next connection); resolves on UNSUBACK. */
   unsubscribe(topics: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.start({ type: "unsubscribe", packetId: 0, topics }, resolve, reject);
+      this.#start({ type: "unsubscribe", packetId: 0, topics }, resolve, reject);
     });
   }
 
   /** The connection dropped: ids held for late answers are free again (the next connection starts afresh). */
   onDisconnected(): void {
-    for (const id of this.abandoned ?? []) this.ids.release(id);
-    this.abandoned = undefined;
+    for (const id of this.#abandoned ?? []) this.#ids.release(id);
+    this.#abandoned = undefined;
   }
 
   /** Filters of SUBSCRIBE requests still awaiting their SUBACK. */
   pendingFilters(): Set<string> {
     const out = new Set<string>();
-    for (const r of this.pending ?? []) {
+    for (const r of this.#pending ?? []) {
       if (r.packet.type === "subscribe") for (const s of r.packet.subscriptions) out.add(s.topic);
     }
     return out;
@@ -74,7 +84,7 @@ export class Requests {
 
   /** Sends every unanswered request (again: same packet id), in the order they were made. */
   resend(): void {
-    for (const r of this.pending ?? []) this.send(r);
+    for (const r of this.#pending ?? []) this.#send(r);
   }
 
   /**
@@ -83,9 +93,9 @@ export class Requests {
    */
   handle(packet: Packet): boolean {
     if (packet.type !== "suback" && packet.type !== "unsuback") return false;
-    const r = this.find(packet.packetId);
+    const r = this.#find(packet.packetId);
     if (!r) {
-      if (this.abandoned?.delete(packet.packetId)) this.ids.release(packet.packetId); // a late answer: the id is free
+      if (this.#abandoned?.delete(packet.packetId)) this.#ids.release(packet.packetId); // a late answer: the id is free
       return true;
     }
     if (packet.type === "suback" && r.packet.type === "subscribe") {
@@ -95,10 +105,10 @@ export class Requests {
           `SUBACK ${packet.packetId} has ${packet.granted.length} return codes for ${r.packet.subscriptions.length} filters`,
         );
       }
-      this.settle(r);
+      this.#settle(r);
       (r.resolve as (a: SubackPacket) => void)(packet);
     } else if (packet.type === "unsuback" && r.packet.type === "unsubscribe") {
-      this.settle(r);
+      this.#settle(r);
       (r.resolve as () => void)();
     }
     return true;
@@ -106,55 +116,55 @@ export class Requests {
 
   /** Rejects every pending request. */
   close(reason: Error): void {
-    const pending = this.pending;
-    this.pending = undefined;
+    const pending = this.#pending;
+    this.#pending = undefined;
     for (const r of pending ?? []) {
-      this.clock.clearTimeout(r.timer);
-      if (r.packet.packetId !== 0) this.ids.release(r.packet.packetId);
+      this.#clock.clearTimeout(r.timer);
+      if (r.packet.packetId !== 0) this.#ids.release(r.packet.packetId);
       r.reject(reason);
     }
     this.onDisconnected();
   }
 
-  private start(packet: SubscribePacket | UnsubscribePacket, resolve: (ack: never) => void, reject: (err: Error) => void): void {
+  #start(packet: SubscribePacket | UnsubscribePacket, resolve: (ack: never) => void, reject: (err: Error) => void): void {
     const r = { packet, resolve, reject, timer: undefined } as Request;
-    r.timer = this.clock.setTimeout(() => this.expire(r), this.timeoutMs);
-    (this.pending ??= []).push(r);
-    if (this.host.connected()) this.send(r);
+    r.timer = this.#clock.setTimeout(() => this.#expire(r), this.#timeoutMs);
+    (this.#pending ??= []).push(r);
+    if (this.#host.connected()) this.#send(r);
   }
 
   /** Sends `r`, taking its packet id on first send. */
-  private send(r: Request): void {
-    if (r.packet.packetId === 0) r.packet.packetId = this.ids.take();
-    this.host.send(r.packet);
+  #send(r: Request): void {
+    if (r.packet.packetId === 0) r.packet.packetId = this.#ids.take();
+    this.#host.send(r.packet);
   }
 
-  private find(id: number): Request | undefined {
-    for (const r of this.pending ?? []) if (r.packet.packetId === id) return r;
+  #find(id: number): Request | undefined {
+    for (const r of this.#pending ?? []) if (r.packet.packetId === id) return r;
     return undefined;
   }
 
-  private expire(r: Request): void {
-    if (!this.pending?.includes(r)) return;
-    this.forget(r);
+  #expire(r: Request): void {
+    if (!this.#pending?.includes(r)) return;
+    this.#forget(r);
     const id = r.packet.packetId;
     if (id !== 0) {
-      if (this.host.connected()) (this.abandoned ??= new Set()).add(id);
-      else this.ids.release(id);
+      if (this.#host.connected()) (this.#abandoned ??= new Set()).add(id);
+      else this.#ids.release(id);
     }
     const what = r.packet.type === "subscribe" ? `SUBSCRIBE to ${r.packet.subscriptions.map((s) => s.topic).join(", ")}` : `UNSUBSCRIBE from ${r.packet.topics.join(", ")}`;
-    r.reject(new RequestTimeoutError(`${what}: no answer within ${this.timeoutMs} ms (requestTimeout)`));
+    r.reject(new RequestTimeoutError(`${what}: no answer within ${this.#timeoutMs} ms (requestTimeout)`));
   }
 
-  private settle(r: Request): void {
-    this.clock.clearTimeout(r.timer);
-    this.forget(r);
-    this.ids.release(r.packet.packetId);
+  #settle(r: Request): void {
+    this.#clock.clearTimeout(r.timer);
+    this.#forget(r);
+    this.#ids.release(r.packet.packetId);
   }
 
-  private forget(r: Request): void {
-    const pending = this.pending!;
+  #forget(r: Request): void {
+    const pending = this.#pending!;
     pending.splice(pending.indexOf(r), 1);
-    if (pending.length === 0) this.pending = undefined;
+    if (pending.length === 0) this.#pending = undefined;
   }
 }

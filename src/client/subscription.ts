@@ -95,20 +95,23 @@ export class Subscription implements AsyncIterable<Message> {
    * session is lost.
    * @internal
    */
-  options5: V5SubscriptionOptions | undefined = undefined;
+  declare options5?: V5SubscriptionOptions;
   /** Granted QoS (or 0x80) per filter, from the SUBACK. */
   granted: SubackCode[] = [];
   /** Messages no reader has taken yet; created by the first one buffered. */
-  private buffer: Queue<Delivery> | undefined;
+  #buffer: Queue<Delivery> | undefined;
   /** QoS 0 messages in the buffer (only they count against maxBuffered while someone reads). */
-  private bufferedQos0 = 0;
+  #bufferedQos0 = 0;
   /** Readers waiting in next(); created by the first one. */
-  private waiters: Array<(r: IteratorResult<Message>) => void> | undefined;
-  private reader: Reader = "pending";
-  private overflowing = false;
-  private ended = false;
+  #waiters: Array<(r: IteratorResult<Message>) => void> | undefined;
+  #reader: Reader = "pending";
+  #overflowing = false;
+  #ended = false;
   /** Messages this subscription dropped: QoS 0 ones a slow iterator could not keep, or what nobody read. */
   dropped = 0;
+
+  readonly #maxBuffered: number;
+  readonly #owner: SubscriptionOwner;
 
   /**
    * Creates a subscription (the client's call: use Client.subscribe()).
@@ -117,21 +120,23 @@ export class Subscription implements AsyncIterable<Message> {
   constructor(
     filters: readonly string[],
     qos: QoS,
-    private readonly maxBuffered: number,
-    private readonly owner: SubscriptionOwner,
+    maxBuffered: number,
+    owner: SubscriptionOwner,
   ) {
+    this.#maxBuffered = maxBuffered;
+    this.#owner = owner;
     this.filters = filters;
     this.qos = qos;
   }
 
   /** Whether the subscription has ended (unsubscribed or client closed). */
   get closed(): boolean {
-    return this.ended;
+    return this.#ended;
   }
 
   /** Messages buffered for the iterator. */
   get buffered(): number {
-    return this.buffer?.length ?? 0;
+    return this.#buffer?.length ?? 0;
   }
 
   /**
@@ -142,38 +147,38 @@ export class Subscription implements AsyncIterable<Message> {
    * included); ClientClosedError if the client ends first.
    */
   async unsubscribe(): Promise<void> {
-    if (this.ended) return;
+    if (this.#ended) return;
     this.close();
-    await this.owner.unsubscribed(this);
+    await this.#owner.unsubscribed(this);
   }
 
   /** Delivers a message to this subscription (the library's call). */
   push(d: Delivery): void {
-    if (this.ended) return;
-    const waiter = this.waiters?.shift();
+    if (this.#ended) return;
+    const waiter = this.#waiters?.shift();
     if (waiter) {
       d.seen = true;
       waiter({ value: d, done: false });
       return;
     }
-    if (this.reader === "unread") {
-      if (this.maxBuffered === 0) return;
-      const buffer = (this.buffer ??= new Queue());
-      if (buffer.length >= this.maxBuffered) this.dropOldest();
-      this.append(buffer, d);
+    if (this.#reader === "unread") {
+      if (this.#maxBuffered === 0) return;
+      const buffer = (this.#buffer ??= new Queue());
+      if (buffer.length >= this.#maxBuffered) this.#dropOldest();
+      this.#append(buffer, d);
       return;
     }
     // Someone reads (or may still come): QoS 1/2 messages are held, their acks wait; QoS 0 ones are bounded.
     if (d.qos > 0) d.hold();
-    else if (this.bufferedQos0 >= this.maxBuffered) {
-      if (this.maxBuffered === 0) {
-        if (this.reader === "reading") this.overflow(); // only a waiting next() could have taken it
+    else if (this.#bufferedQos0 >= this.#maxBuffered) {
+      if (this.#maxBuffered === 0) {
+        if (this.#reader === "reading") this.#overflow(); // only a waiting next() could have taken it
         return;
       }
-      this.dropOldestQos0();
-      this.overflow();
+      this.#dropOldestQos0();
+      this.#overflow();
     }
-    this.append((this.buffer ??= new Queue()), d);
+    this.#append((this.#buffer ??= new Queue()), d);
   }
 
   /**
@@ -181,45 +186,45 @@ export class Subscription implements AsyncIterable<Message> {
    * Held messages are let go (their acks go out) and only the newest few are kept for a late reader.
    */
   settleReader(): void {
-    if (this.reader !== "pending") return;
-    this.releaseHolds();
-    this.reader = "unread";
-    while (this.buffered > this.maxBuffered) this.dropOldest();
+    if (this.#reader !== "pending") return;
+    this.#releaseHolds();
+    this.#reader = "unread";
+    while (this.buffered > this.#maxBuffered) this.#dropOldest();
   }
 
   /** Ends iteration; buffered messages are still yielded first, but no ack waits for them any more. */
   close(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.releaseHolds();
-    this.reader = "unread";
-    const waiters = this.waiters ?? [];
-    this.waiters = undefined;
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#releaseHolds();
+    this.#reader = "unread";
+    const waiters = this.#waiters ?? [];
+    this.#waiters = undefined;
     for (const w of waiters) w({ value: undefined, done: true });
   }
 
   /** Returns an iterator over the received messages; it ends when the subscription closes, and `break` unsubscribes. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    this.startReading();
+    this.#startReading();
     return {
       next: () => {
-        const d = this.buffer?.shift();
+        const d = this.#buffer?.shift();
         if (d) {
-          if (d.qos === 0) this.bufferedQos0--;
-          else if (this.reader === "reading") d.taken();
+          if (d.qos === 0) this.#bufferedQos0--;
+          else if (this.#reader === "reading") d.taken();
           d.seen = true;
-          if (this.buffer!.length === 0) this.overflowing = false;
+          if (this.#buffer!.length === 0) this.#overflowing = false;
           return Promise.resolve({ value: d, done: false });
         }
-        this.overflowing = false;
-        if (this.ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (this.waiters ??= []).push(resolve));
+        this.#overflowing = false;
+        if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
       },
       // `break` out of for await: ends at once, even offline; the UNSUBSCRIBE goes out now or on the next connection.
       return: () => {
-        if (!this.ended) {
+        if (!this.#ended) {
           this.close();
-          this.owner.unsubscribed(this).catch(() => undefined); // nobody is left to tell
+          this.#owner.unsubscribed(this).catch(() => undefined); // nobody is left to tell
         }
         return Promise.resolve({ value: undefined, done: true });
       },
@@ -227,42 +232,42 @@ export class Subscription implements AsyncIterable<Message> {
   }
 
   /** An iterator arrived: messages buffered while nobody read become held again (their acks, if still owed, wait). */
-  private startReading(): void {
-    if (this.reader === "reading" || this.ended) return;
-    if (this.reader === "unread") for (const d of this.buffer ?? []) if (d.qos > 0) d.hold();
-    this.reader = "reading";
+  #startReading(): void {
+    if (this.#reader === "reading" || this.#ended) return;
+    if (this.#reader === "unread") for (const d of this.#buffer ?? []) if (d.qos > 0) d.hold();
+    this.#reader = "reading";
   }
 
   /** Adds `d` to `buffer`, counting it if it is QoS 0. */
-  private append(buffer: Queue<Delivery>, d: Delivery): void {
+  #append(buffer: Queue<Delivery>, d: Delivery): void {
     buffer.push(d);
-    if (d.qos === 0) this.bufferedQos0++;
+    if (d.qos === 0) this.#bufferedQos0++;
   }
 
   /** Drops the oldest buffered message, whatever its QoS (nobody reads: nothing is held). */
-  private dropOldest(): void {
-    if (this.buffer!.shift()!.qos === 0) this.bufferedQos0--;
+  #dropOldest(): void {
+    if (this.#buffer!.shift()!.qos === 0) this.#bufferedQos0--;
     this.dropped++;
   }
 
   /** Drops the oldest buffered QoS 0 message (held QoS 1/2 messages before it stay). */
-  private dropOldestQos0(): void {
-    this.buffer!.removeFirst(isQos0);
-    this.bufferedQos0--;
+  #dropOldestQos0(): void {
+    this.#buffer!.removeFirst(isQos0);
+    this.#bufferedQos0--;
   }
 
   /** Counts a dropped QoS 0 message and tells the owner (first of an episode or not). */
-  private overflow(): void {
+  #overflow(): void {
     this.dropped++;
-    const first = !this.overflowing;
-    this.overflowing = true;
-    this.owner.overflowed(this, first);
+    const first = !this.#overflowing;
+    this.#overflowing = true;
+    this.#owner.overflowed(this, first);
   }
 
   /** Lets go of the buffered QoS 1/2 messages this subscription held, so their acks can go out. */
-  private releaseHolds(): void {
-    if (this.reader === "unread") return;
-    for (const d of this.buffer ?? []) if (d.qos > 0) d.release();
+  #releaseHolds(): void {
+    if (this.#reader === "unread") return;
+    for (const d of this.#buffer ?? []) if (d.qos > 0) d.release();
   }
 }
 
@@ -280,50 +285,50 @@ const isWildcard = (filter: string): boolean => filter.includes("+") || filter.i
  */
 export class SubscriptionRegistry {
   /** Filter -> the subscriptions holding it (usually one). */
-  private readonly holders = new Map<string, Subscription[]>();
-  private trie: TopicTrie<Subscription> | undefined;
+  readonly #holders = new Map<string, Subscription[]>();
+  #trie: TopicTrie<Subscription> | undefined;
   /** Topic -> matching subscriptions; devices see few distinct topics, so most messages skip the trie walk. */
-  private matches: Map<string, Subscription[]> | undefined;
+  #matches: Map<string, Subscription[]> | undefined;
 
   /** Registers `sub` under its filters (before SUBSCRIBE is sent, so nothing that arrives with the SUBACK is lost). */
   add(sub: Subscription): void {
-    this.matches = undefined;
+    this.#matches = undefined;
     for (const f of sub.filters) {
-      const subs = this.holders.get(f);
+      const subs = this.#holders.get(f);
       if (subs?.includes(sub)) continue;
       if (subs) subs.push(sub);
-      else this.holders.set(f, [sub]);
-      if (isWildcard(f)) (this.trie ??= new TopicTrie()).add(f, sub);
+      else this.#holders.set(f, [sub]);
+      if (isWildcard(f)) (this.#trie ??= new TopicTrie()).add(f, sub);
     }
   }
 
   /** Removes `sub`; returns the filters no other subscription holds (to UNSUBSCRIBE at the broker). */
   delete(sub: Subscription): string[] {
-    this.matches = undefined;
+    this.#matches = undefined;
     const orphaned: string[] = [];
     for (const f of sub.filters) {
-      const subs = this.holders.get(f);
+      const subs = this.#holders.get(f);
       const at = subs ? subs.indexOf(sub) : -1;
       if (at < 0) continue;
       subs!.splice(at, 1);
-      if (isWildcard(f)) this.trie?.remove(f, sub);
+      if (isWildcard(f)) this.#trie?.remove(f, sub);
       if (subs!.length === 0) {
-        this.holders.delete(f);
+        this.#holders.delete(f);
         orphaned.push(f);
       }
     }
-    if (this.trie?.size === 0) this.trie = undefined;
+    if (this.#trie?.size === 0) this.#trie = undefined;
     return orphaned;
   }
 
   /** Every subscription reached by a message on `topic`, each once. */
   match(topic: string): Subscription[] {
-    let found = this.matches?.get(topic);
+    let found = this.#matches?.get(topic);
     if (found === undefined) {
-      found = this.lookup(topic);
-      this.matches ??= new Map();
-      if (this.matches.size >= MATCH_CACHE_SIZE) this.matches.clear();
-      this.matches.set(topic, found);
+      found = this.#lookup(topic);
+      this.#matches ??= new Map();
+      if (this.#matches.size >= MATCH_CACHE_SIZE) this.#matches.clear();
+      this.#matches.set(topic, found);
     }
     return found;
   }
@@ -331,27 +336,27 @@ export class SubscriptionRegistry {
   /** Every held filter with the highest QoS requested for it (for resubscribing a new session). */
   active(): Array<{ topic: string; qos: QoS } & V5SubscriptionOptions> {
     const out: Array<{ topic: string; qos: QoS } & V5SubscriptionOptions> = [];
-    for (const [topic, subs] of this.holders) {
+    for (const [topic, subs] of this.#holders) {
       let qos: QoS = 0;
       let options: V5SubscriptionOptions | undefined;
       for (const s of subs) {
         if (s.qos > qos) qos = s.qos;
         options = s.options5 ?? options;
       }
-      out.push(options ? { topic, qos, ...options } : { topic, qos });
+      out.push({ ...options, topic, qos });
     }
     return out;
   }
 
   /** Ends every subscription (client closed). */
   closeAll(): void {
-    for (const subs of this.holders.values()) for (const s of subs) s.close();
+    for (const subs of this.#holders.values()) for (const s of subs) s.close();
   }
 
-  private lookup(topic: string): Subscription[] {
-    const exact = this.holders.get(topic);
-    if (!this.trie) return exact ? exact.slice() : [];
-    const wild = this.trie.match(topic);
+  #lookup(topic: string): Subscription[] {
+    const exact = this.#holders.get(topic);
+    if (!this.#trie) return exact ? exact.slice() : [];
+    const wild = this.#trie.match(topic);
     if (!exact) return wild;
     // A subscription holding both "a/b" and "a/+" gets the message once.
     const out = exact.slice();

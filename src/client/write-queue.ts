@@ -25,9 +25,9 @@ export class WriteQueue implements Sink {
   bytes: Uint8Array = NO_BYTES;
   pos = 0;
   /** Where the run being written began in `bytes`. */
-  private start = 0;
+  #start = 0;
   /** Finished runs and large payloads, in write order. */
-  private parts: Uint8Array[] | undefined;
+  #parts: Uint8Array[] | undefined;
 
   /** Makes room for exactly n bytes at `pos`: continues this queue's run in the slab when nothing came between. */
   reserve(n: number): void {
@@ -35,10 +35,10 @@ export class WriteQueue implements Sink {
       top += n;
       return;
     }
-    this.cut();
+    this.#cut();
     if (n > OWN_BUFFER_OVER) {
       this.bytes = new Uint8Array(n);
-      this.start = this.pos = 0;
+      this.#start = this.pos = 0;
       return;
     }
     if (top + n > SLAB_SIZE) {
@@ -46,21 +46,21 @@ export class WriteQueue implements Sink {
       top = 0;
     }
     this.bytes = slab;
-    this.start = this.pos = top;
+    this.#start = this.pos = top;
     top += n;
   }
 
   /** Queues bytes to be written as they are (a large payload after its header). */
   append(bytes: Uint8Array): void {
-    this.cut();
-    (this.parts ??= []).push(bytes);
+    this.#cut();
+    (this.#parts ??= []).push(bytes);
   }
 
   /** Everything queued, in order, or undefined when nothing is; the queue is empty afterwards. */
   take(): Uint8Array[] | undefined {
-    this.cut();
-    const parts = this.parts;
-    this.parts = undefined;
+    this.#cut();
+    const parts = this.#parts;
+    this.#parts = undefined;
     return parts;
   }
 
@@ -79,13 +79,13 @@ export class WriteQueue implements Sink {
 
   /** Forgets everything queued (the connection is gone). */
   clear(): void {
-    this.start = this.pos;
-    this.parts = undefined;
+    this.#start = this.pos;
+    this.#parts = undefined;
   }
 
   /** Ends the current run: its bytes become one part. */
-  private cut(): void {
-    if (this.pos > this.start) (this.parts ??= []).push(this.bytes.subarray(this.start, this.pos));
-    this.start = this.pos;
+  #cut(): void {
+    if (this.pos > this.#start) (this.#parts ??= []).push(this.bytes.subarray(this.#start, this.pos));
+    this.#start = this.pos;
   }
 }

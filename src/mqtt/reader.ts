@@ -107,38 +107,40 @@ class OversizeSkip {
 
 /** Incremental MQTT 3.1.1 packet reader over a table of body decoders. After a ProtocolError it stays failed. */
 export class PacketReader {
-  private readonly maxPacketSize: number;
+  readonly #maxPacketSize: number;
   /** Chunks of a packet whose fixed header is incomplete; the shared NO_PARTS while there are none. */
-  private pending: Uint8Array[] = NO_PARTS;
-  private pendingBytes = 0;
+  #pending: Uint8Array[] = NO_PARTS;
+  #pendingBytes = 0;
   /** Total size of the packet at the head of `pending`, or -1 while its fixed header is incomplete. */
-  private need = -1;
+  #need = -1;
   /**
    * Once the size of a packet spanning chunks is known, its bytes are gathered here (capacity doubling up to that
    * size): memory stays proportional to the bytes received however finely the peer splits them, where one
    * reference per chunk would cost a few hundred bytes per one-byte read.
    */
-  private assembly: Uint8Array | undefined;
-  private failure: ProtocolError | undefined;
+  #assembly: Uint8Array | undefined;
+  #failure: ProtocolError | undefined;
   /** The oversize PUBLISH being skipped, if any. */
-  private skip: OversizeSkip | undefined;
+  #skip: OversizeSkip | undefined;
+
+  readonly #bodies: BodyTable;
+  readonly #role: DecoderRole;
+  readonly #onOversizePublish: ((info: OversizePublish) => void) | undefined;
 
   /**
    * Creates a reader that decodes bodies with `bodies` for the given `role`. `maxPacketSize` defaults to
    * DEFAULT_MAX_PACKET_SIZE; with `onOversizePublish`, an oversize PUBLISH is skipped and reported instead of refused.
    */
-  constructor(
-    private readonly bodies: BodyTable,
-    private readonly role: DecoderRole,
-    maxPacketSize?: number,
-    private readonly onOversizePublish?: (info: OversizePublish) => void,
-  ) {
-    this.maxPacketSize = maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
+  constructor(bodies: BodyTable, role: DecoderRole, maxPacketSize?: number, onOversizePublish?: (info: OversizePublish) => void) {
+    this.#bodies = bodies;
+    this.#role = role;
+    this.#onOversizePublish = onOversizePublish;
+    this.#maxPacketSize = maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
   }
 
   /** Bytes held for a packet not yet complete (for a skipped PUBLISH, only its variable header's). */
   get buffered(): number {
-    return this.pendingBytes + (this.skip?.held ?? 0);
+    return this.#pendingBytes + (this.#skip?.held ?? 0);
   }
 
   /** Decodes `chunk` and returns the packets it completes. Throws ProtocolError on malformed input. */
@@ -153,101 +155,101 @@ export class PacketReader {
    * ProtocolError after delivering the packets that preceded the fault.
    */
   feed(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
-    if (this.failure) throw this.failure;
+    if (this.#failure) throw this.#failure;
     try {
-      this.run(chunk, onPacket);
+      this.#run(chunk, onPacket);
     } catch (err) {
       if (err instanceof ProtocolError) {
-        this.failure = err;
-        this.pending = NO_PARTS;
-        this.assembly = undefined;
-        this.pendingBytes = 0;
-        this.skip = undefined;
+        this.#failure = err;
+        this.#pending = NO_PARTS;
+        this.#assembly = undefined;
+        this.#pendingBytes = 0;
+        this.#skip = undefined;
       }
       throw err;
     }
   }
 
   /** Decodes `chunk` (after any skipped or pending packet), calling `onPacket` per complete packet and stashing a trailing partial one. */
-  private run(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
+  #run(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
     let pos = 0;
-    if (this.skip !== undefined) {
-      pos = this.passOver(chunk, 0);
+    if (this.#skip !== undefined) {
+      pos = this.#passOver(chunk, 0);
       if (pos < 0) return; // all of chunk belonged to the skipped PUBLISH
-    } else if (this.pendingBytes > 0) {
-      pos = this.completePending(chunk, onPacket);
+    } else if (this.#pendingBytes > 0) {
+      pos = this.#completePending(chunk, onPacket);
       if (pos < 0) return; // still incomplete: chunk was absorbed into pending
     }
     const end = chunk.length;
     while (pos < end) {
-      const total = this.readHeader(chunk, pos, end);
+      const total = this.#readHeader(chunk, pos, end);
       if (total < 0 || pos + total > end) {
         if (total === SKIP) {
-          pos = this.passOver(chunk, pos);
+          pos = this.#passOver(chunk, pos);
           if (pos < 0) return;
           continue;
         }
-        this.stash(chunk.subarray(pos), total);
+        this.#stash(chunk.subarray(pos), total);
         return;
       }
-      onPacket(this.body(chunk, pos, pos + total));
+      onPacket(this.#body(chunk, pos, pos + total));
       pos += total;
     }
   }
 
   /** Decodes the whole packet bytes[pos, end) once its fixed header has passed readHeader. */
-  private body(bytes: Uint8Array, pos: number, end: number, owned = false): Packet {
+  #body(bytes: Uint8Array, pos: number, end: number, owned = false): Packet {
     const first = bytes[pos]!;
     let i = pos + 1;
     while (bytes[i]! & 0x80) i++;
-    return this.bodies[first >> 4]!(first, bytes, i + 1, end, owned);
+    return this.#bodies[first >> 4]!(first, bytes, i + 1, end, owned);
   }
 
   /** Appends to the pending packet; returns where the rest of `chunk` starts, or -1 if it was all absorbed. */
-  private completePending(chunk: Uint8Array, onPacket: (packet: Packet) => void): number {
-    if (this.need < 0) {
-      const head = new Uint8Array(Math.min(5, this.pendingBytes + chunk.length));
+  #completePending(chunk: Uint8Array, onPacket: (packet: Packet) => void): number {
+    if (this.#need < 0) {
+      const head = new Uint8Array(Math.min(5, this.#pendingBytes + chunk.length));
       let n = 0;
-      for (const part of this.pending) for (let i = 0; i < part.length && n < head.length; i++) head[n++] = part[i]!;
+      for (const part of this.#pending) for (let i = 0; i < part.length && n < head.length; i++) head[n++] = part[i]!;
       for (let i = 0; n < head.length; i++) head[n++] = chunk[i]!;
-      this.need = this.readHeader(head, 0, head.length);
-      if (this.need === SKIP) {
+      this.#need = this.#readHeader(head, 0, head.length);
+      if (this.#need === SKIP) {
         // pending held only fixed-header bytes (fewer than 5): count them and skip on from the start of chunk
-        this.skip!.consumed = this.pendingBytes;
-        this.pending = NO_PARTS;
-        this.pendingBytes = 0;
-        this.need = -1;
-        return this.passOver(chunk, 0);
+        this.#skip!.consumed = this.#pendingBytes;
+        this.#pending = NO_PARTS;
+        this.#pendingBytes = 0;
+        this.#need = -1;
+        return this.#passOver(chunk, 0);
       }
     }
-    if (this.need < 0) {
-      this.pending.push(chunk); // fewer than 5 bytes so far (stash() gave this packet its own list)
-      this.pendingBytes += chunk.length;
+    if (this.#need < 0) {
+      this.#pending.push(chunk); // fewer than 5 bytes so far (stash() gave this packet its own list)
+      this.#pendingBytes += chunk.length;
       return -1;
     }
-    const used = Math.min(chunk.length, this.need - this.pendingBytes);
-    const filled = this.pendingBytes + used;
-    let packet = this.assembly;
+    const used = Math.min(chunk.length, this.#need - this.#pendingBytes);
+    const filled = this.#pendingBytes + used;
+    let packet = this.#assembly;
     if (packet === undefined || packet.length < filled) {
-      const grown = new Uint8Array(Math.min(this.need, Math.max(filled, 2 * (packet?.length ?? 0), ASSEMBLY_START)));
-      if (packet) grown.set(packet.subarray(0, this.pendingBytes));
+      const grown = new Uint8Array(Math.min(this.#need, Math.max(filled, 2 * (packet?.length ?? 0), ASSEMBLY_START)));
+      if (packet) grown.set(packet.subarray(0, this.#pendingBytes));
       else {
         let n = 0;
-        for (const part of this.pending) {
+        for (const part of this.#pending) {
           grown.set(part, n);
           n += part.length;
         }
-        this.pending = NO_PARTS;
+        this.#pending = NO_PARTS;
       }
-      packet = this.assembly = grown;
+      packet = this.#assembly = grown;
     }
-    packet.set(used === chunk.length ? chunk : chunk.subarray(0, used), this.pendingBytes);
-    this.pendingBytes = filled;
-    if (filled < this.need) return -1;
-    this.assembly = undefined;
-    this.pendingBytes = 0;
-    this.need = -1;
-    onPacket(this.body(packet, 0, packet.length, true));
+    packet.set(used === chunk.length ? chunk : chunk.subarray(0, used), this.#pendingBytes);
+    this.#pendingBytes = filled;
+    if (filled < this.#need) return -1;
+    this.#assembly = undefined;
+    this.#pendingBytes = 0;
+    this.#need = -1;
+    onPacket(this.#body(packet, 0, packet.length, true));
     return used;
   }
 
@@ -256,8 +258,8 @@ export class PacketReader {
    * and decoded, payload dropped. Once the packet's last byte is consumed it reports the PUBLISH and returns where
    * the next packet starts; returns -1 while all of chunk belonged to the skipped packet.
    */
-  private passOver(chunk: Uint8Array, pos: number): number {
-    const s = this.skip!;
+  #passOver(chunk: Uint8Array, pos: number): number {
+    const s = this.#skip!;
     const end = chunk.length;
     if (s.consumed < s.headerSize) {
       const n = Math.min(s.headerSize - s.consumed, end - pos);
@@ -287,7 +289,7 @@ export class PacketReader {
       }
       // The table's own PUBLISH decoder on the variable header alone (an empty payload): the same checks, the same
       // errors, as for a PUBLISH within the limit.
-      const { topic, qos, packetId, retain, dup } = this.bodies[3]!(s.first, s.head, 0, s.want, true) as PublishPacket;
+      const { topic, qos, packetId, retain, dup } = this.#bodies[3]!(s.first, s.head, 0, s.want, true) as PublishPacket;
       s.info = { topic, qos, packetId, retain, dup, size: s.total };
       s.head = NO_BYTES;
       s.held = 0;
@@ -296,32 +298,32 @@ export class PacketReader {
     s.consumed += n;
     pos += n;
     if (s.consumed < s.total) return -1;
-    this.skip = undefined;
-    this.onOversizePublish!(s.info!);
+    this.#skip = undefined;
+    this.#onOversizePublish!(s.info!);
     return pos;
   }
 
   /** Keeps `rest` as the start of an incomplete packet of total size `need` (-1 while its fixed header is incomplete). */
-  private stash(rest: Uint8Array, need: number): void {
-    this.pending = [rest];
-    this.pendingBytes = rest.length;
-    this.need = need;
+  #stash(rest: Uint8Array, need: number): void {
+    this.#pending = [rest];
+    this.#pendingBytes = rest.length;
+    this.#need = need;
   }
 
   /**
    * Validates the fixed header at bytes[pos] and returns the packet's total size, or -1 when the
    * header's bytes are not all there yet. Throws as soon as the available bytes prove a fault. For a PUBLISH over
-   * maxPacketSize with onOversizePublish set, it starts skipping that packet (this.skip) and returns SKIP.
+   * maxPacketSize with onOversizePublish set, it starts skipping that packet (this.#skip) and returns SKIP.
    */
-  private readHeader(bytes: Uint8Array, pos: number, end: number): number {
+  #readHeader(bytes: Uint8Array, pos: number, end: number): number {
     const first = bytes[pos]!;
     const type = first >> 4;
     const name = NAMES[type]!;
     if (type === 0 || type === 15) {
       throw new ProtocolError("invalid-packet-type", `packet type ${type} is reserved`);
     }
-    if (this.bodies[type] === undefined) {
-      throw new ProtocolError("unexpected-packet-type", `${name} must never be sent to a ${this.role}`);
+    if (this.#bodies[type] === undefined) {
+      throw new ProtocolError("unexpected-packet-type", `${name} must never be sent to a ${this.#role}`);
     }
     const flags = first & 0x0f;
     const required = REQUIRED_FLAGS[type]!;
@@ -353,12 +355,12 @@ export class PacketReader {
       throw new ProtocolError("invalid-length", `${name} remaining length ${remaining} is too short`);
     }
     const total = i - pos + remaining;
-    if (total > this.maxPacketSize) {
-      if (type === 3 && this.onOversizePublish !== undefined) {
-        this.skip = new OversizeSkip(first, i - pos, total);
+    if (total > this.#maxPacketSize) {
+      if (type === 3 && this.#onOversizePublish !== undefined) {
+        this.#skip = new OversizeSkip(first, i - pos, total);
         return SKIP;
       }
-      throw new ProtocolError("packet-too-large", `${name} of ${total} bytes exceeds maxPacketSize ${this.maxPacketSize}`);
+      throw new ProtocolError("packet-too-large", `${name} of ${total} bytes exceeds maxPacketSize ${this.#maxPacketSize}`);
     }
     return total;
   }

@@ -106,12 +106,13 @@ function newNode<T>(): TrieNode<T> {
 
 /** Maps topic filters to values; `match(topic)` finds every value whose filter matches, each once. */
 export class TopicTrie<T> {
+  /** TS-private rather than #private: test/mqtt/topic.test.ts checks that remove() prunes through it. */
   private readonly root: TrieNode<T> = newNode();
-  private count = 0;
+  #count = 0;
 
   /** Number of (filter, value) entries. */
   get size(): number {
-    return this.count;
+    return this.#count;
   }
 
   /** Adds `value` under `filter` (a valid topic filter). */
@@ -129,7 +130,7 @@ export class TopicTrie<T> {
     node.values ??= new Set();
     if (!node.values.has(value)) {
       node.values.add(value);
-      this.count++;
+      this.#count++;
     }
   }
 
@@ -144,7 +145,7 @@ export class TopicTrie<T> {
       node = next;
     }
     if (!node.values?.delete(value)) return false;
-    this.count--;
+    this.#count--;
     for (let i = path.length - 1; i >= 0; i--) {
       const [parent, level] = path[i]!;
       const child = parent.children!.get(level)!;

@@ -79,51 +79,61 @@ class TcpConnection implements Connection {
   failure: Error | undefined;
   open = false;
 
+  readonly #socket: Net.Socket;
+  /** Set while connecting; cleared once open so the promise's functions are not kept for the socket's life. */
+  #resolve: ((c: Connection) => void) | undefined;
+  #reject: ((e: Error) => void) | undefined;
+  /** Set while connecting; cleared (and this listener removed from it) once the attempt settles. */
+  #signal: AbortSignal | undefined;
+
   constructor(
-    private readonly socket: Net.Socket,
+    socket: Net.Socket,
     readonly handlers: ConnectionHandlers,
-    /** Set while connecting; cleared once open so the promise's functions are not kept for the socket's life. */
-    private resolve: ((c: Connection) => void) | undefined,
-    private reject: ((e: Error) => void) | undefined,
-    /** Set while connecting; cleared (and this listener removed from it) once the attempt settles. */
-    private signal: AbortSignal | undefined,
-  ) {}
+    resolve: ((c: Connection) => void) | undefined,
+    reject: ((e: Error) => void) | undefined,
+    signal: AbortSignal | undefined,
+  ) {
+    this.#socket = socket;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = signal;
+  }
 
   opened(): void {
     this.open = true;
-    const resolve = this.resolve;
-    this.settle();
+    const resolve = this.#resolve;
+    this.#settle();
     resolve?.(this);
   }
 
   failed(err: Error): void {
-    const reject = this.reject;
-    this.settle();
+    const reject = this.#reject;
+    this.#settle();
     reject?.(err);
   }
 
   /** Drops what only the attempt needed: the promise's functions and the abort listener. */
-  private settle(): void {
-    this.resolve = this.reject = undefined;
-    this.signal?.removeEventListener("abort", this);
-    this.signal = undefined;
+  #settle(): void {
+    this.#resolve = this.#reject = undefined;
+    this.#signal?.removeEventListener("abort", this);
+    this.#signal = undefined;
   }
 
   /** The signal's abort event, while connecting: rejects with its reason and destroys the socket being opened. */
   handleEvent(): void {
-    const signal = this.signal;
+    const signal = this.#signal;
     if (!signal) return;
     this.failed(abortReason(signal));
-    this.socket.destroy();
+    this.#socket.destroy();
   }
 
   write(bytes: Uint8Array): boolean {
-    return this.socket.write(bytes);
+    return this.#socket.write(bytes);
   }
 
   /** Corked: a large payload and the header before it leave in one writev, not one system call each. */
   writeMany(parts: Uint8Array[]): boolean {
-    const socket = this.socket;
+    const socket = this.#socket;
     socket.cork();
     let ok = true;
     for (const p of parts) ok = socket.write(p) && ok;
@@ -132,11 +142,11 @@ class TcpConnection implements Connection {
   }
 
   end(): void {
-    this.socket.end();
+    this.#socket.end();
   }
 
   destroy(): void {
-    this.socket.destroy();
+    this.#socket.destroy();
   }
 }
 
