@@ -5,7 +5,7 @@
  * report printed above the tests says so (it is a target, not a test), and a bundle over its ceiling fails the suite.
  */
 import { describe, expect, it } from "vitest";
-import { SERVER_ROLE_MODULES, budgetReport, kb, measureBudgets } from "../bench/lib/size-budget.ts";
+import { CONNECT_APP_BEFORE_V5, SERVER_ROLE_MODULES, V5_GROWTH_ALLOWED, V5_MODULES, budgetReport, kb, measureBudgets } from "../bench/lib/size-budget.ts";
 
 const results = await measureBudgets();
 console.log(`size budget:\n  ${budgetReport(results).join("\n  ")}`);
@@ -23,4 +23,16 @@ describe("bundle size (issue #7)", () => {
       expect(carried, "a client-only import pulls in what only a broker needs").toEqual([]);
     },
   );
+
+  const connectApp = results.find((r) => !r.budget.withLazy && r.budget.imports?.join() === "connect")!;
+
+  it("a 3.1.1 connect-only app loads no MQTT 5 code at start, and the MQTT 5 half is a chunk of its own (issue #17)", () => {
+    const eagerV5 = Object.keys(connectApp.size.modules ?? {}).filter((m) => V5_MODULES.some((re) => re.test(m)) && connectApp.size.modules![m]! > 0);
+    expect(eagerV5, "MQTT 5 modules in what a 3.1.1 application loads at start").toEqual([]);
+    expect(connectApp.size.lazyGzipped, "the lazily loaded MQTT 5 chunk").toBeGreaterThan(5 * 1024);
+  });
+
+  it(`a 3.1.1 connect-only app is at most ${V5_GROWTH_ALLOWED} B min+gz larger than before MQTT 5 (${CONNECT_APP_BEFORE_V5.toLocaleString("en-US")} B; issue #17)`, () => {
+    expect(connectApp.size.gzipped - CONNECT_APP_BEFORE_V5).toBeLessThanOrEqual(V5_GROWTH_ALLOWED);
+  });
 });

@@ -132,6 +132,35 @@ describe("SCRAM-SHA-256 through CONNECT, AUTH and CONNACK", () => {
     expect(conn.closed).toBe(true);
   });
 
+  it("a handler of one's own that throws a plain error during reauthenticate(): ConnectError authentication-failed (its cause the error), and the connection drops", async () => {
+    const broken = new Error("token service unreachable");
+    let calls = 0;
+    const auth = {
+      method: "TOKEN",
+      start: async () => new TextEncoder().encode(`t${calls++}`),
+      next: async (): Promise<Uint8Array | undefined> => {
+        if (calls > 1) throw broken; // the re-authentication's challenge
+        return undefined;
+      },
+    };
+    const broker = FakeBroker.v5();
+    const c = createClient({ url: "mqtt://fake", transport: broker.transport, clock: new FakeClock(), keepalive: 0, reconnect: false, protocolVersion: 5, auth });
+    clients.push(c);
+    const connecting = c.connect();
+    const conn = await broker.nextConnection();
+    await conn.next("connect");
+    conn.send({ type: "connack", sessionPresent: false, reasonCode: 0, properties: { authenticationMethod: "TOKEN" } });
+    await connecting;
+    const again = c.reauthenticate().catch((e: unknown) => e);
+    expect(((await conn.next("auth")) as Extract<Packet5, { type: "auth" }>).reasonCode).toBe(0x19);
+    conn.send({ type: "auth", reasonCode: 0x18, properties: { authenticationMethod: "TOKEN" } });
+    const err = await again;
+    expect(err).toBeInstanceOf(ConnectError);
+    expect(err).toMatchObject({ code: "authentication-failed", cause: broken });
+    await settle();
+    expect(conn.closed).toBe(true);
+  });
+
   it("reauthenticate() without auth is an OptionsError; an AUTH nobody asked for drops the connection", async () => {
     const broker = FakeBroker.v5();
     const c = createClient({ url: "mqtt://fake", transport: broker.transport, clock: new FakeClock(), keepalive: 0, reconnect: false, protocolVersion: 5 });

@@ -337,12 +337,29 @@ describe("received properties and a server DISCONNECT", () => {
     await long;
     expect(await short).toMatchObject({ code: "message-expired" });
     expect(client.stats().dropped).toBe(1);
+    expect(client.stats().sent).toBe(1); // the expired one never went out
   });
 });
 
 describe("v5 options from plain JavaScript", () => {
   it.each([3, "5", 5.5, "v5", true])("createClient refuses protocolVersion %s with OptionsError", (protocolVersion) => {
     expect(() => createClient({ url: "mqtt://fake", protocolVersion } as unknown as ClientOptions)).toThrow(OptionsError);
+  });
+
+  it("a 3.1.1 client: request(), reauthenticate() and end({ sessionExpiryInterval }) reject with OptionsError, and the client goes on", async () => {
+    const broker = new FakeBroker();
+    const client = createClient({ url: "mqtt://fake", transport: broker.transport, clock: new FakeClock(), keepalive: 0, reconnect: false });
+    clients.push(client);
+    const connecting = client.connect();
+    const conn = await broker.nextConnection();
+    await conn.accept();
+    await connecting;
+    await expect(client.request("svc/echo", "ping")).rejects.toThrow(/request\(\) needs protocolVersion: 5/);
+    await expect(client.reauthenticate()).rejects.toThrow(/reauthenticate\(\) needs protocolVersion: 5/);
+    await expect(client.end({ sessionExpiryInterval: 5 })).rejects.toBeInstanceOf(OptionsError);
+    expect(client.connected).toBe(true);
+    await client.end();
+    expect(conn.unread().at(-1)).toEqual({ type: "disconnect" });
   });
 
   // The v5 options are checked by the v5 part, loaded by connect() (and publish() and subscribe()) before anything is sent.

@@ -78,4 +78,37 @@ describe("a restarted v5 client", () => {
     expect(sent.topic).toBe("up/1");
     expect(sent.properties).toEqual({ contentType: "text/plain", correlationData: new Uint8Array([9, 9]), userProperties: [["site", "7"]] });
   });
+
+  it("sends a restored message with its whole Message Expiry Interval, however long the restart took (the time it waited before is not known)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edgemq-v5-store-"));
+    dirs.push(dir);
+    const broker = FakeBroker.v5();
+    const clock = new FakeClock();
+    const options = { url: "mqtt://fake", transport: broker.transport, clock, keepalive: 0, protocolVersion: 5 as const, clientId: "gw-6", clean: false, reconnect: false as const };
+    const first = createClient({ ...options, store: new FileStore(dir) });
+    clients.push(first);
+    const connected = first.connect();
+    const conn1 = await broker.nextConnection();
+    await conn1.accept();
+    await connected;
+    conn1.drop();
+    await settle();
+    const pending = first.publish("up/ttl", "x", { qos: 1, messageExpiryInterval: 30 }).catch((e: unknown) => e);
+    await settle();
+    await first.end({ force: true });
+    expect(await pending).toMatchObject({ code: "client-closed" });
+    await clock.advance(120_000); // far beyond the 30 s, while the process was down
+
+    // Restored as the connection starts; the broker then takes 60 s to answer.
+    const second = createClient({ ...options, connectTimeout: 300_000, store: new FileStore(dir) });
+    clients.push(second);
+    const connecting = second.connect();
+    const conn = await broker.nextConnection();
+    await clock.advance(60_000);
+    await conn.accept(true);
+    await connecting;
+    const sent = (await conn.next("publish")) as Extract<Packet5, { type: "publish" }>;
+    expect(sent.topic).toBe("up/ttl");
+    expect(sent.properties).toEqual({ messageExpiryInterval: 30 });
+  });
 });
