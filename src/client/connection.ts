@@ -59,7 +59,7 @@ export class ConnectionLifecycle {
    * Where the next attempt goes instead of the server list, once: an MQTT 5 Server Reference, set by the v5 half
    * (with followServerReference) when a refusing CONNACK or a DISCONNECT names one.
    */
-  next: string | undefined;
+  redirectTo: string | undefined;
   #connecting: Promise<void> | undefined;
   #reconnectTimer: unknown;
   #stableTimer: unknown;
@@ -181,16 +181,16 @@ export class ConnectionLifecycle {
     let lastError: Error | undefined;
     for (let tried = 0; tried < this.#o.servers.length; tried++) {
       if (this.state === "closed") throw new ClientClosedError();
-      const redirected = this.next !== undefined;
+      const redirected = this.redirectTo !== undefined;
       try {
         await this.#attempt(new URL(this.#server()), 0);
         return;
       } catch (err) {
         lastError = err as Error;
         // A Server Reference (MQTT 5) is tried before the next listed server, and only one is followed.
-        if (this.next && !redirected) tried--;
+        if (this.redirectTo && !redirected) tried--;
         else {
-          this.next = undefined;
+          this.redirectTo = undefined;
           this.#serverIndex = (this.#serverIndex + 1) % this.#o.servers.length;
         }
       }
@@ -302,7 +302,7 @@ export class ConnectionLifecycle {
     const delay = this.#backoff.next(refusedCredentials);
     const attempt = this.#backoff.attempts;
     this.reconnects++;
-    const redirected = this.next !== undefined;
+    const redirected = this.redirectTo !== undefined;
     const server = this.#server();
     this.#host.emit("reconnecting", { attempt, delay, server, error: previous });
     this.#reconnectTimer = this.#o.clock.setTimeout(
@@ -322,8 +322,8 @@ export class ConnectionLifecycle {
 
   /** The next attempt's server: a Server Reference to follow (once), else the current listed one. */
   #server(): string {
-    const server = this.next ?? this.#o.servers[this.#serverIndex]!;
-    this.next = undefined;
+    const server = this.redirectTo ?? this.#o.servers[this.#serverIndex]!;
+    this.redirectTo = undefined;
     return server;
   }
 

@@ -49,25 +49,34 @@ describe("the log format", () => {
   });
 });
 
+/**
+ * A v5 client with a FileStore goes offline, publishes `topic` at QoS 1 with `properties` (it waits in the store), and
+ * ends; returns what a second client on the same store needs.
+ */
+async function publishedBeforeRestart(topic: string, properties: Record<string, unknown>) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edgemq-v5-store-"));
+  dirs.push(dir);
+  const broker = FakeBroker.v5();
+  const clock = new FakeClock();
+  const options = { url: "mqtt://fake", transport: broker.transport, clock, keepalive: 0, protocolVersion: 5 as const, clientId: "gw-5", clean: false, reconnect: false as const };
+  const first = createClient({ ...options, store: new FileStore(dir) });
+  clients.push(first);
+  const connected = first.connect();
+  const conn1 = await broker.nextConnection();
+  await conn1.accept();
+  await connected;
+  conn1.drop(); // offline from now on: the message waits in the store
+  await settle();
+  const pending = first.publish(topic, "x", { qos: 1, ...properties }).catch((e: unknown) => e);
+  await settle();
+  await first.end({ force: true });
+  expect(await pending).toMatchObject({ code: "client-closed" });
+  return { dir, broker, clock, options };
+}
+
 describe("a restarted v5 client", () => {
   it("sends a message queued before the restart with its properties", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edgemq-v5-store-"));
-    dirs.push(dir);
-    const broker = FakeBroker.v5();
-    const options = { url: "mqtt://fake", transport: broker.transport, clock: new FakeClock(), keepalive: 0, protocolVersion: 5 as const, clientId: "gw-5", clean: false, reconnect: false as const };
-    const first = createClient({ ...options, store: new FileStore(dir) });
-    clients.push(first);
-    const connected = first.connect();
-    const conn1 = await broker.nextConnection();
-    await conn1.accept();
-    await connected;
-    conn1.drop(); // offline from now on: the message waits in the store
-    await settle();
-    const pending = first.publish("up/1", "x", { qos: 1, contentType: "text/plain", correlationData: new Uint8Array([9, 9]), userProperties: { site: "7" } }).catch((e: unknown) => e);
-    await settle();
-    await first.end({ force: true });
-    expect(await pending).toMatchObject({ code: "client-closed" });
-
+    const { dir, broker, options } = await publishedBeforeRestart("up/1", { contentType: "text/plain", correlationData: new Uint8Array([9, 9]), userProperties: { site: "7" } });
     const second = createClient({ ...options, store: new FileStore(dir) });
     clients.push(second);
     const connecting = second.connect();
@@ -80,23 +89,7 @@ describe("a restarted v5 client", () => {
   });
 
   it("sends a restored message with its whole Message Expiry Interval, however long the restart took (the time it waited before is not known)", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edgemq-v5-store-"));
-    dirs.push(dir);
-    const broker = FakeBroker.v5();
-    const clock = new FakeClock();
-    const options = { url: "mqtt://fake", transport: broker.transport, clock, keepalive: 0, protocolVersion: 5 as const, clientId: "gw-6", clean: false, reconnect: false as const };
-    const first = createClient({ ...options, store: new FileStore(dir) });
-    clients.push(first);
-    const connected = first.connect();
-    const conn1 = await broker.nextConnection();
-    await conn1.accept();
-    await connected;
-    conn1.drop();
-    await settle();
-    const pending = first.publish("up/ttl", "x", { qos: 1, messageExpiryInterval: 30 }).catch((e: unknown) => e);
-    await settle();
-    await first.end({ force: true });
-    expect(await pending).toMatchObject({ code: "client-closed" });
+    const { dir, broker, clock, options } = await publishedBeforeRestart("up/ttl", { messageExpiryInterval: 30 });
     await clock.advance(120_000); // far beyond the 30 s, while the process was down
 
     // Restored as the connection starts; the broker then takes 60 s to answer.

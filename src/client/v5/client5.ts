@@ -51,7 +51,7 @@ export function createV5(raw: Record<string, unknown>, client: Client): V5Client
   /** With followServerReference, the Server Reference of `err` (a refusing CONNACK's, a DISCONNECT's) is the next attempt's server. */
   const follow = <E extends Error>(err: E, from: string): E => {
     const to = v5.followServerReference ? serverReferenceUrl(err, from) : undefined;
-    if (to) conn.next = to;
+    if (to) conn.redirectTo = to;
     return err;
   };
 
