@@ -90,7 +90,7 @@ export class Client {
    * @internal
    */
   static parts(client: Client): ClientParts {
-    return { client, session: client.#session, conn: client.#conn, o: client.#o };
+    return { client, session: client.#session, conn: client.#conn, o: client.#o, warn: (w) => client.#emit("warning", w) };
   }
 
   /** The client identifier sent in CONNECT. */

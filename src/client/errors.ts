@@ -164,14 +164,15 @@ export class OptionsError extends EdgemqError {
 }
 
 /** Codes of ClientWarning. */
-export type WarningCode = "slow-consumer" | "message-too-large" | "store-damaged" | "store-degraded" | "qos-downgraded";
+export type WarningCode = "slow-consumer" | "message-too-large" | "store-damaged" | "store-degraded" | "qos-downgraded" | "receive-maximum-exceeded";
 
 /**
  * A non-fatal condition, reported as a "warning" event: an iterator too slow for its QoS 0 messages
  * ("slow-consumer", once per episode), an inbound message over maxPacketSize that was skipped and acknowledged
  * ("message-too-large"), damaged store records that were skipped ("store-damaged"), a store that works but not as
  * it should (a failed compaction: "store-degraded"), a broker that took QoS 2
- * messages at QoS 1 ("qos-downgraded", once per connection).
+ * messages at QoS 1 ("qos-downgraded", once per connection), an MQTT 5 broker that sent more QoS 1/2 messages than the
+ * client's Receive Maximum before they were answered ("receive-maximum-exceeded", once per connection).
  */
 export class ClientWarning extends EdgemqError {
   /** Always "ClientWarning". */

@@ -9,7 +9,7 @@ import type { Packet, PacketProperties, SubackPacket } from "../mqtt/packets.js"
 import type { Sink } from "../mqtt/writer.js";
 import type { Client } from "./client.js";
 import type { ConnectionLifecycle } from "./connection.js";
-import type { SubscribeError } from "./errors.js";
+import type { ClientWarning, SubscribeError } from "./errors.js";
 import type { Link } from "./link.js";
 import type { Payload, ResolvedOptions } from "./options.js";
 import type { CheckedPublish } from "./arguments.js";
@@ -32,6 +32,8 @@ export interface WireCodec {
 /** The parts of a client its MQTT 5 half works with. */
 export interface ClientParts {
   client: Client;
+  /** Reports a warning as the client does (its "warning" event, else printed once). */
+  warn(warning: ClientWarning): void;
   session: Session;
   conn: ConnectionLifecycle;
   o: ResolvedOptions;

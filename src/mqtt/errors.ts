@@ -44,8 +44,7 @@ export type ProtocolErrorCode =
   | "missing-property"
   | "invalid-reason-code"
   | "invalid-subscription-options"
-  | "invalid-topic-alias"
-  | "receive-maximum-exceeded";
+  | "invalid-topic-alias";
 
 /** A packet broke the protocol. On receipt the connection must be closed. */
 export class ProtocolError extends EdgemqError {

@@ -175,6 +175,7 @@ describe("SCRAM-SHA-256 through CONNECT, AUTH and CONNACK", () => {
     conn.send({ type: "auth", reasonCode: 0x18, properties: { authenticationMethod: METHOD } });
     await settle();
     expect(lost[0]).toMatchObject({ code: "unexpected-packet-type" });
+    expect(conn.packets.at(-1)).toMatchObject({ type: "disconnect", reasonCode: 0x82 }); // Protocol Error, then closed
   });
 
   it("auth without protocolVersion 5 is an OptionsError at once; an auth that is not a handler rejects connect() with one, like every v5 option", async () => {

@@ -242,6 +242,7 @@ describe("topic aliases", () => {
     await settle();
     expect(errors[0]).toBeInstanceOf(ProtocolError);
     expect((errors[0] as ProtocolError).code).toBe("invalid-topic-alias");
+    expect(conn.packets.at(-1)).toMatchObject({ type: "disconnect", reasonCode: 0x94 }); // Topic Alias invalid, then closed
     // The new connection knows no alias.
     await clock.advance(10);
     const next = await broker.nextConnection();
@@ -338,6 +339,42 @@ describe("received properties and a server DISCONNECT", () => {
     expect(await short).toMatchObject({ code: "message-expired" });
     expect(client.stats().dropped).toBe(1);
     expect(client.stats().sent).toBe(1); // the expired one never went out
+  });
+});
+
+describe("the client's Receive Maximum", () => {
+  it("counts QoS 1/2 messages until PUBACK or PUBCOMP (not PUBREC); a server beyond it is reported once per connection (ClientWarning receive-maximum-exceeded) and its messages are still taken", async () => {
+    const { client, conn } = await start({ receiveMaximum: 2, manualAck: true, reconnect: false });
+    const got: Message[] = [];
+    client.on("message", (m) => got.push(m));
+    const warnings: Error[] = [];
+    client.on("warning", (w) => warnings.push(w));
+    const publish = (id: number, qos: 1 | 2) => conn.send({ type: "publish", topic: "cmd/x", payload: new Uint8Array([id]), qos, retain: false, dup: false, packetId: id });
+    publish(1, 1);
+    publish(2, 2);
+    publish(2, 2); // a redelivery of one still open takes no second place
+    await settle();
+    for (const m of got) m.ack(); // PUBACK 1, PUBREC 2: message 2 stays open until its PUBCOMP
+    await settle();
+    publish(3, 1);
+    await settle();
+    conn.send({ type: "pubrel", packetId: 2, reasonCode: 0 }); // PUBCOMP 2
+    await settle();
+    publish(4, 1);
+    await settle();
+    expect(warnings).toEqual([]);
+    publish(5, 1); // 3 and 4 unanswered: a third is one too many
+    publish(6, 1);
+    await settle();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ name: "ClientWarning", code: "receive-maximum-exceeded" });
+    expect(client.connected).toBe(true);
+    for (const m of got.slice(2)) m.ack();
+    await settle();
+    expect(got.map((m) => m.payload[0])).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(conn.packets.map((p) => [p.type, "packetId" in p ? p.packetId : undefined])).toEqual([
+      ["connect", undefined], ["puback", 1], ["pubrec", 2], ["pubcomp", 2], ["puback", 3], ["puback", 4], ["puback", 5], ["puback", 6],
+    ]);
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * MQTT 5 (issue #17) against a real mosquitto 2: the server's Receive Maximum caps the window, session expiry across
+ * MQTT 5 (issue #17) against a real mosquitto 2: the server's Receive Maximum caps the window and the client's is
+ * honoured, session expiry across
  * a disconnect, message expiry of a queued message, topic aliases, retain handling, no local, shared subscriptions,
  * properties both ways, request/response, and the reason code of a publish the ACL refuses. (A server DISCONNECT with
  * its reason is tested on the scripted broker: mosquitto 2.0.11 closes a taken-over connection without one.)
@@ -57,6 +58,33 @@ describe("flow control", () => {
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(3);
     expect(new Set(got.map((m) => text(m.payload))).size).toBe(60);
+  });
+});
+
+describe("the client's own Receive Maximum", () => {
+  // mosquitto 2.0.11 honours it until acks come back, then sends one more than it (eclipse-mosquitto/mosquitto#2301):
+  // the client reports that (ClientWarning receive-maximum-exceeded, tested on the scripted broker) and keeps going.
+  it("mosquitto sends no more unacknowledged QoS 1 messages than the client's receiveMaximum, and everything arrives once acked", async () => {
+    const sub = await v5({ receiveMaximum: 2, manualAck: true });
+    sub.on("warning", () => undefined);
+    const got: Message[] = [];
+    const subscription = await sub.subscribe("rmax/#", { qos: 1 });
+    void (async () => {
+      for await (const m of subscription) {
+        got.push(m);
+        if (got.length > 2) m.ack();
+      }
+    })();
+    const pub = await v5();
+    await Promise.all(Array.from({ length: 5 }, (_, i) => pub.publish("rmax/t", String(i), { qos: 1 })));
+    await until(() => got.length === 2);
+    await new Promise((r) => setTimeout(r, 300)); // nothing more comes while both are unanswered
+    expect(got.map((m) => text(m.payload))).toEqual(["0", "1"]);
+    got[0]!.ack();
+    got[1]!.ack();
+    await until(() => got.length === 5);
+    expect(got.map((m) => text(m.payload))).toEqual(["0", "1", "2", "3", "4"]);
+    expect(sub.connected).toBe(true);
   });
 });
 

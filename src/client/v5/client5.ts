@@ -8,7 +8,7 @@
 import { ProtocolError } from "../../mqtt/errors.js";
 import type { Packet, PacketProperties } from "../../mqtt/packets.js";
 import type { CheckedPublish } from "../arguments.js";
-import { ClientClosedError, ConnectionLostError, OptionsError, PublishError } from "../errors.js";
+import { ClientClosedError, ClientWarning, ConnectionLostError, OptionsError, PublishError } from "../errors.js";
 import { integer } from "../checks.js";
 import { Requester } from "../request.js";
 import { Client } from "../client.js";
@@ -24,7 +24,7 @@ import { Wire5 } from "./wire5.js";
 /** Checks `raw` (the client's options; OptionsError names a wrong one) and returns the MQTT 5 half of the client. */
 export function createV5(raw: Record<string, unknown>, client: Client): V5Client {
   const v5 = resolveV5(raw);
-  const { session, conn, o } = Client.parts(client);
+  const { session, conn, o, warn } = Client.parts(client);
   /** The wire of the latest connection: its CONNACK says what the server takes. */
   let current: Wire5 | undefined;
   let requester: Requester | undefined;
@@ -63,6 +63,8 @@ export function createV5(raw: Record<string, unknown>, client: Client): V5Client
         server,
         maxPacketSize: o.maxPacketSize,
         topicAliasMaximum: v5.topicAliasMaximum,
+        receiveMaximum: v5.receiveMaximum ?? 65_535,
+        beyondReceiveMaximum: (message) => warn(new ClientWarning("receive-maximum-exceeded", message)),
         connectProperties: { ...connectProperties(v5, o.maxPacketSize), ...(auth ? authProperties(auth, first) : undefined) },
         auth,
         // The server's Receive Maximum caps this connection's window (maxInflight stays the most).
@@ -115,7 +117,11 @@ export function createV5(raw: Record<string, unknown>, client: Client): V5Client
           return true;
         case "auth":
           if (reauth) reauth.receive(p);
-          else link.fail(new ProtocolError("unexpected-packet-type", "the broker sent AUTH with no authentication under way"));
+          else {
+            link.send({ type: "disconnect", reasonCode: 0x82 }); // Protocol Error, told before closing
+            link.flush();
+            link.fail(new ProtocolError("unexpected-packet-type", "the broker sent AUTH with no authentication under way"));
+          }
           return true;
         default:
           return false;

@@ -22,6 +22,7 @@ import type { Packet as Packet5, Properties } from "../../mqtt/v5/packets.js";
 import type { Sink } from "../../mqtt/writer.js";
 import type { WireCodec } from "../wire.js";
 import { authProperties, step } from "./auth5.js";
+import { disconnectReason, InboundQuota } from "./inbound5.js";
 import { connectError, publishRefused } from "./errors5.js";
 import { messageProperties } from "./properties5.js";
 
@@ -33,6 +34,10 @@ export interface Wire5Options {
   maxPacketSize: number;
   /** Most topic aliases the server may use towards this client (sent as Topic Alias Maximum). */
   topicAliasMaximum: number;
+  /** Most QoS 1/2 messages the server may send before this client answers them (sent as Receive Maximum). */
+  receiveMaximum: number;
+  /** The server went beyond the Receive Maximum (once per connection; its messages are taken all the same). */
+  beyondReceiveMaximum(message: string): void;
   /** The CONNECT properties (with the Authentication Method and first Data when authenticating). */
   connectProperties: PacketProperties;
   /** The enhanced-authentication handler of this attempt (its start() already ran), if any. */
@@ -70,8 +75,12 @@ export class Wire5 implements WireCodec {
   /** The server this connection goes to. */
   readonly url: string;
 
+  /** The client's Receive Maximum, enforced on what the server sends. */
+  private readonly quota: InboundQuota;
+
   constructor(private readonly options: Wire5Options) {
     this.url = options.server;
+    this.quota = new InboundQuota(options.receiveMaximum, options.beyondReceiveMaximum);
     this.decoder = new ClientDecoder5({ maxPacketSize: options.maxPacketSize });
     this.connectProperties = options.connectProperties;
     this.authenticating = options.auth !== undefined;
@@ -80,6 +89,7 @@ export class Wire5 implements WireCodec {
   /** Encodes a client packet as v5 into `sink` (CONNECT with this client's properties). */
   write(packet: Packet, sink: Sink): void {
     writeClientPacket5(packet.type === "connect" ? { ...packet, properties: this.connectProperties as Properties } : this.outgoingPacket(packet), sink);
+    this.quota.sent(packet);
   }
 
   /** The PublishError for a PUBLISH larger than the server's Maximum Packet Size (its size as sent without an alias). */
@@ -90,15 +100,29 @@ export class Wire5 implements WireCodec {
     return size > max ? new PublishError("payload-too-large", `a PUBLISH of ${size} bytes on ${JSON.stringify(packet.topic)} exceeds the server's Maximum Packet Size (${max})`) : undefined;
   }
 
-  /** Decodes bytes from the server into client packets (held while the server is being verified). */
+  /**
+   * Decodes bytes from the server into client packets (held while the server is being verified). A protocol error
+   * found after the CONNACK is told to the server first: DISCONNECT with its reason code, then the connection fails.
+   */
   feed(chunk: Uint8Array, onPacket: (packet: Packet) => void, link: Link): void {
-    this.decoder.feed(chunk, (p5) => {
-      const p = this.incomingPacket(p5);
-      if (this.held) this.held.push(p);
-      else if (p.type === "connack" && !this.connacked) this.connack(p, onPacket, link);
-      else if (this.authenticating && p.type === "auth") this.challenge(p, link);
-      else onPacket(p);
-    });
+    try {
+      this.decoder.feed(chunk, (p5) => {
+        const p = this.incomingPacket(p5);
+        if (this.held) this.held.push(p);
+        else if (p.type === "connack") {
+          if (this.connacked) throw new ProtocolError("unexpected-packet-type", "the broker sent a second CONNACK");
+          this.connack(p, onPacket, link);
+        }
+        else if (this.authenticating && p.type === "auth") this.challenge(p, link);
+        else onPacket(p);
+      });
+    } catch (err) {
+      if (err instanceof ProtocolError && this.connacked) {
+        link.send({ type: "disconnect", reasonCode: disconnectReason(err) });
+        link.flush(); // now: the connection is closed right after
+      }
+      throw err;
+    }
   }
 
   /**
@@ -108,7 +132,7 @@ export class Wire5 implements WireCodec {
    * "authentication-failed".
    */
   private connack(ack: ConnackPacket, onPacket: (packet: Packet) => void, link: Link): void {
-    this.connacked = true; // a second one reaches the client, which fails the connection for it
+    this.connacked = true;
     if (ack.returnCode !== 0) {
       link.fail(this.options.refused(connectError(ack)));
       return;
@@ -201,6 +225,7 @@ export class Wire5 implements WireCodec {
         return { type: "connack", sessionPresent: p.sessionPresent, returnCode: p.reasonCode, properties: p.properties };
       }
       case "publish": {
+        this.quota.received(p.qos, p.packetId);
         const topic = this.resolve(p.topic, p.properties?.topicAlias);
         const message = p.properties ? messageProperties(p.properties) : undefined;
         return message ? { ...p, topic, messageProperties: message } : { ...p, topic };
