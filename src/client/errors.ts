@@ -60,11 +60,12 @@ export class ConnectError extends EdgemqError {
 }
 
 /** Codes of SubscribeError. */
-export type SubscribeErrorCode = "subscribe-refused" | "no-filters" | "invalid-qos";
+export type SubscribeErrorCode = "subscribe-refused" | "unsubscribe-refused" | "no-filters" | "invalid-qos";
 
 /**
- * The broker refused one or more filters of a SUBSCRIBE (SUBACK 0x80, "subscribe-refused"), or subscribe() refused
- * its arguments before sending anything: an empty filter list ("no-filters") or a QoS other than 0, 1 or 2
+ * The broker refused one or more filters of a SUBSCRIBE (SUBACK 0x80, "subscribe-refused") or, under MQTT 5, of an
+ * UNSUBSCRIBE (an UNSUBACK reason code >= 0x80, "unsubscribe-refused": `granted` is then empty), or subscribe()
+ * refused its arguments before sending anything: an empty filter list ("no-filters") or a QoS other than 0, 1 or 2
  * ("invalid-qos"); then `refused` and `granted` are empty.
  */
 export class SubscribeError extends EdgemqError {
@@ -76,9 +77,9 @@ export class SubscribeError extends EdgemqError {
   readonly refused: string[];
   /** Granted QoS (or 0x80) per requested filter, in request order. */
   readonly granted: number[];
-  /** MQTT 5: the SUBACK's reason code per requested filter, in request order (undefined under 3.1.1). */
+  /** MQTT 5: the SUBACK's (or UNSUBACK's) reason code per requested filter, in request order (undefined under 3.1.1). */
   declare readonly reasonCodes?: number[];
-  /** MQTT 5: the SUBACK's Reason String, if any. */
+  /** MQTT 5: the SUBACK's (or UNSUBACK's) Reason String, if any. */
   declare readonly reasonString?: string;
   /** Creates a SubscribeError for the `refused` filters; the default message lists them. */
   constructor(refused: string[], granted: number[], code: SubscribeErrorCode = "subscribe-refused", message?: string) {

@@ -109,7 +109,8 @@ export class Requests {
       (r.resolve as (a: SubackPacket) => void)(packet);
     } else if (packet.type === "unsuback" && r.packet.type === "unsubscribe") {
       this.#settle(r);
-      (r.resolve as () => void)();
+      if (packet.refused) r.reject(packet.refused(r.packet.topics)); // MQTT 5: a failure reason code
+      else (r.resolve as () => void)();
     }
     return true;
   }

@@ -216,6 +216,8 @@ export interface UnsubackPacket {
   reasonCodes?: number[];
   /** MQTT 5 properties (reason string, user properties). */
   properties?: PacketProperties;
+  /** MQTT 5, set by the client's wire when a reason code is a failure: the error for the request's `filters`. */
+  refused?: (filters: string[]) => Error;
 }
 /** PINGREQ (type 12): client -> server. */
 export interface PingreqPacket {

@@ -4,7 +4,7 @@
  * topic aliases both ways, a server DISCONNECT, received properties, and the v5 options as plain JavaScript gives them.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { ConnectError, ConnectionLostError, createClient, OptionsError, ProtocolError, PublishError, type Client, type ClientOptions, type Message } from "../../src/index.ts";
+import { ConnectError, ConnectionLostError, createClient, OptionsError, ProtocolError, PublishError, SubscribeError, type Client, type ClientOptions, type Message } from "../../src/index.ts";
 import type { Packet as Packet5 } from "../../src/mqtt/v5/packets.ts";
 import { FakeBroker, type FakeConnection } from "../support/fake-broker.ts";
 import { FakeClock, settle } from "../support/fake-clock.ts";
@@ -113,6 +113,28 @@ describe("flow control and acks", () => {
     await settle();
     expect(conn.packets.some((p) => p.type === "pubrel")).toBe(false);
     expect(client.stats().inflight).toBe(0);
+  });
+});
+
+describe("UNSUBACK reason codes", () => {
+  it("an UNSUBACK with a failure reason rejects unsubscribe() with SubscribeError unsubscribe-refused (the refused filters, the codes per filter, the reason string); 0x11 No subscription existed is no failure", async () => {
+    const { client, conn } = await start();
+    const answers: Array<{ reasonCodes: number[]; properties?: { reasonString: string } }> = [
+      { reasonCodes: [0x00, 0x87, 0x11], properties: { reasonString: "acl" } },
+      { reasonCodes: [0x11] },
+    ];
+    conn.watch((p) => {
+      if (p.type === "subscribe") conn.send({ type: "suback", packetId: p.packetId, reasonCodes: p.subscriptions.map(() => 1) });
+      if (p.type === "unsubscribe") conn.send({ type: "unsuback", packetId: p.packetId, ...answers.shift()! });
+    });
+    const sub = await client.subscribe(["plant/a", "plant/b", "plant/c"], { qos: 1 });
+    const err = (await sub.unsubscribe().catch((e: unknown) => e)) as SubscribeError;
+    expect(err).toBeInstanceOf(SubscribeError);
+    expect(err).toMatchObject({ code: "unsubscribe-refused", refused: ["plant/b"], granted: [], reasonCodes: [0x00, 0x87, 0x11], reasonString: "acl" });
+    expect(err.message).toBe('the broker refused to unsubscribe from "plant/b": Not authorized (0x87): acl');
+    const other = await client.subscribe("plant/d", { qos: 1 });
+    await other.unsubscribe();
+    expect(client.connected).toBe(true);
   });
 });
 

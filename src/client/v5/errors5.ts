@@ -3,7 +3,7 @@
  * the message. Part of the lazily loaded v5 wire: a 3.1.1 application carries none of it.
  */
 
-import type { ConnackPacket, DisconnectPacket, PubackPacket, PubrecPacket, SubackPacket } from "../../mqtt/packets.js";
+import type { ConnackPacket, DisconnectPacket, PubackPacket, PubrecPacket, SubackPacket, UnsubackPacket } from "../../mqtt/packets.js";
 import { reasonCodeName, type ReasonPacket } from "../../mqtt/v5/reason-codes.js";
 import { ConnectError, ConnectionLostError, PublishError, SubscribeError, type ConnectErrorCode } from "../errors.js";
 
@@ -49,6 +49,16 @@ export function publishRefused(topic: string, ack: PubackPacket | PubrecPacket):
   const reasonString = ack.properties?.reasonString;
   const err = new PublishError("publish-refused", `the broker refused the message on ${JSON.stringify(topic)}: ${why(ack.type, code, reasonString)}`);
   return Object.assign(err, { reasonCode: code, reasonString });
+}
+
+/** An UNSUBACK with failure reason codes for `filters` (in request order): "unsubscribe-refused", the codes per filter. */
+export function unsubscribeRefused(filters: string[], ack: UnsubackPacket): SubscribeError {
+  const codes = ack.reasonCodes ?? [];
+  const reasonString = ack.properties?.reasonString;
+  const refused = filters.filter((_, i) => (codes[i] ?? 0) >= 0x80);
+  const reasons = [...new Set(codes.filter((c) => c >= 0x80))].map((c) => why("unsuback", c, undefined)).join(", ");
+  const message = `the broker refused to unsubscribe from ${refused.map((f) => JSON.stringify(f)).join(", ")}: ${reasons}${reasonString ? `: ${reasonString}` : ""}`;
+  return Object.assign(new SubscribeError(refused, [], "unsubscribe-refused", message), { reasonCodes: codes, reasonString });
 }
 
 /** A SUBACK refusing `refused` filters: "subscribe-refused" with the reason codes per filter. */

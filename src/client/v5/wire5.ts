@@ -23,7 +23,7 @@ import type { Sink } from "../../mqtt/writer.js";
 import type { WireCodec } from "../wire.js";
 import { authProperties, step } from "./auth5.js";
 import { disconnectReason, InboundQuota } from "./inbound5.js";
-import { connectError, publishRefused } from "./errors5.js";
+import { connectError, publishRefused, unsubscribeRefused } from "./errors5.js";
 import { messageProperties } from "./properties5.js";
 
 /** What a v5 wire is told when created. */
@@ -237,8 +237,11 @@ export class Wire5 implements WireCodec {
         return { type: "puback", packetId: p.packetId, reasonCode: p.reasonCode, properties: p.properties, refused: (topic) => publishRefused(topic, p) };
       case "suback":
         return { type: "suback", packetId: p.packetId, granted: p.reasonCodes.map((c) => (c < 0x80 ? (c as 0 | 1 | 2) : 0x80)), reasonCodes: p.reasonCodes, properties: p.properties };
-      case "unsuback":
-        return { type: "unsuback", packetId: p.packetId, reasonCodes: p.reasonCodes, properties: p.properties };
+      case "unsuback": {
+        const ack: Packet = { type: "unsuback", packetId: p.packetId, reasonCodes: p.reasonCodes, properties: p.properties };
+        if (p.reasonCodes.some((c) => c >= 0x80)) ack.refused = (filters) => unsubscribeRefused(filters, ack);
+        return ack;
+      }
       default:
         return p as Packet;
     }
