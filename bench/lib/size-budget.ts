@@ -61,12 +61,14 @@ const KB = 1024;
 // their private members to #private names, which a minifier shortens (~900 B: property names are never renamed).
 // Measured at that commit: core 28,431 B (it also exports scramAuth(), ~2.5 KB, and AuthError), connect 20,148 B
 // (+62 B on before v5), connect + FileStore 23,203 B (+215 B: the FileStore keeps v5 properties), v5 app 31,904 B.
-// The connect ceiling (20.0 KB) stays under what issue #17 allows.
+// The connect ceiling (20.0 KB) stays under what issue #17 allows. The v5 row raised to 32.0 KB after (32,442 B): the
+// client's own Receive Maximum watched, DISCONNECT reason codes on protocol errors and UNSUBACK errors (~540 B, all in
+// the lazily loaded chunk; the connect app took 30 B of call sites: 20,178 B).
 export const BUDGETS: readonly Budget[] = [
   { label: "edgemq core (src/index.ts, everything exported)", gzipped: 28 * KB },
   { label: 'app: import { connect } from "edgemq"', imports: ["connect"], gzipped: 20 * KB },
   { label: 'app: import { connect, FileStore } from "edgemq"', imports: ["connect", "FileStore"], gzipped: 23 * KB },
-  { label: 'app: import { connect } from "edgemq" with protocolVersion: 5 (+ the lazily loaded MQTT 5 part)', imports: ["connect"], gzipped: 31.5 * KB, withLazy: true },
+  { label: 'app: import { connect } from "edgemq" with protocolVersion: 5 (+ the lazily loaded MQTT 5 part)', imports: ["connect"], gzipped: 32 * KB, withLazy: true },
 ];
 
 /** Issue #17: the connect-only app before MQTT 5 (measured with splitting at c68af6b's parent tree), and what it may grow. */
