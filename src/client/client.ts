@@ -93,7 +93,7 @@ export class Client {
     return { client, session: client.#session, conn: client.#conn, o: client.#o, warn: (w) => client.#emit("warning", w) };
   }
 
-  /** The client identifier sent in CONNECT. */
+  /** The client identifier sent in CONNECT (under MQTT 5, the one the server assigned to an empty clientId). */
   get clientId(): string {
     return this.#o.clientId;
   }

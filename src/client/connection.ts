@@ -228,7 +228,7 @@ export class ConnectionLifecycle {
         }
       }
       const creds = checkAttempt(settings);
-      checkEmptyClientId(this.#o.clientId, creds.clean ?? this.#o.clean);
+      if (!this.#load5) checkEmptyClientId(this.#o.clientId, creds.clean ?? this.#o.clean);
       // MQTT 5: its half is loaded (and its options checked) before the first attempt; each attempt has its own wire.
       const codec = this.#load5 && (await Promise.race([this.#load5.then((v5) => v5.wire(url.href)), aborted]));
       link = new Link(this.#host.linkHandlers, this.#o.maxPacketSize, codec);

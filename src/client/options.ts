@@ -53,7 +53,10 @@ export interface ClientOptions {
   url?: string;
   /** Failover list, tried in order; used instead of url. */
   servers?: string[];
-  /** Client identifier. Default: random. "" is allowed only with clean: true (the broker assigns one). */
+  /**
+   * Client identifier. Default: random. "" lets the broker assign one: under MQTT 3.1.1 only with clean: true; under
+   * MQTT 5 with either, and `client.clientId` is then the CONNACK's Assigned Client Identifier (used by reconnects).
+   */
   clientId?: string;
   /** true (default): the broker starts a fresh session; false: a persistent session resumed on reconnect. */
   clean?: boolean;
@@ -242,7 +245,6 @@ function resolve(o: ClientOptions): ResolvedOptions {
   const clean = o.clean ?? true;
   const clientId = o.clientId ?? `edgemq-${Math.floor(random() * 2 ** 48).toString(36)}`;
   if (typeof clientId !== "string" || checkString(clientId) || utf8Length(clientId) > 0xffff) throw new OptionsError("clientId must be a valid MQTT string");
-  checkEmptyClientId(clientId, clean);
   const keepalive = o.keepalive ?? 30;
   integer("keepalive", keepalive, 0, 65_535);
   const username = o.username ?? undefined;
@@ -251,6 +253,7 @@ function resolve(o: ClientOptions): ResolvedOptions {
   if (version !== 4 && version !== 5) throw new OptionsError(`protocolVersion must be 4 (MQTT 3.1.1) or 5, got ${show(version)}`);
   // MQTT 5: its options are checked by the v5 half, loaded on first use (client5.ts).
   const v5 = version === 5 ? ({ ...o } as Record<string, unknown>) : undefined;
+  if (!v5) checkEmptyClientId(clientId, clean); // MQTT 5: the server assigns one, whatever clean says
   if (!v5 && given(o.auth)) throw new OptionsError("auth needs protocolVersion: 5");
   if (password && username === undefined && !v5) {
     throw new OptionsError("password requires username in MQTT 3.1.1");

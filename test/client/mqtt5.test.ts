@@ -116,6 +116,25 @@ describe("flow control and acks", () => {
   });
 });
 
+describe("Assigned Client Identifier", () => {
+  it("an empty clientId (with clean: false, allowed under MQTT 5): the CONNACK's Assigned Client Identifier becomes client.clientId and the next CONNECT's, so the session resumes", async () => {
+    const { client, conn, broker, clock } = await start({ clientId: "", clean: false, sessionExpiryInterval: 300, reconnect: { initialDelay: 0 } }, { assignedClientIdentifier: "srv-42" });
+    expect(conn.packets[0]).toMatchObject({ type: "connect", clientId: "", clean: false });
+    expect(client.clientId).toBe("srv-42");
+    conn.drop();
+    await clock.advance(10);
+    const next = await broker.nextConnection();
+    await next.accept(true);
+    expect(next.packets[0]).toMatchObject({ type: "connect", clientId: "srv-42", clean: false });
+    expect(client.sessionPresent).toBe(true);
+  });
+
+  it("an empty clientId with clean: false stays an OptionsError under MQTT 3.1.1", () => {
+    expect(() => createClient({ url: "mqtt://fake", clientId: "", clean: false })).toThrow(OptionsError);
+    expect(() => createClient({ url: "mqtt://fake", clientId: "", clean: false, protocolVersion: 5 })).not.toThrow();
+  });
+});
+
 describe("UNSUBACK reason codes", () => {
   it("an UNSUBACK with a failure reason rejects unsubscribe() with SubscribeError unsubscribe-refused (the refused filters, the codes per filter, the reason string); 0x11 No subscription existed is no failure", async () => {
     const { client, conn } = await start();

@@ -88,6 +88,21 @@ describe("the client's own Receive Maximum", () => {
   });
 });
 
+describe("Assigned Client Identifier", () => {
+  it("an empty clientId takes the one mosquitto assigns, and a reconnect with it resumes the session", async () => {
+    const c = await v5({ clientId: "", clean: false, sessionExpiryInterval: 60, reconnect: { initialDelay: 10, maxDelay: 10 } });
+    expect(c.clientId).toMatch(/^auto-/);
+    const assigned = c.clientId;
+    await c.subscribe("assigned/#", { qos: 1 });
+    const back = new Promise<boolean>((resolve) => c.on("connect", ({ sessionPresent }) => resolve(sessionPresent)));
+    // A second connection with the same id takes the session over; ours reconnects with the assigned id.
+    const other = await v5({ clientId: assigned, clean: false, sessionExpiryInterval: 60 });
+    await other.end({ force: true });
+    expect(await back).toBe(true);
+    expect(c.clientId).toBe(assigned);
+  });
+});
+
 describe("sessions and expiry", () => {
   it("a session with a Session Expiry Interval outlives the connection; a queued message past its expiry is dropped", async () => {
     const id = `v5-session-${process.pid}`;

@@ -67,8 +67,13 @@ export function createV5(raw: Record<string, unknown>, client: Client): V5Client
         beyondReceiveMaximum: (message) => warn(new ClientWarning("receive-maximum-exceeded", message)),
         connectProperties: { ...connectProperties(v5, o.maxPacketSize), ...(auth ? authProperties(auth, first) : undefined) },
         auth,
-        // The server's Receive Maximum caps this connection's window (maxInflight stays the most).
-        accepting: (ack) => (session.maxInflight = Math.min(o.maxInflight, ack.properties?.receiveMaximum ?? Infinity)),
+        accepting: (ack) => {
+          // The server's Receive Maximum caps this connection's window (maxInflight stays the most).
+          session.maxInflight = Math.min(o.maxInflight, ack.properties?.receiveMaximum ?? Infinity);
+          // An empty clientId: the one the server assigned is this client's from now on (reconnects resume its session).
+          const assigned = ack.properties?.assignedClientIdentifier;
+          if (assigned !== undefined) o.clientId = assigned;
+        },
         accepted: (ack) => {
           // A Server Keep Alive replaces the client's keepalive on this connection.
           const seconds = ack.properties?.serverKeepAlive;
