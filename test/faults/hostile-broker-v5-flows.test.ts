@@ -121,6 +121,7 @@ describe("a packet over this client's Maximum Packet Size is a protocol error in
     expect(rig.reasons).toEqual([]);
     deliver5(rig.conn, header.subarray(header.length - 1));
     expectProtocolClose5(rig, "packet-too-large");
+    expect(rig.conn.packets.at(-1)).toMatchObject({ type: "disconnect", reasonCode: 0x95 }); // Packet too large, then closed
   });
 
   it("a QoS 1 PUBLISH one byte over is refused and not acknowledged; exactly the maximum is delivered and acknowledged", async () => {
@@ -141,6 +142,7 @@ describe("a packet over this client's Maximum Packet Size is a protocol error in
     expectProtocolClose5(over, "packet-too-large");
     expect(over.messages).toEqual([]);
     expect(sent5(over.conn, "puback")).toEqual([]);
+    expect(over.conn.packets.at(-1)).toMatchObject({ type: "disconnect", reasonCode: 0x95 });
 
     const exact = await open5({ maxPacketSize: max });
     deliver5(exact.conn, frame(max), true);
