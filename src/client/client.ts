@@ -90,7 +90,7 @@ export class Client {
    * @internal
    */
   static parts(client: Client): ClientParts {
-    return { client, session: client.#session, conn: client.#conn, o: client.#o, warn: (w) => client.#emit("warning", w) };
+    return { client, session: client.#session, conn: client.#conn, o: client.#o, warn: (w) => client.emit("warning", w) };
   }
 
   /** The client identifier sent in CONNECT (under MQTT 5, the one the server assigned to an empty clientId). */
@@ -236,7 +236,7 @@ export class Client {
       sub.close();
       const orphaned = this.#subs.delete(sub).filter((f) => !refused.includes(f));
       if (orphaned.length > 0) void this.#requests.unsubscribe(orphaned).catch(() => undefined);
-      throw this.#subscribeRefused(refused, suback);
+      throw this.subscribeRefused(refused, suback);
     }
     // The caller's for-await starts within the microtasks that follow; if nobody iterates by the next turn, nobody reads.
     setTimeout(() => sub.settleReader(), 0);
@@ -260,7 +260,7 @@ export class Client {
    * ```
    */
   request(topic: string, payload: Payload, options?: RequestOptions | null): Promise<Message> {
-    return this.#ext("request()").then((v5) => v5.request(topic, payload, options));
+    return this.ext("request()").then((v5) => v5.request(topic, payload, options));
   }
 
   /**
@@ -273,11 +273,11 @@ export class Client {
    * ends first; AuthError or ProtocolError when the exchange fails (the connection is then dropped and retried).
    */
   reauthenticate(): Promise<void> {
-    return this.#ext("reauthenticate()").then((v5) => v5.reauthenticate());
+    return this.ext("reauthenticate()").then((v5) => v5.reauthenticate());
   }
 
   /** The MQTT 5 half, for what only MQTT 5 has (`what`); a 3.1.1 client rejects with OptionsError. */
-  #ext(what: string): Promise<V5Client> {
+  private ext(what: string): Promise<V5Client> {
     return this.#load5 ?? Promise.reject(new OptionsError(`${what} needs protocolVersion: 5`));
   }
 
@@ -320,7 +320,7 @@ export class Client {
     ofType("force", force, "boolean");
     if (given(ms)) integer("timeout", ms, 0, 2 ** 31 - 1);
     // MQTT 5: the DISCONNECT may change how long the broker keeps the session.
-    const disconnect = given(expiry) ? (await this.#ext("sessionExpiryInterval on end()")).disconnect(expiry) : undefined;
+    const disconnect = given(expiry) ? (await this.ext("sessionExpiryInterval on end()")).disconnect(expiry) : undefined;
     if (this.#conn.state === "closed") return;
     if (this.#conn.state === "connected" && !force) {
       let timer: unknown;
@@ -339,15 +339,15 @@ export class Client {
     this.#subs.closeAll();
     if (this.#storeOpened) await this.#storeOpened.catch(() => undefined);
     await this.#o.store.close();
-    if (wasConnected) this.#emit("disconnect", { reason: undefined });
+    if (wasConnected) this.emit("disconnect", { reason: undefined });
   }
 
   /** Opens the store once; a failed open is not kept, so the next connect() tries again (the disk may be freed). */
-  #openStore(): Promise<void> {
-    const warn = (message: string) => this.#emit("warning", new ClientWarning("store-degraded", message));
+  private openStore(): Promise<void> {
+    const warn = (message: string) => this.emit("warning", new ClientWarning("store-degraded", message));
     this.#storeOpened ??= this.#o.store.open(this.#o.clientId, warn).then(
       (snapshot) => {
-        for (const w of snapshot.warnings) this.#emit("warning", new ClientWarning("store-damaged", w));
+        for (const w of snapshot.warnings) this.emit("warning", new ClientWarning("store-damaged", w));
         this.#session.restore(snapshot);
       },
       (err: unknown) => {
@@ -374,7 +374,7 @@ export class Client {
     }
 
     openStore(): Promise<void> {
-      return this.#client.#openStore();
+      return this.#client.openStore();
     }
 
     connected(): boolean {
@@ -385,10 +385,10 @@ export class Client {
       const c = this.#client;
       c.#downgradeReported = false;
       c.#requests.resend(); // first: requests the previous connection left unanswered
-      if (!sessionPresent) c.#resubscribe();
+      if (!sessionPresent) c.resubscribe();
       const hook = c.#o.beforeResume;
       c.#session.onConnected(sessionPresent, hook !== undefined);
-      if (hook) runBeforeResume(hook, sessionPresent, c.#resumeHost());
+      if (hook) runBeforeResume(hook, sessionPresent, c.resumeHost());
     }
 
     lost(): void {
@@ -398,7 +398,7 @@ export class Client {
     }
 
     emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
-      this.#client.#emit(event, payload);
+      this.#client.emit(event, payload);
     }
 
     send(packet: Packet): void {
@@ -411,15 +411,15 @@ export class Client {
     }
 
     deliver(message: Delivery): void {
-      this.#client.#deliver(message);
+      this.#client.deliver(message);
     }
 
     dropped(topic: string, qos: QoS): void {
-      this.#client.#emit("drop", { topic, qos });
+      this.#client.emit("drop", { topic, qos });
     }
 
     storeFailed(err: Error): void {
-      this.#client.#emit("error", err);
+      this.#client.emit("error", err);
     }
 
     downgraded(topic: string): void {
@@ -427,7 +427,7 @@ export class Client {
       if (c.#downgradeReported) return;
       c.#downgradeReported = true;
       const message = `the broker answered a QoS 2 PUBLISH on ${JSON.stringify(topic)} with PUBACK: it takes QoS 2 messages at QoS 1 (reported once per connection)`;
-      c.#emit("warning", new ClientWarning("qos-downgraded", message, { topic }));
+      c.emit("warning", new ClientWarning("qos-downgraded", message, { topic }));
     }
 
     onBytes(link: Link): void {
@@ -437,11 +437,11 @@ export class Client {
     }
 
     onPacket(link: Link, packet: Packet): void {
-      this.#client.#onPacket(link, packet);
+      this.#client.onPacket(link, packet);
     }
 
     onOversize(link: Link, info: OversizePublish): void {
-      if (link === this.#client.#conn.link) this.#client.#skipOversize(info);
+      if (link === this.#client.#conn.link) this.#client.skipOversize(info);
     }
 
     onClose(link: Link, error: Error | undefined): void {
@@ -458,7 +458,7 @@ export class Client {
     }
 
     unsubscribed(sub: Subscription): Promise<void> {
-      return this.#client.#unsubscribeAll(sub);
+      return this.#client.unsubscribeAll(sub);
     }
 
     overflowed(sub: Subscription, first: boolean): void {
@@ -466,13 +466,13 @@ export class Client {
       c.#droppedInbound++;
       if (first) {
         const message = `a subscription to ${sub.filters.join(", ")} is iterated too slowly: QoS 0 messages beyond maxBuffered are dropped (${sub.dropped} so far)`;
-        c.#emit("warning", new ClientWarning("slow-consumer", message, { filters: sub.filters }));
+        c.emit("warning", new ClientWarning("slow-consumer", message, { filters: sub.filters }));
       }
     }
   };
 
   /** What a beforeResume hook started now may act on: this connection only. */
-  #resumeHost(): ResumeHost {
+  private resumeHost(): ResumeHost {
     const link = this.#conn.link;
     const current = (): boolean => link !== undefined && this.#conn.link === link && this.#conn.state === "connected";
     return {
@@ -488,14 +488,14 @@ export class Client {
       discard: (match) => this.#session.discard(match),
       release: () => this.#session.release(),
       fail: (err) => {
-        this.#emit("error", err);
+        this.emit("error", err);
         link!.fail(new ConnectionLostError("connection-lost", `beforeResume failed: ${err.message}`, err));
       },
     };
   }
 
   /** A new session knows none of our subscriptions: subscribe again to every active filter. */
-  #resubscribe(): void {
+  private resubscribe(): void {
     const pending = this.#requests.pendingFilters();
     const filters = this.#subs.active().filter((f) => !pending.has(f.topic));
     // 64 filters per SUBSCRIBE (MQTT 5 groups them by subscription identifier too).
@@ -505,22 +505,22 @@ export class Client {
       this.#requests.subscribe(batch).then(
         (ack) => {
           const refused = batch.filter((_, k) => ack.granted[k] === 0x80).map((f) => f.topic);
-          if (refused.length > 0) this.#emit("error", this.#subscribeRefused(refused, ack));
+          if (refused.length > 0) this.emit("error", this.subscribeRefused(refused, ack));
         },
         (err: Error) => {
-          if (!(err instanceof ClientClosedError)) this.#emit("error", err);
+          if (!(err instanceof ClientClosedError)) this.emit("error", err);
         },
       );
     }
   }
 
   /** The SubscribeError for `refused` filters of a SUBACK (MQTT 5's says why). */
-  #subscribeRefused(refused: string[], ack: SubackPacket): SubscribeError {
+  private subscribeRefused(refused: string[], ack: SubackPacket): SubscribeError {
     return this.#v5 ? this.#v5.subscribeRefused(refused, ack) : new SubscribeError(refused, ack.granted);
   }
 
   /** Handles a packet received on `link`: to the session, else to the pending requests; a request error fails the link. */
-  #onPacket(link: Link, p: Packet): void {
+  private onPacket(link: Link, p: Packet): void {
     if (!this.#conn.admits(link, p)) return;
     if (p.type === "pingresp" || this.#v5?.handle(link, p) || this.#session.handle(p)) return;
     try {
@@ -531,24 +531,24 @@ export class Client {
   }
 
   /** An inbound PUBLISH over maxPacketSize was skipped as it streamed in: acknowledge it and say so. */
-  #skipOversize(info: OversizePublish): void {
+  private skipOversize(info: OversizePublish): void {
     this.#droppedInbound++;
     this.#session.skip(info.qos, info.packetId ?? 0);
     const message = `skipped a ${info.size}-byte message on ${JSON.stringify(info.topic)}: larger than maxPacketSize (${this.#o.maxPacketSize})`;
-    this.#emit("warning", new ClientWarning("message-too-large", message, { topic: info.topic, size: info.size }));
+    this.emit("warning", new ClientWarning("message-too-large", message, { topic: info.topic, size: info.size }));
   }
 
   /** Hands an inbound message to each matching subscription and to the "message" listeners. */
-  #deliver(msg: Delivery): void {
+  private deliver(msg: Delivery): void {
     for (const sub of this.#subs.match(msg.topic)) sub.push(msg);
     if (this.#events?.has("message")) {
       msg.seen = true;
-      this.#emit("message", msg);
+      this.emit("message", msg);
     }
   }
 
   /** Forgets `sub` and, unless the client is closed, UNSUBSCRIBEs the filters no other subscription holds. */
-  async #unsubscribeAll(sub: Subscription): Promise<void> {
+  private async unsubscribeAll(sub: Subscription): Promise<void> {
     const orphaned = this.#subs.delete(sub);
     if (orphaned.length > 0 && this.#conn.state !== "closed") await this.#requests.unsubscribe(orphaned);
   }
@@ -557,21 +557,21 @@ export class Client {
    * Emits `event` to its listeners; an "error" or "warning" nobody listens to is printed instead. A listener that
    * throws is reported as a ListenerError on "error" (printed if it came from an "error" listener).
    */
-  #emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
+  private emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
     if ((event === "error" || event === "warning") && !this.#events?.has(event)) {
-      this.#print(event, payload as Error);
+      this.print(event, payload as Error);
       return;
     }
     const thrown = this.#events?.emit(event, payload);
     for (const err of thrown ?? []) {
       const wrapped = new ListenerError(event, err);
-      if (event === "error") this.#print("error", wrapped);
-      else this.#emit("error", wrapped);
+      if (event === "error") this.print("error", wrapped);
+      else this.emit("error", wrapped);
     }
   }
 
   /** Nobody listens: one line per distinct condition, never one per occurrence. */
-  #print(event: "error" | "warning", err: Error): void {
+  private print(event: "error" | "warning", err: Error): void {
     const code = err instanceof EdgemqError ? err.code : err.name;
     const key = `${event}:${code}`;
     const printed = (this.#printed ??= new Set());

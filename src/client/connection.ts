@@ -88,9 +88,9 @@ export class ConnectionLifecycle {
     if (this.state === "connected") return Promise.resolve();
     if (!this.#connecting && (this.state === "waiting" || this.state === "connecting")) {
       // A reconnect cycle is already running: wait for it rather than racing it with a second connection.
-      return this.#waitForConnection();
+      return this.waitForConnection();
     }
-    this.#connecting ??= this.#firstConnect().finally(() => {
+    this.#connecting ??= this.firstConnect().finally(() => {
       this.#connecting = undefined;
     });
     return this.#connecting;
@@ -109,7 +109,7 @@ export class ConnectionLifecycle {
         return false;
       }
       this.#awaitingConnack = undefined;
-      if (p.returnCode === 0) this.#accepted(link, waiting.url, p.sessionPresent);
+      if (p.returnCode === 0) this.accepted(link, waiting.url, p.sessionPresent);
       else link.close(false); // refused [MQTT-3.2.2-5]: nothing behind it in the same read may reach the session
       waiting.resolve(p);
       return false;
@@ -146,7 +146,7 @@ export class ConnectionLifecycle {
     const { reasonCode, reasonString, serverReference } = reason;
     this.#host.emit("disconnect", reasonCode === undefined ? { reason } : { reason, reasonCode, reasonString, serverReference });
     this.#host.emit("offline", undefined);
-    if (this.#backoff) this.#scheduleReconnect(reason);
+    if (this.#backoff) this.scheduleReconnect(reason);
   }
 
   /**
@@ -168,22 +168,22 @@ export class ConnectionLifecycle {
       link.send({ type: "disconnect", properties: disconnect });
       link.close(true);
     } else link?.close(false);
-    for (const w of this.#takeConnectWaiters()) w.reject(closed);
+    for (const w of this.takeConnectWaiters()) w.reject(closed);
     return wasConnected;
   }
 
-  #waitForConnection(): Promise<void> {
+  private waitForConnection(): Promise<void> {
     return new Promise((resolve, reject) => (this.#connectWaiters ??= []).push({ resolve, reject }));
   }
 
-  async #firstConnect(): Promise<void> {
+  private async firstConnect(): Promise<void> {
     await this.#host.openStore();
     let lastError: Error | undefined;
     for (let tried = 0; tried < this.#o.servers.length; tried++) {
       if (this.state === "closed") throw new ClientClosedError();
       const redirected = this.redirectTo !== undefined;
       try {
-        await this.#attempt(new URL(this.#server()), 0);
+        await this.attempt(new URL(this.server()), 0);
         return;
       } catch (err) {
         lastError = err as Error;
@@ -198,8 +198,8 @@ export class ConnectionLifecycle {
     if (this.state === "closed") throw new ClientClosedError();
     if (this.#o.waitOnFirstConnect && !(lastError instanceof OptionsError)) {
       // A gateway that boots before its broker is reachable: keep trying with the reconnect backoff.
-      const connected = this.#waitForConnection();
-      this.#scheduleReconnect(lastError!);
+      const connected = this.waitForConnection();
+      this.scheduleReconnect(lastError!);
       return connected;
     }
     this.state = "idle";
@@ -207,7 +207,7 @@ export class ConnectionLifecycle {
   }
 
   /** One connection attempt to `url`: transport, CONNECT, CONNACK. Resolves once connected. */
-  async #attempt(url: URL, attempt: number): Promise<void> {
+  private async attempt(url: URL, attempt: number): Promise<void> {
     this.state = "connecting";
     const abort = new AbortController();
     this.#attemptAbort = abort;
@@ -278,7 +278,7 @@ export class ConnectionLifecycle {
     }
   }
 
-  #accepted(link: Link, url: URL, sessionPresent: boolean): void {
+  private accepted(link: Link, url: URL, sessionPresent: boolean): void {
     this.state = "connected";
     this.present = sessionPresent;
     this.keepalive = new Keepalive(this.#o.keepalive, this.#o.clock, link);
@@ -291,11 +291,11 @@ export class ConnectionLifecycle {
         backoff.reset();
       }, backoff.stableAfter);
     }
-    for (const w of this.#takeConnectWaiters()) w.resolve();
+    for (const w of this.takeConnectWaiters()) w.resolve();
     this.#host.emit("connect", { sessionPresent, server: url.href });
   }
 
-  #scheduleReconnect(previous: Error): void {
+  private scheduleReconnect(previous: Error): void {
     if (this.state === "closed" || !this.#backoff) return;
     this.state = "waiting";
     const refusedCredentials = previous instanceof ConnectError && (previous.code === "bad-username-or-password" || previous.code === "not-authorized");
@@ -303,16 +303,16 @@ export class ConnectionLifecycle {
     const attempt = this.#backoff.attempts;
     this.reconnects++;
     const redirected = this.redirectTo !== undefined;
-    const server = this.#server();
+    const server = this.server();
     this.#host.emit("reconnecting", { attempt, delay, server, error: previous });
     this.#reconnectTimer = this.#o.clock.setTimeout(
       () => {
         this.#reconnectTimer = undefined;
         if (this.state !== "waiting") return;
-        this.#attempt(new URL(server), attempt).catch((err: Error) => {
+        this.attempt(new URL(server), attempt).catch((err: Error) => {
           if (this.state === "closed") return;
           if (!redirected) this.#serverIndex = (this.#serverIndex + 1) % this.#o.servers.length;
-          this.#scheduleReconnect(err);
+          this.scheduleReconnect(err);
         });
       },
       delay,
@@ -321,13 +321,13 @@ export class ConnectionLifecycle {
   }
 
   /** The next attempt's server: a Server Reference to follow (once), else the current listed one. */
-  #server(): string {
+  private server(): string {
     const server = this.redirectTo ?? this.#o.servers[this.#serverIndex]!;
     this.redirectTo = undefined;
     return server;
   }
 
-  #takeConnectWaiters(): Waiter[] {
+  private takeConnectWaiters(): Waiter[] {
     const w = this.#connectWaiters ?? [];
     this.#connectWaiters = undefined;
     return w;

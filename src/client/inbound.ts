@@ -106,7 +106,7 @@ export class InboundAcks implements AckLine {
   /** Sends `d`'s ack now if nothing is ahead of it and it is ready, else queues it in arrival order. */
   offer(d: Delivery): void {
     if (this.#waiting.length === 0 && d.readyUnder(this.manualAck)) {
-      this.#ack(d);
+      this.ack(d);
       return;
     }
     d.line = this;
@@ -120,12 +120,12 @@ export class InboundAcks implements AckLine {
     while (head !== undefined && head.readyUnder(this.manualAck)) {
       waiting.shift();
       head.line = undefined;
-      this.#ack(head);
+      this.ack(head);
       head = waiting.peek();
     }
   }
 
-  #ack(d: Delivery): void {
+  private ack(d: Delivery): void {
     this.#send(d.qos === 1 ? "puback" : "pubrec", d.packetId);
   }
 

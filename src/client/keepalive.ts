@@ -39,11 +39,11 @@ export class Keepalive {
   start(): void {
     if (this.intervalMs <= 0) return;
     this.#running = true;
-    const now = this.#now();
+    const now = this.now();
     this.#lastSent = now;
     this.#lastReceived = now;
     this.#pingSentAt = -1;
-    this.#schedule();
+    this.schedule();
   }
 
   /** Stops all timers. */
@@ -55,34 +55,34 @@ export class Keepalive {
 
   /** Records that bytes were written. */
   sent(): void {
-    this.#lastSent = this.#now();
+    this.#lastSent = this.now();
   }
 
   /** Records that a packet arrived: any packet proves the link is alive. */
   received(): void {
-    this.#lastReceived = this.#now();
+    this.#lastReceived = this.now();
     this.#pingSentAt = -1;
   }
 
   /** Whole milliseconds: small integers are stored in place, a fractional time would be a separate heap object per field. */
-  #now(): number {
+  private now(): number {
     return Math.floor(this.#clock.now());
   }
 
-  #schedule(): void {
+  private schedule(): void {
     if (!this.#running) return;
-    const now = this.#now();
+    const now = this.now();
     const due =
       this.#pingSentAt >= 0
         ? this.#pingSentAt + this.intervalMs / 2
         : Math.min(this.#lastSent, this.#lastReceived) + this.intervalMs;
-    this.#timer = this.#clock.setTimeout(() => this.#check(), Math.max(0, due - now));
+    this.#timer = this.#clock.setTimeout(() => this.check(), Math.max(0, due - now));
   }
 
-  #check(): void {
+  private check(): void {
     this.#timer = undefined;
     if (!this.#running) return;
-    const now = this.#now();
+    const now = this.now();
     if (this.#pingSentAt >= 0) {
       if (now - this.#pingSentAt >= this.intervalMs / 2) {
         this.#running = false;
@@ -94,6 +94,6 @@ export class Keepalive {
       this.#pingSentAt = now;
       this.#link.send({ type: "pingreq" });
     }
-    this.#schedule();
+    this.schedule();
   }
 }

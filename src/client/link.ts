@@ -47,12 +47,12 @@ export class Link {
     readonly codec?: WireCodec,
   ) {
     this.#handlers = handlers;
-    this.#decoder = codec ?? new ClientDecoder({ maxPacketSize, onOversizePublish: this.#onOversize.bind(this) });
+    this.#decoder = codec ?? new ClientDecoder({ maxPacketSize, onOversizePublish: this.onOversize.bind(this) });
   }
 
   /** Opens the transport. Rejects with the transport's error. */
   async open(transport: Transport, url: URL, options: TransportOptions): Promise<void> {
-    this.#conn = await transport(url, options, this.#connectionHandlers());
+    this.#conn = await transport(url, options, this.connectionHandlers());
     if (this.#closed) this.#conn.destroy();
   }
 
@@ -87,7 +87,7 @@ export class Link {
     const parts = this.#out.take();
     if (!parts) return;
     try {
-      if (!this.#writeAll(parts)) this.#backpressured = true;
+      if (!this.writeAll(parts)) this.#backpressured = true;
     } catch (err) {
       // A transport that throws instead of reporting through onClose: this connection is done, nothing escapes.
       this.fail(err instanceof Error ? err : new Error(show(err)));
@@ -96,7 +96,7 @@ export class Link {
     this.#handlers.onWrite(this);
   }
 
-  #writeAll(writes: Uint8Array[]): boolean {
+  private writeAll(writes: Uint8Array[]): boolean {
     const conn = this.#conn!;
     if (writes.length === 1) return conn.write(writes[0]!);
     if (conn.writeMany) return conn.writeMany(writes);
@@ -118,31 +118,31 @@ export class Link {
   fail(error: Error): void {
     if (this.#closed) return;
     this.#conn?.destroy();
-    this.#finish(error);
+    this.finish(error);
   }
 
   /**
    * The transport's callbacks: a plain object with own functions (a wrapping transport may spread it or call one
    * detached), bound methods rather than closures (no context object, nothing of open()'s scope kept).
    */
-  #connectionHandlers(): ConnectionHandlers {
-    return { onData: this.#onData.bind(this), onClose: this.#onPeerClose.bind(this), onDrain: this.#onDrain.bind(this) };
+  private connectionHandlers(): ConnectionHandlers {
+    return { onData: this.onData.bind(this), onClose: this.onPeerClose.bind(this), onDrain: this.onDrain.bind(this) };
   }
 
-  #onPeerClose(error: Error | undefined): void {
-    this.#finish(error ?? new ConnectionLostError("connection-lost", "the broker closed the connection"));
+  private onPeerClose(error: Error | undefined): void {
+    this.finish(error ?? new ConnectionLostError("connection-lost", "the broker closed the connection"));
   }
 
-  #onDrain(): void {
+  private onDrain(): void {
     this.#backpressured = false;
     this.#handlers.onDrain(this);
   }
 
-  #onOversize(info: OversizePublish): void {
+  private onOversize(info: OversizePublish): void {
     if (!this.#closed) this.#handlers.onOversize(this, info);
   }
 
-  #onData(chunk: Uint8Array): void {
+  private onData(chunk: Uint8Array): void {
     if (this.#closed) return;
     this.#handlers.onBytes(this);
     try {
@@ -160,7 +160,7 @@ export class Link {
     }
   }
 
-  #finish(error: Error): void {
+  private finish(error: Error): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#out.clear();

@@ -72,7 +72,7 @@ export class Outbox<T extends Queued> {
       while (!this.fits(entry)) {
         const victim = (this.#qos0Count > 0 ? this.#queue?.removeFirst((e) => e.qos === 0) : undefined) ?? this.#queue?.shift();
         if (victim === undefined) break;
-        this.#forget(victim);
+        this.forget(victim);
         evicted.push(victim);
       }
     }
@@ -100,7 +100,7 @@ export class Outbox<T extends Queued> {
   /** Removes the oldest entry. */
   shift(): T | undefined {
     const e = this.#queue?.shift();
-    if (e) this.#forget(e);
+    if (e) this.forget(e);
     return e;
   }
 
@@ -126,7 +126,7 @@ export class Outbox<T extends Queued> {
     return all;
   }
 
-  #forget(e: T): void {
+  private forget(e: T): void {
     this.#bytesHeld -= e.size;
     if (e.qos === 0) this.#qos0Count--;
   }

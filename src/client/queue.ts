@@ -15,14 +15,14 @@ export class Queue<T> {
 
   /** Appends at the back. */
   push(item: T): void {
-    if (this.#count === this.#items.length) this.#grow();
+    if (this.#count === this.#items.length) this.grow();
     this.#items[(this.#head + this.#count) % this.#items.length] = item;
     this.#count++;
   }
 
   /** Inserts at the front. */
   unshift(item: T): void {
-    if (this.#count === this.#items.length) this.#grow();
+    if (this.#count === this.#items.length) this.grow();
     this.#head = (this.#head - 1 + this.#items.length) % this.#items.length;
     this.#items[this.#head] = item;
     this.#count++;
@@ -74,7 +74,7 @@ export class Queue<T> {
     for (let i = 0; i < this.#count; i++) yield this.#items[(this.#head + i) % this.#items.length] as T;
   }
 
-  #grow(): void {
+  private grow(): void {
     const next = new Array<T | undefined>(Math.max(8, this.#items.length * 2));
     for (let i = 0; i < this.#count; i++) next[i] = this.#items[(this.#head + i) % this.#items.length];
     this.#items = next;

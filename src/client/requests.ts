@@ -56,14 +56,14 @@ export class Requests {
   /** Sends SUBSCRIBE (now, or on the next connection); resolves with the SUBACK. */
   subscribe(subscriptions: SubscribePacket["subscriptions"]): Promise<SubackPacket> {
     return new Promise((resolve, reject) => {
-      this.#start({ type: "subscribe", packetId: 0, subscriptions }, resolve, reject);
+      this.start({ type: "subscribe", packetId: 0, subscriptions }, resolve, reject);
     });
   }
 
   /** Sends UNSUBSCRIBE (now, or on the next connection); resolves on UNSUBACK. */
   unsubscribe(topics: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#start({ type: "unsubscribe", packetId: 0, topics }, resolve, reject);
+      this.start({ type: "unsubscribe", packetId: 0, topics }, resolve, reject);
     });
   }
 
@@ -84,7 +84,7 @@ export class Requests {
 
   /** Sends every unanswered request (again: same packet id), in the order they were made. */
   resend(): void {
-    for (const r of this.#pending ?? []) this.#send(r);
+    for (const r of this.#pending ?? []) this.send(r);
   }
 
   /**
@@ -93,7 +93,7 @@ export class Requests {
    */
   handle(packet: Packet): boolean {
     if (packet.type !== "suback" && packet.type !== "unsuback") return false;
-    const r = this.#find(packet.packetId);
+    const r = this.find(packet.packetId);
     if (!r) {
       if (this.#abandoned?.delete(packet.packetId)) this.#ids.release(packet.packetId); // a late answer: the id is free
       return true;
@@ -105,10 +105,10 @@ export class Requests {
           `SUBACK ${packet.packetId} has ${packet.granted.length} return codes for ${r.packet.subscriptions.length} filters`,
         );
       }
-      this.#settle(r);
+      this.settle(r);
       (r.resolve as (a: SubackPacket) => void)(packet);
     } else if (packet.type === "unsuback" && r.packet.type === "unsubscribe") {
-      this.#settle(r);
+      this.settle(r);
       if (packet.refused) r.reject(packet.refused(r.packet.topics)); // MQTT 5: a failure reason code
       else (r.resolve as () => void)();
     }
@@ -127,27 +127,27 @@ export class Requests {
     this.onDisconnected();
   }
 
-  #start(packet: SubscribePacket | UnsubscribePacket, resolve: (ack: never) => void, reject: (err: Error) => void): void {
+  private start(packet: SubscribePacket | UnsubscribePacket, resolve: (ack: never) => void, reject: (err: Error) => void): void {
     const r = { packet, resolve, reject, timer: undefined } as Request;
-    r.timer = this.#clock.setTimeout(() => this.#expire(r), this.#timeoutMs);
+    r.timer = this.#clock.setTimeout(() => this.expire(r), this.#timeoutMs);
     (this.#pending ??= []).push(r);
-    if (this.#host.connected()) this.#send(r);
+    if (this.#host.connected()) this.send(r);
   }
 
   /** Sends `r`, taking its packet id on first send. */
-  #send(r: Request): void {
+  private send(r: Request): void {
     if (r.packet.packetId === 0) r.packet.packetId = this.#ids.take();
     this.#host.send(r.packet);
   }
 
-  #find(id: number): Request | undefined {
+  private find(id: number): Request | undefined {
     for (const r of this.#pending ?? []) if (r.packet.packetId === id) return r;
     return undefined;
   }
 
-  #expire(r: Request): void {
+  private expire(r: Request): void {
     if (!this.#pending?.includes(r)) return;
-    this.#forget(r);
+    this.forget(r);
     const id = r.packet.packetId;
     if (id !== 0) {
       if (this.#host.connected()) (this.#abandoned ??= new Set()).add(id);
@@ -157,13 +157,13 @@ export class Requests {
     r.reject(new RequestTimeoutError(`${what}: no answer within ${this.#timeoutMs} ms (requestTimeout)`));
   }
 
-  #settle(r: Request): void {
+  private settle(r: Request): void {
     this.#clock.clearTimeout(r.timer);
-    this.#forget(r);
+    this.forget(r);
     this.#ids.release(r.packet.packetId);
   }
 
-  #forget(r: Request): void {
+  private forget(r: Request): void {
     const pending = this.#pending!;
     pending.splice(pending.indexOf(r), 1);
     if (pending.length === 0) this.#pending = undefined;

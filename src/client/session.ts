@@ -134,7 +134,7 @@ export class Session {
     const queued: Outgoing[] = [];
     for (const record of snapshot.outgoing) {
       this.#nextSeq = Math.max(this.#nextSeq, record.seq + 1);
-      const entry = this.#entryFor(record.seq, record.qos, record.topic, record.payload, record.retain, record, undefined, record.properties);
+      const entry = this.entryFor(record.seq, record.qos, record.topic, record.payload, record.retain, record, undefined, record.properties);
       if (record.packetId !== 0 && !this.packetIds.has(record.packetId)) {
         this.packetIds.reserve(record.packetId);
         (this.#inflight ??= new Map()).set(record.packetId, entry);
@@ -143,7 +143,7 @@ export class Session {
         queued.push(entry);
       }
     }
-    if (queued.length > 0) this.#outbox.requeueFront(queued);
+    if (queued.length > 0) this.outbox.requeueFront(queued);
     for (const id of snapshot.incoming) (this.#incoming ??= new Set()).add(id);
     // Publishes made before the store was open come after everything restored, in their order.
     for (const e of this.#unpersisted ?? []) {
@@ -159,7 +159,7 @@ export class Session {
 
   /** Accepts a publish: sends it now if it can, else queues it. Resolves per QoS (written / PUBACK / PUBCOMP). */
   publish(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, topicBytes: number = utf8Length(topic), properties?: PacketProperties): Promise<void> {
-    if (qos === 0 && this.queuedCount === 0 && this.#open()) {
+    if (qos === 0 && this.queuedCount === 0 && this.open()) {
       // The common QoS 0 case: written now, nothing to remember, so no entry and no promise executor.
       this.sent++;
       this.#host.send({ type: "publish", topic, payload, qos, retain, dup: false, packetId: undefined, properties });
@@ -169,32 +169,32 @@ export class Session {
       const seq = this.#opened ? this.#nextSeq++ : 0;
       const record: OutgoingRecord | undefined =
         qos === 0 ? undefined : { seq, packetId: 0, state: "publish", topic, payload, qos, retain, properties };
-      const entry = this.#entryFor(seq, qos, topic, payload, retain, record, topicBytes, properties);
+      const entry = this.entryFor(seq, qos, topic, payload, retain, record, topicBytes, properties);
       entry.resolve = resolve;
       entry.reject = reject;
-      if (this.queuedCount === 0 && this.#open() && (qos === 0 || this.inflightCount < this.maxInflight)) {
+      if (this.queuedCount === 0 && this.open() && (qos === 0 || this.inflightCount < this.maxInflight)) {
         if (record) {
           record.packetId = this.packetIds.take();
-          if (!this.#persist(record, reject)) {
+          if (!this.persist(record, reject)) {
             this.packetIds.release(record.packetId); // nothing was sent: the id is free again
             return;
           }
         }
-        this.#transmit(entry);
+        this.transmit(entry);
         return;
       }
-      const refusal = this.#outbox.refusal(entry);
+      const refusal = this.outbox.refusal(entry);
       if (refusal) {
         reject(
           refusal === "too-large"
-            ? new PublishError("payload-too-large", `a message of ${entry.size} bytes exceeds offlineQueue.maxBytes (${this.#outbox.maxBytes})`)
-            : new PublishError("queue-full", `the offline queue is full (${this.#outbox.length} messages, ${this.#outbox.bytes} bytes)`),
+            ? new PublishError("payload-too-large", `a message of ${entry.size} bytes exceeds offlineQueue.maxBytes (${this.outbox.maxBytes})`)
+            : new PublishError("queue-full", `the offline queue is full (${this.outbox.length} messages, ${this.outbox.bytes} bytes)`),
         );
         return;
       }
       // Written before it is queued: a publish whose record could not be written rejects and is never sent.
-      if (this.#opened && record && !this.#persist(record, reject)) return;
-      const admitted = this.#outbox.offer(entry) as { ok: true; evicted: Outgoing[] };
+      if (this.#opened && record && !this.persist(record, reject)) return;
+      const admitted = this.outbox.offer(entry) as { ok: true; evicted: Outgoing[] };
       if (!this.#opened) (this.#unpersisted ??= []).push(entry);
       if (qos === 0) {
         // QoS 0 is done once queued; an eviction later is reported by the "drop" event and stats, not this promise.
@@ -202,7 +202,7 @@ export class Session {
         entry.reject = undefined;
         resolve();
       }
-      for (const victim of admitted.evicted) this.#evict(victim);
+      for (const victim of admitted.evicted) this.evict(victim);
     });
   }
 
@@ -225,21 +225,21 @@ export class Session {
   onConnected(sessionPresent: boolean, hold = false): void {
     if (!sessionPresent) {
       this.#incoming = undefined;
-      this.#record(() => this.#store.clearIncoming());
+      this.record(() => this.#store.clearIncoming());
     }
     this.#replayDup = sessionPresent;
     this.#held = hold;
-    if (!hold) this.#replay();
+    if (!hold) this.replay();
   }
 
   /** The beforeResume hook is done: replay in-flight messages, then send queued ones. */
   release(): void {
     if (!this.#held) return;
     this.#held = false;
-    this.#replay();
+    this.replay();
   }
 
-  #replay(): void {
+  private replay(): void {
     const replay = [...(this.#inflight?.values() ?? [])].filter((e) => !e.scoped).sort((a, b) => a.seq - b.seq);
     // Sent again in order, as many as the window takes (an MQTT 5 server's Receive Maximum may be smaller than what
     // was in flight); the rest follow as acks make room, before anything new (pump()).
@@ -248,14 +248,14 @@ export class Session {
   }
 
   /** Sends the previous connection's in-flight messages again while the window has room; false while some wait. */
-  #resendInflight(): boolean {
+  private resendInflight(): boolean {
     const resend = this.#resend!;
-    while (resend.length > 0 && this.#open() && this.inflightCount - resend.length < this.maxInflight) {
+    while (resend.length > 0 && this.open() && this.inflightCount - resend.length < this.maxInflight) {
       const e = resend.shift()!;
       const r = e.record!;
       if (this.#inflight?.get(r.packetId) !== e) continue; // discarded meanwhile
       if (r.state === "pubrel") this.#host.send({ type: "pubrel", packetId: r.packetId });
-      else this.#sendPublish(e, r.packetId, this.#replayDup);
+      else this.sendPublish(e, r.packetId, this.#replayDup);
     }
     if (resend.length > 0) return false;
     this.#resend = undefined;
@@ -271,9 +271,9 @@ export class Session {
   onDisconnected(): void {
     this.#resend = undefined;
     this.#held = false;
-    this.#endScoped(new ConnectionLostError("connection-lost", "the connection ended before the broker acknowledged this message"));
+    this.endScoped(new ConnectionLostError("connection-lost", "the connection ended before the broker acknowledged this message"));
     for (const d of this.#acks?.void() ?? []) {
-      if (d.qos === 2 && this.#manualAck && !d.acked && this.#incoming?.delete(d.packetId)) this.#record(() => this.#store.deleteIncoming(d.packetId));
+      if (d.qos === 2 && this.#manualAck && !d.acked && this.#incoming?.delete(d.packetId)) this.record(() => this.#store.deleteIncoming(d.packetId));
     }
   }
 
@@ -289,12 +289,12 @@ export class Session {
         return;
       }
       const record: OutgoingRecord | undefined = qos === 0 ? undefined : { seq: 0, packetId: 0, state: "publish", topic, payload, qos, retain };
-      const entry = this.#entryFor(0, qos, topic, payload, retain, record);
+      const entry = this.entryFor(0, qos, topic, payload, retain, record);
       entry.scoped = true;
       entry.resolve = resolve;
       entry.reject = reject;
       (this.#scopedWaiting ??= []).push(entry);
-      this.#pumpScoped();
+      this.pumpScoped();
     });
   }
 
@@ -317,7 +317,7 @@ export class Session {
     for (const e of removed) {
       const early = this.#unpersisted?.indexOf(e) ?? -1;
       if (early >= 0) this.#unpersisted!.splice(early, 1);
-      else if (e.record) this.#record(() => this.#store.deleteOutgoing(e.seq));
+      else if (e.record) this.record(() => this.#store.deleteOutgoing(e.seq));
       e.reject?.(new PublishError("message-discarded", `discarded before it was sent again (${JSON.stringify(e.topic)})`));
     }
     return removed.length;
@@ -325,37 +325,37 @@ export class Session {
 
   /** Sends queued messages while the window and the transport have room. */
   pump(): void {
-    this.#pumpScoped();
-    if (this.#resend && !this.#resendInflight()) return;
-    while (this.queuedCount > 0 && this.#open()) {
-      const next = this.#outbox.peek()!;
+    this.pumpScoped();
+    if (this.#resend && !this.resendInflight()) return;
+    while (this.queuedCount > 0 && this.open()) {
+      const next = this.outbox.peek()!;
       if (next.qos > 0 && this.inflightCount >= this.maxInflight) break;
-      this.#outbox.shift();
+      this.outbox.shift();
       if (next.record) {
         next.record.packetId = this.packetIds.take();
         const r = next.record;
-        this.#record(() => this.#store.updateOutgoing(next.seq, r.packetId, "publish"));
+        this.record(() => this.#store.updateOutgoing(next.seq, r.packetId, "publish"));
       }
-      this.#transmit(next);
+      this.transmit(next);
     }
-    if (this.#roomWaiters && this.queuedCount === 0 && this.inflightCount < this.maxInflight) wake(this.#takeRoomWaiters());
-    if (this.#idleWaiters && this.idle) wake(this.#takeIdleWaiters());
+    if (this.#roomWaiters && this.queuedCount === 0 && this.inflightCount < this.maxInflight) wake(this.takeRoomWaiters());
+    if (this.#idleWaiters && this.idle) wake(this.takeIdleWaiters());
   }
 
   /** Handles a PUBLISH, PUBACK, PUBREC, PUBREL or PUBCOMP from the broker. Returns false for other packets. */
   handle(packet: Packet): boolean {
     switch (packet.type) {
       case "publish":
-        this.#receive(packet);
+        this.receive(packet);
         return true;
       case "puback": {
         const e = this.#inflight?.get(packet.packetId);
-        if (e && packet.refused) this.#finish(packet.packetId, e, packet.refused(e.topic));
-        else if (e?.qos === 1) this.#finish(packet.packetId, e); // an unknown PUBACK is ignored
+        if (e && packet.refused) this.finish(packet.packetId, e, packet.refused(e.topic));
+        else if (e?.qos === 1) this.finish(packet.packetId, e); // an unknown PUBACK is ignored
         else if (e?.qos === 2 && e.record!.state === "publish") {
           // The broker took a QoS 2 message at QoS 1 (RabbitMQ does): it is delivered, so it is done.
           this.#host.downgraded(e.topic);
-          this.#finish(packet.packetId, e);
+          this.finish(packet.packetId, e);
         }
         return true;
       }
@@ -363,7 +363,7 @@ export class Session {
         const e = this.#inflight?.get(packet.packetId);
         if (e && e.qos === 2 && e.record!.state === "publish") {
           e.record!.state = "pubrel";
-          if (!e.scoped) this.#record(() => this.#store.updateOutgoing(e.seq, packet.packetId, "pubrel"));
+          if (!e.scoped) this.record(() => this.#store.updateOutgoing(e.seq, packet.packetId, "pubrel"));
         }
         // Known or not, a PUBREC is answered with PUBREL so the broker can finish its side.
         if (!e || e.qos === 2) this.#host.send({ type: "pubrel", packetId: packet.packetId });
@@ -371,7 +371,7 @@ export class Session {
       }
       case "pubcomp": {
         const e = this.#inflight?.get(packet.packetId);
-        if (e && e.qos === 2 && e.record!.state === "pubrel") this.#finish(packet.packetId, e); // unknown: ignored
+        if (e && e.qos === 2 && e.record!.state === "pubrel") this.finish(packet.packetId, e); // unknown: ignored
         return true;
       }
       case "pubrel":
@@ -391,18 +391,18 @@ export class Session {
 
   /** Rejects every pending publish (client closed). Records stay in the store for the next run. */
   close(reason: Error = new ClientClosedError()): void {
-    this.#endScoped(reason);
+    this.endScoped(reason);
     for (const e of this.#waiting?.drain() ?? []) e.reject?.(reason);
     const inflight = this.#inflight;
     this.#inflight = undefined;
     for (const e of inflight?.values() ?? []) e.reject?.(reason);
     this.packetIds.clear();
-    wake(this.#takeRoomWaiters());
-    wake(this.#takeIdleWaiters());
+    wake(this.takeRoomWaiters());
+    wake(this.takeIdleWaiters());
   }
 
   /** Writes `record`; on a store failure rejects with StoreError (the store's state is as before) and returns false. */
-  #persist(record: OutgoingRecord, reject: (err: Error) => void): boolean {
+  private persist(record: OutgoingRecord, reject: (err: Error) => void): boolean {
     try {
       this.#store.putOutgoing(record);
       return true;
@@ -416,7 +416,7 @@ export class Session {
    * A store write that must not stop the flow it belongs to (an ack is in hand, a state moved on): a failure is
    * reported, and the log replays the record later (a possible duplicate, which QoS 1 allows and QoS 2 handles).
    */
-  #record(write: () => void): void {
+  private record(write: () => void): void {
     try {
       write();
     } catch (err) {
@@ -425,12 +425,12 @@ export class Session {
   }
 
   /** Whether ordinary publishes may be written now. */
-  #open(): boolean {
+  private open(): boolean {
     return !this.#held && this.#host.writable();
   }
 
   /** Sends connection-scoped publishes while the transport and their window have room. */
-  #pumpScoped(): void {
+  private pumpScoped(): void {
     const waiting = this.#scopedWaiting;
     while (waiting && waiting.length > 0 && this.#host.writable()) {
       const next = waiting[0]!;
@@ -440,12 +440,12 @@ export class Session {
         this.#scopedInflight++;
       }
       waiting.shift();
-      this.#transmit(next);
+      this.transmit(next);
     }
   }
 
   /** Rejects every connection-scoped publish (the connection or the client ended). */
-  #endScoped(reason: Error): void {
+  private endScoped(reason: Error): void {
     const ended = this.#scopedWaiting ?? [];
     this.#scopedWaiting = undefined;
     for (const [id, e] of this.#inflight ?? []) {
@@ -458,23 +458,23 @@ export class Session {
     for (const e of ended) e.reject?.(reason);
   }
 
-  get #outbox(): Outbox<Outgoing> {
+  private get outbox(): Outbox<Outgoing> {
     return (this.#waiting ??= new Outbox(this.#queueOptions));
   }
 
-  #takeRoomWaiters(): Array<() => void> | undefined {
+  private takeRoomWaiters(): Array<() => void> | undefined {
     const w = this.#roomWaiters;
     this.#roomWaiters = undefined;
     return w;
   }
 
-  #takeIdleWaiters(): Array<() => void> | undefined {
+  private takeIdleWaiters(): Array<() => void> | undefined {
     const w = this.#idleWaiters;
     this.#idleWaiters = undefined;
     return w;
   }
 
-  #entryFor(
+  private entryFor(
     seq: number,
     qos: QoS,
     topic: string,
@@ -487,17 +487,17 @@ export class Session {
     return { seq, qos, topic, payload, retain, size: payload.length + topicBytes, record, properties, resolve: undefined, reject: undefined };
   }
 
-  #transmit(e: Outgoing): void {
+  private transmit(e: Outgoing): void {
     const r = e.record;
     if (r) (this.#inflight ??= new Map()).set(r.packetId, e);
-    if (this.#sendPublish(e, r?.packetId, false)) {
+    if (this.sendPublish(e, r?.packetId, false)) {
       this.sent++;
       if (!r) e.resolve?.();
     }
   }
 
   /** Writes a PUBLISH, unless the MQTT 5 check ends the message instead (then it is dropped, its publish rejected). */
-  #sendPublish(e: Outgoing, packetId: number | undefined, dup: boolean): boolean {
+  private sendPublish(e: Outgoing, packetId: number | undefined, dup: boolean): boolean {
     const packet = publishPacket(e, packetId, dup);
     const refused = this.check?.(e, packet);
     if (!refused) {
@@ -505,55 +505,55 @@ export class Session {
       return true;
     }
     this.dropped++;
-    if (packetId !== undefined) this.#finish(packetId, e, refused);
+    if (packetId !== undefined) this.finish(packetId, e, refused);
     else e.reject?.(refused);
     return false;
   }
 
   /** Ends an in-flight message: resolved, or rejected with `refused` (an MQTT 5 broker refused it). */
-  #finish(packetId: number, e: Outgoing, refused?: Error): void {
+  private finish(packetId: number, e: Outgoing, refused?: Error): void {
     this.#inflight!.delete(packetId);
     this.packetIds.release(packetId);
     if (e.scoped) this.#scopedInflight--;
-    else this.#record(() => this.#store.deleteOutgoing(e.seq));
+    else this.record(() => this.#store.deleteOutgoing(e.seq));
     if (refused) e.reject?.(refused);
     else e.resolve?.();
     this.pump();
   }
 
-  #evict(victim: Outgoing): void {
+  private evict(victim: Outgoing): void {
     this.dropped++;
     const early = this.#unpersisted?.indexOf(victim) ?? -1;
     if (early >= 0) this.#unpersisted!.splice(early, 1);
-    else if (victim.record) this.#record(() => this.#store.deleteOutgoing(victim.seq));
+    else if (victim.record) this.record(() => this.#store.deleteOutgoing(victim.seq));
     victim.reject?.(new PublishError("message-dropped", `dropped from the full offline queue (overflow "drop-oldest")`));
     this.#host.dropped(victim.topic, victim.qos);
   }
 
   /** An inbound PUBLISH too large to take (skipped by the reader): acknowledged per its QoS, delivered to nobody. */
   skip(qos: QoS, packetId: number): void {
-    if (qos === 0 || this.#isRepeat(qos, packetId)) return;
-    this.#ackLine.offer(new Delivery("", EMPTY, qos, false, false, packetId));
+    if (qos === 0 || this.isRepeat(qos, packetId)) return;
+    this.ackLine.offer(new Delivery("", EMPTY, qos, false, false, packetId));
   }
 
-  #receive(p: PublishPacket): void {
+  private receive(p: PublishPacket): void {
     this.received++;
     const id = p.packetId ?? 0;
-    if (this.#isRepeat(p.qos, id)) return;
+    if (this.isRepeat(p.qos, id)) return;
     const d = new Delivery(p.topic, p.payload, p.qos, p.retain, p.dup, id);
     if (p.messageProperties) d.properties = p.messageProperties;
     this.#host.deliver(d);
-    if (p.qos > 0) this.#ackLine.offer(d);
+    if (p.qos > 0) this.ackLine.offer(d);
   }
 
   /**
    * A QoS 2 PUBLISH whose packet id is known and not yet released: already delivered. It is answered (unless the
    * first copy's PUBREC is still owed, which then answers both); a new one is remembered before it is delivered.
    */
-  #isRepeat(qos: QoS, id: number): boolean {
+  private isRepeat(qos: QoS, id: number): boolean {
     if (qos !== 2) return false;
     if (this.#incoming?.has(id)) {
-      if (!this.#acks?.owes(id)) this.#ackLine.offer(new Delivery("", EMPTY, 2, false, true, id));
+      if (!this.#acks?.owes(id)) this.ackLine.offer(new Delivery("", EMPTY, 2, false, true, id));
       return true;
     }
     // Marked received only once written: if the write fails, the message is not taken (no delivery, no PUBREC) and
@@ -563,7 +563,7 @@ export class Session {
     return false;
   }
 
-  get #ackLine(): InboundAcks {
+  private get ackLine(): InboundAcks {
     return (this.#acks ??= new InboundAcks(this.#manualAck, (type, packetId) => this.#host.send({ type, packetId })));
   }
 }

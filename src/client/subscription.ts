@@ -164,21 +164,21 @@ export class Subscription implements AsyncIterable<Message> {
     if (this.#reader === "unread") {
       if (this.#maxBuffered === 0) return;
       const buffer = (this.#buffer ??= new Queue());
-      if (buffer.length >= this.#maxBuffered) this.#dropOldest();
-      this.#append(buffer, d);
+      if (buffer.length >= this.#maxBuffered) this.dropOldest();
+      this.append(buffer, d);
       return;
     }
     // Someone reads (or may still come): QoS 1/2 messages are held, their acks wait; QoS 0 ones are bounded.
     if (d.qos > 0) d.hold();
     else if (this.#bufferedQos0 >= this.#maxBuffered) {
       if (this.#maxBuffered === 0) {
-        if (this.#reader === "reading") this.#overflow(); // only a waiting next() could have taken it
+        if (this.#reader === "reading") this.overflow(); // only a waiting next() could have taken it
         return;
       }
-      this.#dropOldestQos0();
-      this.#overflow();
+      this.dropOldestQos0();
+      this.overflow();
     }
-    this.#append((this.#buffer ??= new Queue()), d);
+    this.append((this.#buffer ??= new Queue()), d);
   }
 
   /**
@@ -187,16 +187,16 @@ export class Subscription implements AsyncIterable<Message> {
    */
   settleReader(): void {
     if (this.#reader !== "pending") return;
-    this.#releaseHolds();
+    this.releaseHolds();
     this.#reader = "unread";
-    while (this.buffered > this.#maxBuffered) this.#dropOldest();
+    while (this.buffered > this.#maxBuffered) this.dropOldest();
   }
 
   /** Ends iteration; buffered messages are still yielded first, but no ack waits for them any more. */
   close(): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#releaseHolds();
+    this.releaseHolds();
     this.#reader = "unread";
     const waiters = this.#waiters ?? [];
     this.#waiters = undefined;
@@ -205,7 +205,7 @@ export class Subscription implements AsyncIterable<Message> {
 
   /** Returns an iterator over the received messages; it ends when the subscription closes, and `break` unsubscribes. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    this.#startReading();
+    this.startReading();
     return {
       next: () => {
         const d = this.#buffer?.shift();
@@ -232,32 +232,32 @@ export class Subscription implements AsyncIterable<Message> {
   }
 
   /** An iterator arrived: messages buffered while nobody read become held again (their acks, if still owed, wait). */
-  #startReading(): void {
+  private startReading(): void {
     if (this.#reader === "reading" || this.#ended) return;
     if (this.#reader === "unread") for (const d of this.#buffer ?? []) if (d.qos > 0) d.hold();
     this.#reader = "reading";
   }
 
   /** Adds `d` to `buffer`, counting it if it is QoS 0. */
-  #append(buffer: Queue<Delivery>, d: Delivery): void {
+  private append(buffer: Queue<Delivery>, d: Delivery): void {
     buffer.push(d);
     if (d.qos === 0) this.#bufferedQos0++;
   }
 
   /** Drops the oldest buffered message, whatever its QoS (nobody reads: nothing is held). */
-  #dropOldest(): void {
+  private dropOldest(): void {
     if (this.#buffer!.shift()!.qos === 0) this.#bufferedQos0--;
     this.dropped++;
   }
 
   /** Drops the oldest buffered QoS 0 message (held QoS 1/2 messages before it stay). */
-  #dropOldestQos0(): void {
+  private dropOldestQos0(): void {
     this.#buffer!.removeFirst(isQos0);
     this.#bufferedQos0--;
   }
 
   /** Counts a dropped QoS 0 message and tells the owner (first of an episode or not). */
-  #overflow(): void {
+  private overflow(): void {
     this.dropped++;
     const first = !this.#overflowing;
     this.#overflowing = true;
@@ -265,7 +265,7 @@ export class Subscription implements AsyncIterable<Message> {
   }
 
   /** Lets go of the buffered QoS 1/2 messages this subscription held, so their acks can go out. */
-  #releaseHolds(): void {
+  private releaseHolds(): void {
     if (this.#reader === "unread") return;
     for (const d of this.#buffer ?? []) if (d.qos > 0) d.release();
   }
@@ -325,7 +325,7 @@ export class SubscriptionRegistry {
   match(topic: string): Subscription[] {
     let found = this.#matches?.get(topic);
     if (found === undefined) {
-      found = this.#lookup(topic);
+      found = this.lookup(topic);
       this.#matches ??= new Map();
       if (this.#matches.size >= MATCH_CACHE_SIZE) this.#matches.clear();
       this.#matches.set(topic, found);
@@ -353,7 +353,7 @@ export class SubscriptionRegistry {
     for (const subs of this.#holders.values()) for (const s of subs) s.close();
   }
 
-  #lookup(topic: string): Subscription[] {
+  private lookup(topic: string): Subscription[] {
     const exact = this.#holders.get(topic);
     if (!this.#trie) return exact ? exact.slice() : [];
     const wild = this.#trie.match(topic);

@@ -35,7 +35,7 @@ export class WriteQueue implements Sink {
       top += n;
       return;
     }
-    this.#cut();
+    this.cut();
     if (n > OWN_BUFFER_OVER) {
       this.bytes = new Uint8Array(n);
       this.#start = this.pos = 0;
@@ -52,13 +52,13 @@ export class WriteQueue implements Sink {
 
   /** Queues bytes to be written as they are (a large payload after its header). */
   append(bytes: Uint8Array): void {
-    this.#cut();
+    this.cut();
     (this.#parts ??= []).push(bytes);
   }
 
   /** Everything queued, in order, or undefined when nothing is; the queue is empty afterwards. */
   take(): Uint8Array[] | undefined {
-    this.#cut();
+    this.cut();
     const parts = this.#parts;
     this.#parts = undefined;
     return parts;
@@ -84,7 +84,7 @@ export class WriteQueue implements Sink {
   }
 
   /** Ends the current run: its bytes become one part. */
-  #cut(): void {
+  private cut(): void {
     if (this.pos > this.#start) (this.#parts ??= []).push(this.bytes.subarray(this.#start, this.pos));
     this.#start = this.pos;
   }

@@ -157,7 +157,7 @@ export class PacketReader {
   feed(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
     if (this.#failure) throw this.#failure;
     try {
-      this.#run(chunk, onPacket);
+      this.run(chunk, onPacket);
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.#failure = err;
@@ -171,34 +171,34 @@ export class PacketReader {
   }
 
   /** Decodes `chunk` (after any skipped or pending packet), calling `onPacket` per complete packet and stashing a trailing partial one. */
-  #run(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
+  private run(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
     let pos = 0;
     if (this.#skip !== undefined) {
-      pos = this.#passOver(chunk, 0);
+      pos = this.passOver(chunk, 0);
       if (pos < 0) return; // all of chunk belonged to the skipped PUBLISH
     } else if (this.#pendingBytes > 0) {
-      pos = this.#completePending(chunk, onPacket);
+      pos = this.completePending(chunk, onPacket);
       if (pos < 0) return; // still incomplete: chunk was absorbed into pending
     }
     const end = chunk.length;
     while (pos < end) {
-      const total = this.#readHeader(chunk, pos, end);
+      const total = this.readHeader(chunk, pos, end);
       if (total < 0 || pos + total > end) {
         if (total === SKIP) {
-          pos = this.#passOver(chunk, pos);
+          pos = this.passOver(chunk, pos);
           if (pos < 0) return;
           continue;
         }
-        this.#stash(chunk.subarray(pos), total);
+        this.stash(chunk.subarray(pos), total);
         return;
       }
-      onPacket(this.#body(chunk, pos, pos + total));
+      onPacket(this.body(chunk, pos, pos + total));
       pos += total;
     }
   }
 
   /** Decodes the whole packet bytes[pos, end) once its fixed header has passed readHeader. */
-  #body(bytes: Uint8Array, pos: number, end: number, owned = false): Packet {
+  private body(bytes: Uint8Array, pos: number, end: number, owned = false): Packet {
     const first = bytes[pos]!;
     let i = pos + 1;
     while (bytes[i]! & 0x80) i++;
@@ -206,20 +206,20 @@ export class PacketReader {
   }
 
   /** Appends to the pending packet; returns where the rest of `chunk` starts, or -1 if it was all absorbed. */
-  #completePending(chunk: Uint8Array, onPacket: (packet: Packet) => void): number {
+  private completePending(chunk: Uint8Array, onPacket: (packet: Packet) => void): number {
     if (this.#need < 0) {
       const head = new Uint8Array(Math.min(5, this.#pendingBytes + chunk.length));
       let n = 0;
       for (const part of this.#pending) for (let i = 0; i < part.length && n < head.length; i++) head[n++] = part[i]!;
       for (let i = 0; n < head.length; i++) head[n++] = chunk[i]!;
-      this.#need = this.#readHeader(head, 0, head.length);
+      this.#need = this.readHeader(head, 0, head.length);
       if (this.#need === SKIP) {
         // pending held only fixed-header bytes (fewer than 5): count them and skip on from the start of chunk
         this.#skip!.consumed = this.#pendingBytes;
         this.#pending = NO_PARTS;
         this.#pendingBytes = 0;
         this.#need = -1;
-        return this.#passOver(chunk, 0);
+        return this.passOver(chunk, 0);
       }
     }
     if (this.#need < 0) {
@@ -249,7 +249,7 @@ export class PacketReader {
     this.#assembly = undefined;
     this.#pendingBytes = 0;
     this.#need = -1;
-    onPacket(this.#body(packet, 0, packet.length, true));
+    onPacket(this.body(packet, 0, packet.length, true));
     return used;
   }
 
@@ -258,7 +258,7 @@ export class PacketReader {
    * and decoded, payload dropped. Once the packet's last byte is consumed it reports the PUBLISH and returns where
    * the next packet starts; returns -1 while all of chunk belonged to the skipped packet.
    */
-  #passOver(chunk: Uint8Array, pos: number): number {
+  private passOver(chunk: Uint8Array, pos: number): number {
     const s = this.#skip!;
     const end = chunk.length;
     if (s.consumed < s.headerSize) {
@@ -304,7 +304,7 @@ export class PacketReader {
   }
 
   /** Keeps `rest` as the start of an incomplete packet of total size `need` (-1 while its fixed header is incomplete). */
-  #stash(rest: Uint8Array, need: number): void {
+  private stash(rest: Uint8Array, need: number): void {
     this.#pending = [rest];
     this.#pendingBytes = rest.length;
     this.#need = need;
@@ -315,7 +315,7 @@ export class PacketReader {
    * header's bytes are not all there yet. Throws as soon as the available bytes prove a fault. For a PUBLISH over
    * maxPacketSize with onOversizePublish set, it starts skipping that packet (this.#skip) and returns SKIP.
    */
-  #readHeader(bytes: Uint8Array, pos: number, end: number): number {
+  private readHeader(bytes: Uint8Array, pos: number, end: number): number {
     const first = bytes[pos]!;
     const type = first >> 4;
     const name = NAMES[type]!;

@@ -102,18 +102,18 @@ class TcpConnection implements Connection {
   opened(): void {
     this.open = true;
     const resolve = this.#resolve;
-    this.#settle();
+    this.settle();
     resolve?.(this);
   }
 
   failed(err: Error): void {
     const reject = this.#reject;
-    this.#settle();
+    this.settle();
     reject?.(err);
   }
 
   /** Drops what only the attempt needed: the promise's functions and the abort listener. */
-  #settle(): void {
+  private settle(): void {
     this.#resolve = this.#reject = undefined;
     this.#signal?.removeEventListener("abort", this);
     this.#signal = undefined;
