@@ -17,6 +17,7 @@ import { step, authProperties } from "./auth5.js";
 import { disconnectError, subscribeRefused } from "./errors5.js";
 import { publishProperties, resolveV5, subscriptionOptions } from "./options5.js";
 import { connectProperties } from "./properties5.js";
+import { sendDisconnectFor } from "./inbound5.js";
 import { reauthenticate, type Reauthentication } from "./reauth5.js";
 import { refuseBeyondServer, serverReferenceUrl } from "./server5.js";
 import { Wire5 } from "./wire5.js";
@@ -123,9 +124,9 @@ export function createV5(raw: Record<string, unknown>, client: Client): V5Client
         case "auth":
           if (reauth) reauth.receive(p);
           else {
-            link.send({ type: "disconnect", reasonCode: 0x82 }); // Protocol Error, told before closing
-            link.flush();
-            link.fail(new ProtocolError("unexpected-packet-type", "the broker sent AUTH with no authentication under way"));
+            const err = new ProtocolError("unexpected-packet-type", "the broker sent AUTH with no authentication under way");
+            sendDisconnectFor(link, err);
+            link.fail(err);
           }
           return true;
         default:

@@ -51,21 +51,24 @@ export function publishRefused(topic: string, ack: PubackPacket | PubrecPacket):
   return Object.assign(err, { reasonCode: code, reasonString });
 }
 
+/** The refusal of a SUBACK or UNSUBACK: the failure reasons by name, and its Reason String. */
+function refusal(ack: SubackPacket | UnsubackPacket, refused: string[], what: string): { reasonCodes: number[]; reasonString: string | undefined; message: string } {
+  const reasonCodes = ack.reasonCodes ?? [];
+  const reasonString = ack.properties?.reasonString;
+  const reasons = [...new Set(reasonCodes.filter((c) => c >= 0x80))].map((c) => why(ack.type, c, undefined)).join(", ");
+  const message = `the broker refused ${what} ${refused.map((f) => JSON.stringify(f)).join(", ")}: ${reasons}${reasonString ? `: ${reasonString}` : ""}`;
+  return { reasonCodes, reasonString, message };
+}
+
 /** An UNSUBACK with failure reason codes for `filters` (in request order): "unsubscribe-refused", the codes per filter. */
 export function unsubscribeRefused(filters: string[], ack: UnsubackPacket): SubscribeError {
-  const codes = ack.reasonCodes ?? [];
-  const reasonString = ack.properties?.reasonString;
-  const refused = filters.filter((_, i) => (codes[i] ?? 0) >= 0x80);
-  const reasons = [...new Set(codes.filter((c) => c >= 0x80))].map((c) => why("unsuback", c, undefined)).join(", ");
-  const message = `the broker refused to unsubscribe from ${refused.map((f) => JSON.stringify(f)).join(", ")}: ${reasons}${reasonString ? `: ${reasonString}` : ""}`;
-  return Object.assign(new SubscribeError(refused, [], "unsubscribe-refused", message), { reasonCodes: codes, reasonString });
+  const refused = filters.filter((_, i) => (ack.reasonCodes?.[i] ?? 0) >= 0x80);
+  const { message, ...reasons } = refusal(ack, refused, "to unsubscribe from");
+  return Object.assign(new SubscribeError(refused, [], "unsubscribe-refused", message), reasons);
 }
 
 /** A SUBACK refusing `refused` filters: "subscribe-refused" with the reason codes per filter. */
 export function subscribeRefused(refused: string[], ack: SubackPacket): SubscribeError {
-  const codes = ack.reasonCodes ?? [];
-  const reasonString = ack.properties?.reasonString;
-  const reasons = [...new Set(codes.filter((c) => c >= 0x80))].map((c) => why("suback", c, undefined)).join(", ");
-  const message = `the broker refused the subscription to ${refused.map((f) => JSON.stringify(f)).join(", ")}: ${reasons}${reasonString ? `: ${reasonString}` : ""}`;
-  return Object.assign(new SubscribeError(refused, ack.granted, "subscribe-refused", message), { reasonCodes: codes, reasonString });
+  const { message, ...reasons } = refusal(ack, refused, "the subscription to");
+  return Object.assign(new SubscribeError(refused, ack.granted, "subscribe-refused", message), reasons);
 }

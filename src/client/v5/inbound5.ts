@@ -11,6 +11,7 @@
 
 import type { ProtocolError, ProtocolErrorCode } from "../../mqtt/errors.js";
 import type { Packet } from "../../mqtt/packets.js";
+import type { Link } from "../link.js";
 
 /** QoS 1/2 messages from the server that this client has not finally answered yet, against its Receive Maximum. */
 export class InboundQuota {
@@ -54,7 +55,11 @@ const REASONS: Partial<Record<ProtocolErrorCode, number>> = {
   "packet-too-large": 0x95,
 };
 
-/** The DISCONNECT reason code for a protocol error of the server's that this client detected. */
-export function disconnectReason(err: ProtocolError): number {
-  return REASONS[err.code] ?? 0x81;
+/**
+ * Tells the server why this client drops the connection for `err`, a protocol error of the server's: DISCONNECT with
+ * its reason code, written now (the connection is closed right after; what was queued before goes out ahead of it).
+ */
+export function sendDisconnectFor(link: Link, err: ProtocolError): void {
+  link.send({ type: "disconnect", reasonCode: REASONS[err.code] ?? 0x81 });
+  link.flush();
 }

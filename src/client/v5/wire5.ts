@@ -22,7 +22,7 @@ import type { Packet as Packet5, Properties } from "../../mqtt/v5/packets.js";
 import type { Sink } from "../../mqtt/writer.js";
 import type { WireCodec } from "../wire.js";
 import { authProperties, step } from "./auth5.js";
-import { disconnectReason, InboundQuota } from "./inbound5.js";
+import { InboundQuota, sendDisconnectFor } from "./inbound5.js";
 import { connectError, publishRefused, unsubscribeRefused } from "./errors5.js";
 import { messageProperties } from "./properties5.js";
 
@@ -117,10 +117,7 @@ export class Wire5 implements WireCodec {
         else onPacket(p);
       });
     } catch (err) {
-      if (err instanceof ProtocolError && this.connacked) {
-        link.send({ type: "disconnect", reasonCode: disconnectReason(err) });
-        link.flush(); // now: the connection is closed right after
-      }
+      if (err instanceof ProtocolError && this.connacked) sendDisconnectFor(link, err);
       throw err;
     }
   }
